@@ -1,0 +1,54 @@
+/**
+ * The Lambda entry point: wires real clients into the monitor and nothing else. Clients
+ * are created once per container; configuration is read on the first invocation, so a
+ * bad value fails that invocation with a message instead of crashing the init phase.
+ */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { createLogger } from './log.ts';
+import { parseMonitorConfig } from './monitor-config.ts';
+import { runMonitor, type RunSummary } from './monitor.ts';
+import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
+import type { MonitorConfig } from './types.ts';
+
+const ssm = new SSMClient({});
+const sns = new SNSClient({});
+const log = createLogger();
+let config: MonitorConfig | undefined;
+
+/** An EventBridge scheduled event, or `{"test": true}` from `aws lambda invoke`. */
+export interface MonitorEvent {
+  readonly id?: string;
+  readonly 'detail-type'?: string;
+  readonly test?: boolean;
+}
+
+/** The part of the Lambda context the monitor uses. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(event: MonitorEvent, context: LambdaContext): Promise<RunSummary> {
+  // Replaced with the deployment's configuration when the function is bundled (see the stack).
+  config ??= parseMonitorConfig(process.env.MONITOR_CONFIG);
+  const test = event?.test === true;
+  return runMonitor(
+    config,
+    {
+      ssm,
+      sns,
+      topicArn: requiredEnv('TOPIC_ARN'),
+      log,
+      now: () => new Date(),
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      ngrok: { baseUrl: process.env.NGROK_API_URL || DEFAULT_NGROK_API_URL },
+    },
+    { eventId: test ? undefined : event?.id, test },
+  );
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`The environment variable ${name} is not set: redeploy the stack.`);
+  return value;
+}

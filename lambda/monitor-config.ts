@@ -1,0 +1,53 @@
+/**
+ * The deployment's monitor configuration as the function receives it: JSON written by the
+ * stack at bundle time. Checked here too, because a function deployed from a hand-edited
+ * template should fail with a message rather than alert on the wrong numbers.
+ */
+import type { MonitorConfig } from './types.ts';
+
+export class MonitorConfigError extends Error {
+  override readonly name = 'MonitorConfigError';
+}
+
+export function parseMonitorConfig(json: string | undefined): MonitorConfig {
+  if (!json) {
+    throw new MonitorConfigError(
+      'MONITOR_CONFIG is missing: the function must be built by the stack (npx cdk deploy).',
+    );
+  }
+  let config: MonitorConfig;
+  try {
+    config = JSON.parse(json) as MonitorConfig;
+  } catch (cause) {
+    throw new MonitorConfigError('MONITOR_CONFIG is not JSON: redeploy the stack.', { cause });
+  }
+  const positive = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  const problems: string[] = [];
+  if (!Array.isArray(config.accounts) || config.accounts.length === 0) problems.push('accounts');
+  for (const key of [
+    'renotifyHours',
+    'failureAlertAfter',
+    'forecastDays',
+    'runwayAlertDays',
+    'usageRefreshHours',
+  ] as const) {
+    if (!positive(config[key])) problems.push(key);
+  }
+  for (const account of config.accounts ?? []) {
+    if (
+      typeof account.name !== 'string' ||
+      typeof account.tokenParameterName !== 'string' ||
+      typeof account.thresholdParameterName !== 'string' ||
+      typeof account.stateParameterName !== 'string' ||
+      !positive(account.defaultThresholdCents)
+    ) {
+      problems.push(`accounts[${JSON.stringify(account?.name)}]`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new MonitorConfigError(
+      `MONITOR_CONFIG has invalid ${problems.join(', ')}: redeploy the stack with valid context.`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,375 @@
+/**
+ * One scheduled run over every account: read settings, check balances, decide, publish,
+ * then save. Clients, fetch and the clock come in as arguments; the handler wires the real
+ * ones.
+ */
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { type CheckStatus, decide } from './alert-policy.ts';
+import { mapWithConcurrency } from './concurrency.ts';
+import {
+  type BalanceSample,
+  makeForecast,
+  recordBalanceSample,
+  summariseUsage,
+  type UsageSummary,
+} from './forecast.ts';
+import { errorFields, type Logger } from './log.ts';
+import { renderNotification, toSnsPublish } from './message.ts';
+import { emfDocument } from './metrics.ts';
+import {
+  fetchCreditBalance,
+  fetchUsageOverview,
+  type NgrokClientOptions,
+} from './ngrok-client.ts';
+import {
+  missingKeyMessage,
+  type ParameterValues,
+  parameterNamesFor,
+  readParameters,
+  resolveThresholds,
+} from './settings.ts';
+import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
+import type {
+  AccountConfig,
+  MonitorConfig,
+  Notification,
+  Observation,
+  Thresholds,
+} from './types.ts';
+
+export interface MonitorDeps {
+  readonly ssm: Pick<SSMClient, 'send'>;
+  readonly sns: Pick<SNSClient, 'send'>;
+  readonly topicArn: string;
+  readonly log: Logger;
+  /** The clock; every decision in a run uses the time the run started. */
+  readonly now: () => Date;
+  /** Milliseconds left before the invocation times out. */
+  readonly remainingTimeMs: () => number;
+  /** Passed to the ngrok client: base URL, fetch, and in tests sleep and jitter. */
+  readonly ngrok?: NgrokClientOptions;
+}
+
+export interface RunRequest {
+  /** The scheduled event's id, for deduplicating redeliveries. */
+  readonly eventId?: string;
+  /** Send a marked test notification per account and touch no state. */
+  readonly test?: boolean;
+}
+
+export interface AccountResult {
+  readonly account: string;
+  readonly status: CheckStatus | 'test' | 'error';
+  readonly balanceCents?: number;
+  readonly notifications: readonly string[];
+  readonly error?: string;
+}
+
+export interface RunSummary {
+  readonly accounts: readonly AccountResult[];
+  readonly ssmReadCalls: number;
+}
+
+export class MonitorRunError extends Error {
+  override readonly name = 'MonitorRunError';
+  constructor(
+    readonly failures: readonly AccountResult[],
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${failures.length} account(s) could not complete the run: ${failures
+        .map((f) => `${f.account}: ${f.error}`)
+        .join('; ')}`.slice(0, 2000),
+      options,
+    );
+  }
+}
+
+/** Accounts checked at once: bounded so 100 accounts do not open 100 sockets at once. */
+export const ACCOUNT_CONCURRENCY = 10;
+/** Longest a balance check may take, retries included. */
+export const BALANCE_BUDGET_MS = 20_000;
+/**
+ * The usage overview only feeds the forecast, so it gets a short budget of its own and
+ * runs beside the balance call: a slow overview delays an alert by this much at most.
+ */
+export const OVERVIEW_BUDGET_MS = 4_000;
+/** Time kept back at the end of the invocation to publish and save. */
+export const FINISH_RESERVE_MS = 8_000;
+/** A cached usage summary older than this is not used for a forecast. */
+const USAGE_MAX_AGE_MS = 24 * 3_600_000;
+
+/**
+ * Runs one check of every account. Each account is independent: one account's failure is
+ * recorded and the others carry on; the run then throws so the invocation fails and is
+ * retried or alarmed on.
+ */
+export async function runMonitor(
+  config: MonitorConfig,
+  deps: MonitorDeps,
+  request: RunRequest = {},
+): Promise<RunSummary> {
+  const startedAt = deps.now();
+  const runDeadline = startedAt.getTime() + deps.remainingTimeMs() - FINISH_RESERVE_MS;
+  const parameters = await readParameters(deps.ssm, parameterNamesFor(config.accounts));
+
+  const results = await mapWithConcurrency(config.accounts, ACCOUNT_CONCURRENCY, (account) =>
+    checkAccount(account, config, deps, parameters, {
+      ...request,
+      now: startedAt,
+      runDeadline,
+    }).catch((error: unknown): AccountResult => {
+      deps.log.log('ERROR', 'account run failed', { account: account.name, ...errorFields(error) });
+      return {
+        account: account.name,
+        status: 'error',
+        notifications: [],
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }),
+  );
+  const failures = results.filter((r) => r.status === 'error');
+  if (failures.length > 0) throw new MonitorRunError(failures);
+  return { accounts: results, ssmReadCalls: parameters.calls };
+}
+
+interface RunContext extends RunRequest {
+  readonly now: Date;
+  readonly runDeadline: number;
+}
+
+async function checkAccount(
+  account: AccountConfig,
+  config: MonitorConfig,
+  deps: MonitorDeps,
+  parameters: ParameterValues,
+  run: RunContext,
+): Promise<AccountResult> {
+  const { log } = deps;
+  for (const name of [account.tokenParameterName, account.stateParameterName]) {
+    const failed = parameters.failed.get(name);
+    if (failed) throw failed;
+  }
+  const { thresholds, problems } = resolveThresholds(account, config, parameters.values);
+  for (const problem of problems) {
+    log.log('WARN', 'runtime setting ignored', { account: account.name, ...problem });
+  }
+
+  if (run.test) {
+    await publish(deps, {
+      kind: 'test',
+      account: account.name,
+      level: 'ok',
+      reason: 'balance',
+      thresholds,
+      thresholdParameterName: account.thresholdParameterName,
+      configProblems: problems,
+      at: run.now.toISOString(),
+    });
+    return { account: account.name, status: 'test', notifications: ['test'] };
+  }
+
+  const parsed = parseState(parameters.values.get(account.stateParameterName));
+  if (parsed.state === undefined && 'problem' in parsed && parsed.problem) {
+    log.log('WARN', 'saved state unreadable, treating this run as the first', {
+      account: account.name,
+      problem: parsed.problem,
+    });
+  }
+  const previous = parsed.state;
+  const apiKey = parameters.values.get(account.tokenParameterName);
+  const { observation, usage } = apiKey
+    ? await observe(apiKey, account, config, deps, run, previous, thresholds)
+    : {
+        observation: {
+          ok: false as const,
+          failure: {
+            kind: 'missing-key' as const,
+            message: missingKeyMessage(account.tokenParameterName),
+          },
+        },
+        usage: previous?.usage,
+      };
+
+  const decision = decide({
+    account: account.name,
+    thresholdParameterName: account.thresholdParameterName,
+    observation,
+    thresholds,
+    configProblems: problems,
+    previous,
+    now: run.now,
+    eventId: run.eventId,
+    settings: {
+      renotifyMs: config.renotifyHours * 3_600_000,
+      failureAlertAfter: config.failureAlertAfter,
+      runwayAlertDays: config.runwayAlertDays,
+    },
+  });
+
+  // Publish before saving: if a publish fails, the state stays as it was and the next
+  // run sends the notification again. At least once, never silently dropped.
+  for (const notification of decision.notifications) await publish(deps, notification);
+
+  if (decision.status !== 'duplicate') {
+    const next = withForecastData(decision.state, observation, usage, run.now, config);
+    if (stateChanged(previous, next)) await saveState(deps, account, next);
+  }
+
+  const balanceCents = observation.ok ? observation.balanceCents : undefined;
+  log.raw(
+    emfDocument(
+      {
+        account: account.name,
+        checkSucceeded: observation.ok ? 1 : 0,
+        balanceCents,
+        forecast: observation.ok ? observation.forecast : undefined,
+      },
+      run.now.getTime(),
+    ),
+  );
+  log.log('INFO', 'account checked', {
+    account: account.name,
+    status: decision.status,
+    level: decision.state.level,
+    balanceCents,
+    thresholdCents: thresholds.thresholdCents,
+    runwayDays: observation.ok ? observation.forecast?.runwayDays : undefined,
+    forecastNote: observation.ok ? observation.forecastNote : undefined,
+    failure: observation.ok ? undefined : observation.failure,
+    notifications: decision.notifications.map((n) => n.kind),
+  });
+  return {
+    account: account.name,
+    status: decision.status,
+    balanceCents,
+    notifications: decision.notifications.map((n) => n.kind),
+  };
+}
+
+/**
+ * Reads the balance and, when the cached summary is due for a refresh, the usage overview
+ * beside it. Only the balance decides whether the check succeeded.
+ */
+async function observe(
+  apiKey: string,
+  account: AccountConfig,
+  config: MonitorConfig,
+  deps: MonitorDeps,
+  run: RunContext,
+  previous: AlertState | undefined,
+  _thresholds: Thresholds,
+): Promise<{ observation: Observation; usage: UsageSummary | undefined }> {
+  const started = run.now.getTime();
+  const balanceDeadline = Math.min(started + BALANCE_BUDGET_MS, run.runDeadline);
+  const usageDue =
+    !previous?.usage ||
+    started - Date.parse(previous.usage.fetchedAt) >= config.usageRefreshHours * 3_600_000;
+
+  const balancePromise = fetchCreditBalance(apiKey, { deadline: balanceDeadline }, deps.ngrok);
+  const usagePromise = usageDue
+    ? fetchUsage(apiKey, config, deps, run, Math.min(started + OVERVIEW_BUDGET_MS, balanceDeadline))
+    : Promise.resolve({ summary: previous?.usage, note: undefined });
+
+  let balanceCents: number;
+  try {
+    balanceCents = await balancePromise;
+  } catch (error) {
+    void usagePromise.catch(() => undefined);
+    const kind = (error as { kind?: string }).kind === 'auth' ? 'auth' : 'transient';
+    const message = error instanceof Error ? error.message : String(error);
+    return { observation: { ok: false, failure: { kind, message } }, usage: previous?.usage };
+  }
+
+  const fetched = await usagePromise;
+  const usage = fetched.summary ?? previous?.usage;
+  const freshUsage =
+    usage && started - Date.parse(usage.fetchedAt) < USAGE_MAX_AGE_MS ? usage : undefined;
+  const { forecast, note } = makeForecast({
+    balanceCents,
+    usage: freshUsage,
+    history: previous?.history,
+    now: run.now,
+    forecastDays: config.forecastDays,
+  });
+  const forecastNote = fetched.note && !forecast ? fetched.note : note;
+  if (fetched.note) {
+    deps.log.log('WARN', 'usage overview unavailable', {
+      account: account.name,
+      note: fetched.note,
+    });
+  }
+  return {
+    observation: { ok: true, balanceCents, forecast, forecastNote },
+    usage,
+  };
+}
+
+async function fetchUsage(
+  apiKey: string,
+  config: MonitorConfig,
+  deps: MonitorDeps,
+  run: RunContext,
+  deadline: number,
+): Promise<{ summary: UsageSummary | undefined; note: string | undefined }> {
+  const today = Date.UTC(
+    run.now.getUTCFullYear(),
+    run.now.getUTCMonth(),
+    run.now.getUTCDate(),
+  );
+  try {
+    const overview = await fetchUsageOverview(
+      apiKey,
+      {
+        startTime: new Date(today - config.forecastDays * 86_400_000),
+        endTime: run.now,
+        groupBy: 'accessKey',
+      },
+      { deadline },
+      { ...deps.ngrok, maxAttempts: 2 },
+    );
+    const summary = summariseUsage(overview, run.now, config.forecastDays);
+    if ('error' in summary) return { summary: undefined, note: `forecast unavailable: ${summary.error}` };
+    return { summary, note: undefined };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { summary: undefined, note: `forecast unavailable: ${reason}` };
+  }
+}
+
+/** Adds the forecast's inputs (balance samples, usage summary) to the state to save. */
+function withForecastData(
+  state: AlertState,
+  observation: Observation,
+  usage: UsageSummary | undefined,
+  now: Date,
+  config: MonitorConfig,
+): AlertState {
+  const history: readonly BalanceSample[] | undefined = observation.ok
+    ? recordBalanceSample(state.history, observation.balanceCents, now, config.forecastDays)
+    : state.history;
+  return { ...state, history, usage };
+}
+
+async function publish(deps: MonitorDeps, notification: Notification): Promise<void> {
+  const rendered = renderNotification(notification);
+  const input = toSnsPublish(rendered, notification.account);
+  await deps.sns.send(new PublishCommand({ TopicArn: deps.topicArn, ...input }));
+  deps.log.log('INFO', 'notification published', {
+    account: notification.account,
+    kind: notification.kind,
+    subject: rendered.subject,
+  });
+}
+
+async function saveState(deps: MonitorDeps, account: AccountConfig, state: AlertState) {
+  await deps.ssm.send(
+    new PutParameterCommand({
+      Name: account.stateParameterName,
+      Value: serializeState(state),
+      Type: 'String',
+      Overwrite: true,
+    }),
+  );
+}

@@ -1,0 +1,154 @@
+/**
+ * Reads every account's runtime settings (API key, thresholds, saved state) from SSM
+ * Parameter Store in as few calls as GetParameters allows, and turns raw parameter values
+ * into thresholds a run can trust.
+ */
+import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { mapWithConcurrency } from './concurrency.ts';
+import type { AccountConfig, ConfigProblem, MonitorConfig, Thresholds } from './types.ts';
+
+/** GetParameters accepts at most 10 names per call. */
+export const GET_PARAMETERS_BATCH = 10;
+
+export class SettingsReadError extends Error {
+  override readonly name = 'SettingsReadError';
+}
+
+/** Raw values by name; names SSM does not know are in `missing`; unread ones in `failed`. */
+export interface ParameterValues {
+  readonly values: ReadonlyMap<string, string>;
+  readonly missing: ReadonlySet<string>;
+  /** Names whose batch failed, with the error: the accounts that need them cannot run. */
+  readonly failed: ReadonlyMap<string, SettingsReadError>;
+  readonly calls: number;
+}
+
+/** Every parameter name a run needs for these accounts, token and state included. */
+export function parameterNamesFor(accounts: readonly AccountConfig[]): string[] {
+  const names = accounts.flatMap((a) => [
+    a.tokenParameterName,
+    a.thresholdParameterName,
+    ...(a.criticalThresholdParameterName ? [a.criticalThresholdParameterName] : []),
+    a.stateParameterName,
+  ]);
+  return [...new Set(names)];
+}
+
+/**
+ * Reads the given parameters with decryption, 10 names a call, a few calls at a time.
+ * GetParameters reports unknown names in `InvalidParameters` instead of throwing, so they
+ * are returned as `missing` for the caller to explain.
+ */
+export async function readParameters(
+  ssm: Pick<SSMClient, 'send'>,
+  names: readonly string[],
+  concurrency = 4,
+): Promise<ParameterValues> {
+  const batches: string[][] = [];
+  for (let i = 0; i < names.length; i += GET_PARAMETERS_BATCH) {
+    batches.push(names.slice(i, i + GET_PARAMETERS_BATCH));
+  }
+  const values = new Map<string, string>();
+  const missing = new Set<string>();
+  const failed = new Map<string, SettingsReadError>();
+  await mapWithConcurrency(batches, concurrency, async (batch) => {
+    try {
+      const out = await ssm.send(
+        new GetParametersCommand({ Names: batch, WithDecryption: true }),
+      );
+      for (const p of out.Parameters ?? []) {
+        if (p.Name !== undefined && p.Value !== undefined) values.set(p.Name, p.Value);
+      }
+      for (const name of out.InvalidParameters ?? []) missing.add(name);
+      for (const name of batch) {
+        if (!values.has(name)) missing.add(name);
+      }
+    } catch (cause) {
+      const error = new SettingsReadError(
+        `could not read SSM parameters ${batch.join(', ')}: ${describe(cause)}`,
+        { cause },
+      );
+      for (const name of batch) failed.set(name, error);
+    }
+  });
+  return { values, missing, failed, calls: batches.length };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : 'unknown error';
+}
+
+/** A threshold parameter holds cents as plain digits: no sign, no decimal point, no unit. */
+export function parseCents(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  if (!/^\d+$/.test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/**
+ * The thresholds in force for one account. A value that is not an amount never silences
+ * the monitor: the deployed default is used and the problem is returned for the alert.
+ */
+export function resolveThresholds(
+  account: AccountConfig,
+  config: Pick<MonitorConfig, 'recoveryMarginCents'>,
+  values: ReadonlyMap<string, string>,
+): { thresholds: Thresholds; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const read = (name: string, fallback: number, what: string): number => {
+    const raw = values.get(name);
+    const cents = parseCents(raw);
+    if (cents !== undefined) return cents;
+    const shown = raw === undefined ? 'is missing' : `holds "${raw.slice(0, 40)}"`;
+    problems.push({
+      parameterName: name,
+      message:
+        `The ${what} parameter ${name} ${shown}, which is not a whole number of cents; ` +
+        `the deployed default ${fallback} is in use. Fix: aws ssm put-parameter --name ${name} ` +
+        `--type String --value <cents, digits only> --overwrite`,
+    });
+    return fallback;
+  };
+
+  const thresholdCents = read(
+    account.thresholdParameterName,
+    account.defaultThresholdCents,
+    'threshold',
+  );
+  let criticalThresholdCents: number | undefined;
+  if (account.criticalThresholdParameterName && account.defaultCriticalThresholdCents !== undefined) {
+    const name = account.criticalThresholdParameterName;
+    const critical = read(name, account.defaultCriticalThresholdCents, 'critical threshold');
+    if (critical < thresholdCents) {
+      criticalThresholdCents = critical;
+    } else {
+      const fallback = account.defaultCriticalThresholdCents;
+      criticalThresholdCents = fallback < thresholdCents ? fallback : undefined;
+      problems.push({
+        parameterName: name,
+        message:
+          `The critical threshold ${critical} (${name}) is not below the warning threshold ` +
+          `${thresholdCents} (${account.thresholdParameterName}); ` +
+          (criticalThresholdCents === undefined
+            ? 'no critical level is in use. '
+            : `the deployed default ${fallback} is in use. `) +
+          `Fix: set ${name} to fewer cents than the warning threshold.`,
+      });
+    }
+  }
+  const recoveryMarginCents = config.recoveryMarginCents ?? Math.round(thresholdCents * 0.1);
+  return {
+    thresholds: { thresholdCents, criticalThresholdCents, recoveryMarginCents },
+    problems,
+  };
+}
+
+/** What a person must run when the key parameter does not exist. */
+export function missingKeyMessage(parameterName: string): string {
+  return (
+    `The API key parameter ${parameterName} does not exist. Create it with: ` +
+    `aws ssm put-parameter --name ${parameterName} --type SecureString --value <ngrok.ai API key>`
+  );
+}

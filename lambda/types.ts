@@ -1,0 +1,149 @@
+/**
+ * The domain model shared by the monitor's modules. Nothing here knows about AWS.
+ */
+
+/** How bad the balance is. Ordered: each level is worse than the one before. */
+export const LEVELS = ['ok', 'low', 'critical', 'empty'] as const;
+export type Level = (typeof LEVELS)[number];
+
+/** Why the level is above `ok`: the balance itself, or the forecast of when it runs out. */
+export type LevelReason = 'balance' | 'runway';
+
+/** What the deployment says about one ngrok account (fixed at deploy time). */
+export interface AccountConfig {
+  /** Label used in messages, metric dimensions and parameter paths. */
+  readonly name: string;
+  /** SecureString parameter holding the ngrok.ai API key (created by the user). */
+  readonly tokenParameterName: string;
+  /** String parameter holding the warning threshold in cents (created by the stack). */
+  readonly thresholdParameterName: string;
+  /** String parameter holding the critical threshold in cents, when one is configured. */
+  readonly criticalThresholdParameterName?: string;
+  /** String parameter holding the saved alert state (written only by the function). */
+  readonly stateParameterName: string;
+  /** Used when the threshold parameter holds something that is not an amount. */
+  readonly defaultThresholdCents: number;
+  /** Used when the critical threshold parameter holds something that is not an amount. */
+  readonly defaultCriticalThresholdCents?: number;
+}
+
+/** Settings that apply to every account (fixed at deploy time). */
+export interface MonitorConfig {
+  readonly accounts: readonly AccountConfig[];
+  /** While a problem lasts, remind this often. */
+  readonly renotifyHours: number;
+  /** Fixed recovery margin; when absent, 10% of the warning threshold in force. */
+  readonly recoveryMarginCents?: number;
+  /** Consecutive failed checks (other than a rejected key) before the monitor alerts. */
+  readonly failureAlertAfter: number;
+  /** Window of the burn-rate forecast. */
+  readonly forecastDays: number;
+  /** Alert when the forecast says the credits last fewer days than this. */
+  readonly runwayAlertDays: number;
+  /** Fetch the usage overview at most this often. */
+  readonly usageRefreshHours: number;
+}
+
+/** The thresholds in force for one run, after reading the runtime parameters. */
+export interface Thresholds {
+  readonly thresholdCents: number;
+  readonly criticalThresholdCents?: number;
+  readonly recoveryMarginCents: number;
+}
+
+/** A runtime setting that could not be used, and what was used instead. */
+export interface ConfigProblem {
+  readonly parameterName: string;
+  /** Human-readable, names the parameter, the bad value's form and the fix. */
+  readonly message: string;
+}
+
+/** Why a check could not read the balance. */
+export type CheckFailureKind =
+  /** 401/403: the key is wrong, revoked or lacks permission. Reported at once. */
+  | 'auth'
+  /** The key parameter does not exist. Reported at once: nothing will fix itself. */
+  | 'missing-key'
+  /** Anything that may pass: timeouts, 5xx after retries, malformed bodies, SSM errors. */
+  | 'transient';
+
+export interface CheckFailure {
+  readonly kind: CheckFailureKind;
+  /** Safe to show a person: never contains the API key. */
+  readonly message: string;
+}
+
+/** One account's spending, summarised from GET /usage/overview or from balance history. */
+export interface Forecast {
+  /** Where the burn rate came from. */
+  readonly source: 'usage' | 'balance-history';
+  /** Average spend per day in cents (may be fractional). */
+  readonly dailySpendCents: number;
+  /** Days the window actually covered (at most `forecastDays`). */
+  readonly windowDays: number;
+  /** balance / daily spend; null when nothing was spent (the balance is not being used). */
+  readonly runwayDays: number | null;
+  /** Access keys that spent most in the window, largest first (up to 3). */
+  readonly topSpenders: readonly TopSpender[];
+}
+
+export interface TopSpender {
+  readonly accessKey: string;
+  readonly costCents: number;
+  /** Fraction of the window's total spend, 0..1. */
+  readonly share: number;
+}
+
+/** The result of checking one account once. */
+export type Observation =
+  | {
+      readonly ok: true;
+      readonly balanceCents: number;
+      /** Absent when no forecast could be made; `forecastNote` says why. */
+      readonly forecast?: Forecast;
+      readonly forecastNote?: string;
+    }
+  | { readonly ok: false; readonly failure: CheckFailure };
+
+/** Kinds of notification, one per thing a person should hear about. */
+export type NotificationKind =
+  /** The level rose (including the first alert). */
+  | 'balance-alert'
+  /** The level stayed above ok for `renotifyHours`. */
+  | 'balance-reminder'
+  /** The level fell but is still above ok (e.g. critical to low after a small top-up). */
+  | 'balance-improved'
+  /** Back to ok. */
+  | 'balance-recovered'
+  /** The monitor cannot read the balance. */
+  | 'monitor-failing'
+  | 'monitor-reminder'
+  | 'monitor-recovered'
+  /** A runtime parameter is invalid; reported once per distinct problem. */
+  | 'config-problem'
+  /** Sent on request to prove the wiring works. */
+  | 'test';
+
+/** Everything a renderer needs to describe one account's situation. */
+export interface Notification {
+  readonly kind: NotificationKind;
+  readonly account: string;
+  readonly level: Level;
+  readonly reason: LevelReason;
+  /** The previous level, for alerts and recoveries. */
+  readonly previousLevel?: Level;
+  /** Absent when the balance could not be read. */
+  readonly balanceCents?: number;
+  readonly thresholds: Thresholds;
+  /** Where the warning threshold lives, so the message can say how to change it. */
+  readonly thresholdParameterName: string;
+  readonly forecast?: Forecast;
+  readonly forecastNote?: string;
+  readonly failure?: CheckFailure;
+  readonly consecutiveFailures?: number;
+  /** When the current problem started (ISO 8601). */
+  readonly since?: string;
+  readonly configProblems: readonly ConfigProblem[];
+  /** ISO 8601 time of the run that produced it. */
+  readonly at: string;
+}

@@ -1,0 +1,418 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Arn,
+  ArnFormat,
+  Aws,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import { METRIC_NAMESPACE, SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
+import { INITIAL_STATE_VALUE } from '../lambda/state.ts';
+import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import type { AppConfig } from './config.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Root of every parameter the stack creates. */
+export const PARAMETER_PREFIX = '/ngrok-balance-alert';
+
+/** Periods without a successful check before the "no successful check" alarm fires. */
+export const MISSED_CHECK_PERIODS = 3;
+
+/**
+ * ESM bundles that include the AWS SDK still contain CommonJS `require` calls; without a
+ * real `require` in scope they fail at load with "Dynamic require of ... is not supported".
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export interface NgrokBalanceAlertStackProps extends StackProps {
+  /** Validated deploy-time configuration (see lib/config.ts). */
+  readonly config: AppConfig;
+}
+
+/** Parameter names the stack creates for one account. */
+export function accountParameterNames(accountName: string) {
+  const base = `${PARAMETER_PREFIX}/${accountName}`;
+  return {
+    threshold: `${base}/threshold-cents`,
+    criticalThreshold: `${base}/critical-threshold-cents`,
+    state: `${base}/state`,
+  };
+}
+
+/**
+ * The ARN of a parameter by name. There is exactly one slash after "parameter" whether or
+ * not the name starts with one: a double slash is an AccessDenied in production.
+ */
+export function parameterArn(stack: Stack, name: string): string {
+  return stack.formatArn({
+    service: 'ssm',
+    resource: 'parameter',
+    resourceName: name.replace(/^\/+/, ''),
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
+/**
+ * A scheduled Lambda that watches ngrok AI Gateway credit balances and notifies an SNS
+ * topic, with the parameters, alarms and dashboard around it.
+ */
+export class NgrokBalanceAlertStack extends Stack {
+  readonly topic: sns.Topic;
+  readonly monitor: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: NgrokBalanceAlertStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    // Not encrypted with a KMS key: CloudWatch alarms cannot publish to a topic encrypted
+    // with the AWS-managed key, a customer-managed key would cost more than everything else
+    // here, and messages carry balances and labels, never secrets (see README, Security).
+    this.topic = new sns.Topic(this, 'AlertTopic', {
+      displayName: 'ngrok balance alert',
+      enforceSSL: true,
+    });
+    Validations.of(this.topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, ' +
+        'and the messages (balances, thresholds, account labels) contain no secrets; the ' +
+        'README explains the choice and how to add a customer-managed key.',
+    });
+    for (const [index, email] of config.emails.entries()) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+      void index;
+    }
+    config.accounts.forEach((account, accountIndex) => {
+      account.emails.forEach((email, index) => {
+        // Per-account recipients hear only about their account; alarms carry no account.
+        new sns.Subscription(this, `AccountEmail${accountIndex}x${index}`, {
+          topic: this.topic,
+          protocol: sns.SubscriptionProtocol.EMAIL,
+          endpoint: email,
+          filterPolicy: {
+            account: sns.SubscriptionFilter.stringFilter({ allowlist: [account.name] }),
+          },
+        });
+      });
+    });
+
+    const accounts = config.accounts.map((account) => this.accountParameters(account));
+    const monitorConfig: MonitorConfig = {
+      accounts: accounts.map((a) => a.config),
+      renotifyHours: config.renotifyHours,
+      recoveryMarginCents: config.recoveryMarginCents,
+      failureAlertAfter: config.failureAlertAfter,
+      forecastDays: config.forecastDays,
+      runwayAlertDays: config.runwayAlertDays,
+      usageRefreshHours: config.usageRefreshHours,
+    };
+
+    const logGroup = new logs.LogGroup(this, 'MonitorLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'MonitorRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Reads the ngrok balance monitor parameters and publishes its alerts',
+    });
+    // Inline instead of the managed basic-execution policy: this log group only.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5',
+      reason:
+        "Log streams are created by the Lambda service with generated names; the grant is " +
+        "limited to this function's own log group (log-group:<name>:*).",
+    });
+
+    const schedulePeriod = Duration.minutes(config.schedulePeriodMinutes);
+    this.monitor = new nodejs.NodejsFunction(this, 'Monitor', {
+      entry: path.join(here, '..', 'lambda', 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      // 256 MB: the run needs about 90 MB, but Lambda scales CPU with memory and cold
+      // start is mostly CPU-bound module loading (see `npm run bench`).
+      memorySize: 256,
+      // The balance call gets at most 20 s, the run keeps 8 s to publish and save, and
+      // 100 accounts run 10 at a time: 90 s leaves room without hanging for long.
+      timeout: Duration.seconds(90),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      reservedConcurrentExecutions: config.reservedConcurrency,
+      environment: { TOPIC_ARN: this.topic.topicArn },
+      description: 'Checks ngrok AI Gateway credit balances and publishes alerts',
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: false,
+        // Bundle the AWS SDK instead of using the runtime's copy: pins the tested version
+        // and loads faster than the runtime's unbundled one.
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        // The account list is compiled in rather than passed as an environment variable,
+        // which Lambda caps at 4 KB in total: 100 accounts do not fit there.
+        define: { 'process.env.MONITOR_CONFIG': JSON.stringify(JSON.stringify(monitorConfig)) },
+        forceDockerBundling: false,
+      },
+    });
+
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSettings',
+        actions: ['ssm:GetParameters'],
+        resources: accounts.flatMap((a) => a.readArns),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SaveAlertState',
+        actions: ['ssm:PutParameter'],
+        resources: accounts.map((a) => a.stateArn),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishAlerts',
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+    );
+
+    const failedRuns = new sqs.Queue(this, 'FailedRuns', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(failedRuns).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the failure destination of the monitor function.',
+    });
+    this.monitor.configureAsyncInvoke({
+      // A run that failed to publish is retried (publish comes before save), but never
+      // after the next scheduled run has started.
+      retryAttempts: 2,
+      maxEventAge: Duration.seconds(
+        Math.max(60, Math.min(schedulePeriod.toSeconds(), Duration.hours(6).toSeconds())),
+      ),
+      onFailure: new destinations.SqsDestination(failedRuns),
+    });
+
+    new events.Rule(this, 'Schedule', {
+      description: 'Runs the ngrok balance check',
+      schedule: events.Schedule.expression(config.schedule),
+      targets: [
+        new targets.LambdaFunction(this.monitor, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+
+    this.addAlarms(failedRuns, schedulePeriod);
+    this.addDashboard(config);
+    this.addOutputs(config, accounts);
+  }
+
+  private accountParameters(account: AppConfig['accounts'][number]) {
+    const names = accountParameterNames(account.name);
+    const id = account.name.replace(/[^A-Za-z0-9]/g, '');
+    new ssm.StringParameter(this, `Threshold${id}`, {
+      parameterName: names.threshold,
+      stringValue: String(account.thresholdCents),
+      description: `Warning threshold for ngrok account "${account.name}", in cents (digits only)`,
+    });
+    if (account.criticalThresholdCents !== undefined) {
+      new ssm.StringParameter(this, `CriticalThreshold${id}`, {
+        parameterName: names.criticalThreshold,
+        stringValue: String(account.criticalThresholdCents),
+        description: `Critical threshold for ngrok account "${account.name}", in cents (digits only)`,
+      });
+    }
+    new ssm.StringParameter(this, `State${id}`, {
+      parameterName: names.state,
+      stringValue: INITIAL_STATE_VALUE,
+      description: `Alert state of ngrok account "${account.name}", written by the monitor`,
+    });
+    const hasCritical = account.criticalThresholdCents !== undefined;
+    const config: AccountConfig = {
+      name: account.name,
+      tokenParameterName: account.tokenParameterName,
+      thresholdParameterName: names.threshold,
+      criticalThresholdParameterName: hasCritical ? names.criticalThreshold : undefined,
+      stateParameterName: names.state,
+      defaultThresholdCents: account.thresholdCents,
+      defaultCriticalThresholdCents: account.criticalThresholdCents,
+    };
+    const stateArn = parameterArn(this, names.state);
+    const readArns = [
+      parameterArn(this, account.tokenParameterName),
+      parameterArn(this, names.threshold),
+      ...(hasCritical ? [parameterArn(this, names.criticalThreshold)] : []),
+      stateArn,
+    ];
+    return { config, readArns, stateArn, names, settings: account };
+  }
+
+  private addAlarms(failedRuns: sqs.Queue, schedulePeriod: Duration) {
+    const notify = new cloudwatchActions.SnsAction(this.topic);
+    const withActions = (alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
+      return alarm;
+    };
+    withActions(
+      this.monitor.metricErrors({ period: schedulePeriod, statistic: 'Sum' }).createAlarm(this, 'MonitorErrors', {
+        alarmDescription:
+          'The ngrok balance monitor failed a run. Check its log group for the error; the run is retried twice.',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    withActions(
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: 'CheckSucceeded',
+        dimensionsMap: { Service: SERVICE_DIMENSION_VALUE },
+        statistic: 'Sum',
+        period: schedulePeriod,
+      }).createAlarm(this, 'NoSuccessfulCheck', {
+        alarmDescription:
+          `No ngrok balance check succeeded for ${MISSED_CHECK_PERIODS} schedule periods: ` +
+          'the monitor is not running or cannot read any balance. Alerts about the balance may be missing.',
+        threshold: 1,
+        evaluationPeriods: MISSED_CHECK_PERIODS,
+        datapointsToAlarm: MISSED_CHECK_PERIODS,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // Silence is the failure this alarm exists for.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+    );
+    withActions(
+      failedRuns.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }).createAlarm(
+        this,
+        'FailedRunsQueued',
+        {
+          alarmDescription:
+            'A monitor run failed after all retries and was sent to the failed-runs queue.',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      ),
+    );
+  }
+
+  private addDashboard(config: AppConfig) {
+    const metric = (metricName: string, account: string) =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { Account: account },
+        statistic: 'Minimum',
+        period: Duration.hours(1),
+        label: account,
+      });
+    const names = config.accounts.map((a) => a.name);
+    const thresholds = config.accounts.map((a) => ({
+      value: a.thresholdCents / 100,
+      label: `${a.name} threshold (deployed)`,
+      color: cloudwatch.Color.ORANGE,
+    }));
+    new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(14),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Credit balance (USD)',
+            left: names.map((n) => metric('BalanceDollars', n)),
+            leftAnnotations: thresholds,
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Spend per day (USD)',
+            left: names.map((n) => metric('DailySpendDollars', n)),
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Runway (days)',
+            left: names.map((n) => metric('RunwayDays', n)),
+            leftAnnotations: [
+              {
+                value: config.runwayAlertDays,
+                label: 'runway alert',
+                color: cloudwatch.Color.ORANGE,
+              },
+            ],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Successful checks',
+            left: names.map((n) =>
+              metric('CheckSucceeded', n).with({ statistic: 'Sum', period: Duration.hours(1) }),
+            ),
+            width: 12,
+          }),
+        ],
+      ],
+    });
+  }
+
+  private addOutputs(
+    config: AppConfig,
+    accounts: ReturnType<NgrokBalanceAlertStack['accountParameters']>[],
+  ) {
+    new CfnOutput(this, 'TopicArn', {
+      value: this.topic.topicArn,
+      description: 'SNS topic the alerts are published to',
+    });
+    for (const account of accounts) {
+      const id = account.config.name.replace(/[^A-Za-z0-9]/g, '');
+      new CfnOutput(this, `SetThresholdCommand${id}`, {
+        description: `Changes the warning threshold of "${account.config.name}" (cents, digits only); takes effect at the next run`,
+        value: `aws ssm put-parameter --region ${Aws.REGION} --name ${account.names.threshold} --type String --overwrite --value ${account.settings.thresholdCents}`,
+      });
+    }
+    new CfnOutput(this, 'SendTestAlertCommand', {
+      description: 'Sends a notification marked as a test through every channel; touches no state',
+      value: `aws lambda invoke --region ${Aws.REGION} --function-name ${this.monitor.functionName} --cli-binary-format raw-in-base64-out --payload '{"test":true}' /dev/stdout`,
+    });
+    void config;
+    void Arn;
+  }
+}
