@@ -115,7 +115,14 @@ function decideOnBalance(
     });
 
   if (rank(level) > rank(prior.level)) {
-    state = { ...state, level, reason, since: at, lastNotifiedAt: at, lastBalanceCents: balanceCents };
+    state = {
+      ...state,
+      level,
+      reason,
+      since: at,
+      lastNotifiedAt: at,
+      lastBalanceCents: balanceCents,
+    };
     notify('balance-alert', at);
   } else if (rank(level) < rank(prior.level)) {
     const recovered = level === 'ok';

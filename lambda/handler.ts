@@ -6,8 +6,8 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger } from './log.ts';
+import { type RunSummary, runMonitor } from './monitor.ts';
 import { parseMonitorConfig } from './monitor-config.ts';
-import { runMonitor, type RunSummary } from './monitor.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
 import type { MonitorConfig } from './types.ts';
 

@@ -3,8 +3,9 @@
  * then save. Clients, fetch and the clock come in as arguments; the handler wires the real
  * ones.
  */
-import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { type CheckStatus, decide } from './alert-policy.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import {
@@ -13,6 +14,7 @@ import {
   recordBalanceSample,
   summariseUsage,
   type UsageSummary,
+  usageWindowStart,
 } from './forecast.ts';
 import { errorFields, type Logger } from './log.ts';
 import { renderNotification, toSnsPublish } from './message.ts';
@@ -20,6 +22,7 @@ import { emfDocument } from './metrics.ts';
 import {
   fetchCreditBalance,
   fetchUsageOverview,
+  NgrokApiError,
   type NgrokClientOptions,
 } from './ngrok-client.ts';
 import {
@@ -30,13 +33,7 @@ import {
   resolveThresholds,
 } from './settings.ts';
 import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
-import type {
-  AccountConfig,
-  MonitorConfig,
-  Notification,
-  Observation,
-  Thresholds,
-} from './types.ts';
+import type { AccountConfig, MonitorConfig, Notification, Observation } from './types.ts';
 
 export interface MonitorDeps {
   readonly ssm: Pick<SSMClient, 'send'>;
@@ -179,8 +176,15 @@ async function checkAccount(
   }
   const previous = parsed.state;
   const apiKey = parameters.values.get(account.tokenParameterName);
-  const { observation, usage } = apiKey
-    ? await observe(apiKey, account, config, deps, run, previous, thresholds)
+  const { observation, usage, usageProblem } = apiKey
+    ? await observeAccount(apiKey, {
+        now: run.now,
+        deadline: run.runDeadline,
+        forecastDays: config.forecastDays,
+        usageRefreshHours: config.usageRefreshHours,
+        previous,
+        ngrok: deps.ngrok,
+      })
     : {
         observation: {
           ok: false as const,
@@ -190,7 +194,11 @@ async function checkAccount(
           },
         },
         usage: previous?.usage,
+        usageProblem: undefined,
       };
+  if (usageProblem) {
+    log.log('WARN', 'usage overview unavailable', { account: account.name, problem: usageProblem });
+  }
 
   const decision = decide({
     account: account.name,
@@ -248,93 +256,96 @@ async function checkAccount(
   };
 }
 
+export interface ObserveOptions {
+  readonly now: Date;
+  /** Epoch ms after which the balance call gives up. */
+  readonly deadline: number;
+  readonly forecastDays: number;
+  readonly usageRefreshHours: number;
+  /** Cached forecast inputs from the saved state, if any. */
+  readonly previous?: Pick<AlertState, 'usage' | 'history'>;
+  readonly ngrok?: NgrokClientOptions;
+}
+
+export interface ObserveResult {
+  readonly observation: Observation;
+  /** The usage summary to keep: freshly fetched, or the cached one. */
+  readonly usage: UsageSummary | undefined;
+  /** Why the usage overview could not be used this time, if it could not. */
+  readonly usageProblem?: string;
+}
+
 /**
  * Reads the balance and, when the cached summary is due for a refresh, the usage overview
- * beside it. Only the balance decides whether the check succeeded.
+ * beside it. Only the balance decides whether the check succeeded. Shared by the scheduled
+ * run and the local `check` command.
  */
-async function observe(
+export async function observeAccount(
   apiKey: string,
-  account: AccountConfig,
-  config: MonitorConfig,
-  deps: MonitorDeps,
-  run: RunContext,
-  previous: AlertState | undefined,
-  _thresholds: Thresholds,
-): Promise<{ observation: Observation; usage: UsageSummary | undefined }> {
-  const started = run.now.getTime();
-  const balanceDeadline = Math.min(started + BALANCE_BUDGET_MS, run.runDeadline);
+  options: ObserveOptions,
+): Promise<ObserveResult> {
+  const { now, previous, forecastDays } = options;
+  const started = now.getTime();
+  const balanceDeadline = Math.min(started + BALANCE_BUDGET_MS, options.deadline);
+  const cached = previous?.usage;
   const usageDue =
-    !previous?.usage ||
-    started - Date.parse(previous.usage.fetchedAt) >= config.usageRefreshHours * 3_600_000;
+    !cached || started - Date.parse(cached.fetchedAt) >= options.usageRefreshHours * 3_600_000;
 
-  const balancePromise = fetchCreditBalance(apiKey, { deadline: balanceDeadline }, deps.ngrok);
+  const balancePromise = fetchCreditBalance(apiKey, { deadline: balanceDeadline }, options.ngrok);
   const usagePromise = usageDue
-    ? fetchUsage(apiKey, config, deps, run, Math.min(started + OVERVIEW_BUDGET_MS, balanceDeadline))
-    : Promise.resolve({ summary: previous?.usage, note: undefined });
+    ? fetchUsage(apiKey, options, Math.min(started + OVERVIEW_BUDGET_MS, balanceDeadline))
+    : Promise.resolve({ summary: cached, problem: undefined });
 
   let balanceCents: number;
   try {
     balanceCents = await balancePromise;
   } catch (error) {
     void usagePromise.catch(() => undefined);
-    const kind = (error as { kind?: string }).kind === 'auth' ? 'auth' : 'transient';
+    const kind = error instanceof NgrokApiError && error.kind === 'auth' ? 'auth' : 'transient';
     const message = error instanceof Error ? error.message : String(error);
-    return { observation: { ok: false, failure: { kind, message } }, usage: previous?.usage };
+    return { observation: { ok: false, failure: { kind, message } }, usage: cached };
   }
 
   const fetched = await usagePromise;
-  const usage = fetched.summary ?? previous?.usage;
+  const usage = fetched.summary ?? cached;
   const freshUsage =
     usage && started - Date.parse(usage.fetchedAt) < USAGE_MAX_AGE_MS ? usage : undefined;
   const { forecast, note } = makeForecast({
     balanceCents,
     usage: freshUsage,
     history: previous?.history,
-    now: run.now,
-    forecastDays: config.forecastDays,
+    now,
+    forecastDays,
   });
-  const forecastNote = fetched.note && !forecast ? fetched.note : note;
-  if (fetched.note) {
-    deps.log.log('WARN', 'usage overview unavailable', {
-      account: account.name,
-      note: fetched.note,
-    });
-  }
+  const forecastNote = fetched.problem && !forecast ? fetched.problem : note;
   return {
     observation: { ok: true, balanceCents, forecast, forecastNote },
     usage,
+    usageProblem: fetched.problem,
   };
 }
 
 async function fetchUsage(
   apiKey: string,
-  config: MonitorConfig,
-  deps: MonitorDeps,
-  run: RunContext,
+  options: ObserveOptions,
   deadline: number,
-): Promise<{ summary: UsageSummary | undefined; note: string | undefined }> {
-  const today = Date.UTC(
-    run.now.getUTCFullYear(),
-    run.now.getUTCMonth(),
-    run.now.getUTCDate(),
-  );
+): Promise<{ summary: UsageSummary | undefined; problem: string | undefined }> {
+  const { now, forecastDays } = options;
   try {
     const overview = await fetchUsageOverview(
       apiKey,
-      {
-        startTime: new Date(today - config.forecastDays * 86_400_000),
-        endTime: run.now,
-        groupBy: 'accessKey',
-      },
+      { startTime: usageWindowStart(now, forecastDays), endTime: now, groupBy: 'accessKey' },
       { deadline },
-      { ...deps.ngrok, maxAttempts: 2 },
+      // One retry at most: the overview only feeds the forecast.
+      { ...options.ngrok, maxAttempts: 2 },
     );
-    const summary = summariseUsage(overview, run.now, config.forecastDays);
-    if ('error' in summary) return { summary: undefined, note: `forecast unavailable: ${summary.error}` };
-    return { summary, note: undefined };
+    const summary = summariseUsage(overview, now, forecastDays);
+    if ('error' in summary)
+      return { summary: undefined, problem: `forecast unavailable: ${summary.error}` };
+    return { summary, problem: undefined };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { summary: undefined, note: `forecast unavailable: ${reason}` };
+    return { summary: undefined, problem: `forecast unavailable: ${reason}` };
   }
 }
 

@@ -53,9 +53,7 @@ export async function readParameters(
   const failed = new Map<string, SettingsReadError>();
   await mapWithConcurrency(batches, concurrency, async (batch) => {
     try {
-      const out = await ssm.send(
-        new GetParametersCommand({ Names: batch, WithDecryption: true }),
-      );
+      const out = await ssm.send(new GetParametersCommand({ Names: batch, WithDecryption: true }));
       for (const p of out.Parameters ?? []) {
         if (p.Name !== undefined && p.Value !== undefined) values.set(p.Name, p.Value);
       }
@@ -118,7 +116,10 @@ export function resolveThresholds(
     'threshold',
   );
   let criticalThresholdCents: number | undefined;
-  if (account.criticalThresholdParameterName && account.defaultCriticalThresholdCents !== undefined) {
+  if (
+    account.criticalThresholdParameterName &&
+    account.defaultCriticalThresholdCents !== undefined
+  ) {
     const name = account.criticalThresholdParameterName;
     const critical = read(name, account.defaultCriticalThresholdCents, 'critical threshold');
     if (critical < thresholdCents) {

@@ -166,10 +166,18 @@ function readAccounts(ctx: Context, errors: string[]): AccountSettings[] {
       errors.push(`"accounts[${index}]": ${quote(entry)} is not an object.`);
       return;
     }
-    const known = ['name', 'tokenParameterName', 'thresholdCents', 'criticalThresholdCents', 'emails'];
+    const known = [
+      'name',
+      'tokenParameterName',
+      'thresholdCents',
+      'criticalThresholdCents',
+      'emails',
+    ];
     for (const key of Object.keys(entry)) {
       if (!known.includes(key)) {
-        errors.push(`"accounts[${index}].${key}" is not a known field. Expected: ${known.join(', ')}.`);
+        errors.push(
+          `"accounts[${index}].${key}" is not a known field. Expected: ${known.join(', ')}.`,
+        );
       }
     }
     const account = readAccount(
@@ -235,7 +243,10 @@ function readAccount(
   return { name, tokenParameterName, thresholdCents, criticalThresholdCents, emails };
 }
 
-function readSlack(ctx: Context, errors: string[]): Pick<AppConfig, 'slack' | 'slackWebhookParameterName'> {
+function readSlack(
+  ctx: Context,
+  errors: string[],
+): Pick<AppConfig, 'slack' | 'slackWebhookParameterName'> {
   const workspaceId = ctx.string('slackWorkspaceId');
   const channelId = ctx.string('slackChannelId');
   const webhook = ctx.string('slackWebhookParameterName');
@@ -321,14 +332,19 @@ class Context {
 
   integer(
     key: string,
-    { min, max = Number.MAX_SAFE_INTEGER, required = false }: { min: number; max?: number; required?: boolean },
+    {
+      min,
+      max = Number.MAX_SAFE_INTEGER,
+      required = false,
+    }: { min: number; max?: number; required?: boolean },
   ): number | undefined {
     const value = this.raw(key);
     if (value === undefined || value === null) {
       if (required) this.errors.push(`"${this.keyOf(key)}" is missing. Expected a whole number.`);
       return undefined;
     }
-    const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+    const text =
+      typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
     const number = Number(text);
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(number) || number < min || number > max) {
       const cents = key.endsWith('Cents') ? ' of cents, digits only (1000 is $10.00)' : '';
@@ -344,7 +360,11 @@ class Context {
   emails(key: string): string[] {
     const value = this.raw(key);
     if (value === undefined || value === null) return [];
-    const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
+    const list = Array.isArray(value)
+      ? value
+      : typeof value === 'string'
+        ? value.split(',')
+        : [value];
     const emails: string[] = [];
     for (const item of list) {
       const email = typeof item === 'string' ? item.trim() : '';
@@ -363,6 +383,6 @@ class Context {
 }
 
 function quote(value: unknown): string {
-  const text = typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

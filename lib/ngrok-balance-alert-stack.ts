@@ -146,7 +146,7 @@ export class NgrokBalanceAlertStack extends Stack {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5',
       reason:
-        "Log streams are created by the Lambda service with generated names; the grant is " +
+        'Log streams are created by the Lambda service with generated names; the grant is ' +
         "limited to this function's own log group (log-group:<name>:*).",
     });
 
@@ -292,14 +292,16 @@ export class NgrokBalanceAlertStack extends Stack {
       return alarm;
     };
     withActions(
-      this.monitor.metricErrors({ period: schedulePeriod, statistic: 'Sum' }).createAlarm(this, 'MonitorErrors', {
-        alarmDescription:
-          'The ngrok balance monitor failed a run. Check its log group for the error; the run is retried twice.',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      this.monitor
+        .metricErrors({ period: schedulePeriod, statistic: 'Sum' })
+        .createAlarm(this, 'MonitorErrors', {
+          alarmDescription:
+            'The ngrok balance monitor failed a run. Check its log group for the error; the run is retried twice.',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
     );
     withActions(
       new cloudwatch.Metric({
@@ -321,18 +323,16 @@ export class NgrokBalanceAlertStack extends Stack {
       }),
     );
     withActions(
-      failedRuns.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }).createAlarm(
-        this,
-        'FailedRunsQueued',
-        {
+      failedRuns
+        .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) })
+        .createAlarm(this, 'FailedRunsQueued', {
           alarmDescription:
             'A monitor run failed after all retries and was sent to the failed-runs queue.',
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-      ),
+        }),
     );
   }
 
