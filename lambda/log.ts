@@ -12,6 +12,7 @@ export interface Logger {
   raw(document: Record<string, unknown>): void;
 }
 
+/** Fields cannot overwrite timestamp, level or message. */
 export function createLogger(
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   base: Record<string, unknown> = {},
@@ -19,7 +20,7 @@ export function createLogger(
   return {
     log(level, message, fields = {}) {
       write(
-        JSON.stringify({ timestamp: new Date().toISOString(), level, message, ...base, ...fields }),
+        JSON.stringify({ ...base, ...fields, timestamp: new Date().toISOString(), level, message }),
       );
     },
     raw(document) {

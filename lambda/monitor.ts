@@ -108,7 +108,8 @@ export async function runMonitor(
   request: RunRequest = {},
 ): Promise<RunSummary> {
   const startedAt = deps.now();
-  const runDeadline = startedAt.getTime() + deps.remainingTimeMs() - FINISH_RESERVE_MS;
+  // Deadlines are on the HTTP client's clock; `now` is the decision clock (tests move it).
+  const runDeadline = (deps.ngrok?.now ?? Date.now)() + deps.remainingTimeMs() - FINISH_RESERVE_MS;
   const parameters = await readParameters(deps.ssm, parameterNamesFor(config.accounts));
 
   const results = await mapWithConcurrency(config.accounts, ACCOUNT_CONCURRENCY, (account) =>
@@ -150,7 +151,11 @@ async function checkAccount(
   }
   const { thresholds, problems } = resolveThresholds(account, config, parameters.values);
   for (const problem of problems) {
-    log.log('WARN', 'runtime setting ignored', { account: account.name, ...problem });
+    log.log('WARN', 'runtime setting ignored', {
+      account: account.name,
+      parameterName: problem.parameterName,
+      problem: problem.message,
+    });
   }
 
   if (run.test) {
@@ -258,7 +263,7 @@ async function checkAccount(
 
 export interface ObserveOptions {
   readonly now: Date;
-  /** Epoch ms after which the balance call gives up. */
+  /** Epoch ms on the HTTP client's clock (`ngrok.now`, else Date.now) when calls give up. */
   readonly deadline: number;
   readonly forecastDays: number;
   readonly usageRefreshHours: number;
@@ -286,14 +291,15 @@ export async function observeAccount(
 ): Promise<ObserveResult> {
   const { now, previous, forecastDays } = options;
   const started = now.getTime();
-  const balanceDeadline = Math.min(started + BALANCE_BUDGET_MS, options.deadline);
+  const clockNow = (options.ngrok?.now ?? Date.now)();
+  const balanceDeadline = Math.min(clockNow + BALANCE_BUDGET_MS, options.deadline);
   const cached = previous?.usage;
   const usageDue =
     !cached || started - Date.parse(cached.fetchedAt) >= options.usageRefreshHours * 3_600_000;
 
   const balancePromise = fetchCreditBalance(apiKey, { deadline: balanceDeadline }, options.ngrok);
   const usagePromise = usageDue
-    ? fetchUsage(apiKey, options, Math.min(started + OVERVIEW_BUDGET_MS, balanceDeadline))
+    ? fetchUsage(apiKey, options, Math.min(clockNow + OVERVIEW_BUDGET_MS, balanceDeadline))
     : Promise.resolve({ summary: cached, problem: undefined });
 
   let balanceCents: number;

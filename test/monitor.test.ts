@@ -1,0 +1,388 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../lambda/log.ts';
+import { type MonitorDeps, MonitorRunError, runMonitor } from '../lambda/monitor.ts';
+import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
+const NOW = new Date('2026-11-24T12:00:00Z');
+
+function account(name: string, extra: Partial<AccountConfig> = {}): AccountConfig {
+  return {
+    name,
+    tokenParameterName: `/keys/${name}`,
+    thresholdParameterName: `/ngrok-balance-alert/${name}/threshold-cents`,
+    stateParameterName: `/ngrok-balance-alert/${name}/state`,
+    defaultThresholdCents: 500,
+    ...extra,
+  };
+}
+
+function config(accounts: AccountConfig[]): MonitorConfig {
+  return {
+    accounts,
+    renotifyHours: 24,
+    failureAlertAfter: 3,
+    forecastDays: 7,
+    runwayAlertDays: 3,
+    usageRefreshHours: 6,
+  };
+}
+
+/** A stand-in for the ngrok API: balances and statuses per API key, overview per key. */
+function fakeNgrok(
+  byKey: Record<
+    string,
+    { balance?: number; status?: number; overview?: unknown; overviewStatus?: number }
+  >,
+) {
+  const requests: string[] = [];
+  const fetch = (async (input: URL | RequestInfo, init?: RequestInit) => {
+    const url = new URL(String(input));
+    requests.push(url.pathname);
+    const key = String(new Headers(init?.headers).get('authorization')).replace('Bearer ', '');
+    const entry = byKey[key];
+    const json = (status: number, body: unknown) =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { 'content-type': 'application/json' },
+      });
+    if (!entry) return json(401, { statusCode: 401, msg: 'unauthorized', details: {} });
+    if (url.pathname === '/usage/overview') {
+      if (entry.overviewStatus)
+        return json(entry.overviewStatus, { statusCode: 500, msg: 'x', details: {} });
+      return json(
+        200,
+        entry.overview ?? {
+          uri: '/usage/overview',
+          buckets: [],
+          totals: { cost: '0', requests: 0, errors: 0 },
+        },
+      );
+    }
+    if (entry.status)
+      return json(entry.status, { statusCode: entry.status, msg: 'nope', details: {} });
+    return json(200, { balanceCents: entry.balance });
+  }) as typeof fetch;
+  return { fetch, requests };
+}
+
+const ssm = mockClient(SSMClient);
+const sns = mockClient(SNSClient);
+
+/** SSM parameters as the stand-in holds them; PutParameter writes back here. */
+let parameters: Map<string, string>;
+let logLines: string[];
+
+beforeEach(() => {
+  ssm.reset();
+  sns.reset();
+  parameters = new Map();
+  logLines = [];
+  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
+    Parameters: input.Names.filter((n) => parameters.has(n)).map((Name) => ({
+      Name,
+      Value: parameters.get(Name),
+    })),
+    InvalidParameters: input.Names.filter((n) => !parameters.has(n)),
+  }));
+  ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
+    parameters.set(input.Name, input.Value);
+    return { Version: 2 };
+  });
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+function deps(fetch: typeof globalThis.fetch, now = NOW): MonitorDeps {
+  return {
+    ssm: new SSMClient({ region: 'us-east-1' }),
+    sns: new SNSClient({ region: 'us-east-1' }),
+    topicArn: TOPIC_ARN,
+    log: createLogger((line) => logLines.push(line)),
+    now: () => now,
+    remainingTimeMs: () => 60_000,
+    ngrok: { baseUrl: 'http://ngrok.test', fetch, sleep: async () => {}, random: () => 0.5 },
+  };
+}
+
+function seed(a: AccountConfig, apiKey: string | undefined, thresholdCents = '500') {
+  if (apiKey !== undefined) parameters.set(a.tokenParameterName, apiKey);
+  parameters.set(a.thresholdParameterName, thresholdCents);
+  parameters.set(a.stateParameterName, '{}');
+}
+
+const published = () =>
+  sns.commandCalls(PublishCommand).map((call) => {
+    const input = call.args[0].input;
+    return {
+      subject: input.Subject ?? '',
+      account: input.MessageAttributes?.account?.StringValue,
+      message: JSON.parse(input.Message ?? '{}') as Record<string, string>,
+    };
+  });
+
+describe('runMonitor: one account', () => {
+  const prod = account('prod');
+
+  it('publishes one alert for a balance of 499 with a threshold of 500, then saves state', async () => {
+    // Prepare
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 499 } });
+    // Act
+    const summary = await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e1' });
+    // Assess
+    expect(summary.accounts[0]).toMatchObject({
+      status: 'alerting',
+      notifications: ['balance-alert'],
+    });
+    const [alert] = published();
+    expect(published()).toHaveLength(1);
+    expect(alert?.account).toBe('prod');
+    expect(alert?.message.default).toBeDefined();
+    expect(alert?.message.email).toContain('$4.99');
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ TopicArn: TOPIC_ARN, MessageStructure: 'json' });
+    expect(JSON.parse(parameters.get(prod.stateParameterName) ?? '')).toMatchObject({
+      level: 'low',
+    });
+  });
+
+  it('publishes nothing for a balance equal to the threshold', async () => {
+    seed(prod, 'key-prod');
+    await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 500 } }).fetch));
+    expect(published()).toHaveLength(0);
+  });
+
+  it('reads every setting in one GetParameters call with decryption', async () => {
+    seed(prod, 'key-prod');
+    await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 900 } }).fetch));
+    const calls = ssm.commandCalls(GetParametersCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toEqual({
+      Names: [prod.tokenParameterName, prod.thresholdParameterName, prod.stateParameterName],
+      WithDecryption: true,
+    });
+  });
+
+  it('writes state only when it changes', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 900 } });
+    await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e1' });
+    await runMonitor(config([prod]), deps(ngrok.fetch, new Date(NOW.getTime() + 15 * 60_000)), {
+      eventId: 'e2',
+    });
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+  });
+
+  it('sends one notification when the same scheduled event is delivered twice', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'same' });
+    await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'same' });
+    expect(published()).toHaveLength(1);
+  });
+
+  it('fails the invocation and keeps the old state when publishing fails, so the next run resends', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    sns.on(PublishCommand).rejectsOnce(new Error('SNS is down')).resolves({ MessageId: 'm-2' });
+    await expect(runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e1' })).rejects.toThrow(
+      /SNS is down/,
+    );
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e2' });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+  });
+
+  it('fails the invocation when saving state fails after a publish (at most one repeat)', async () => {
+    seed(prod, 'key-prod');
+    ssm.on(PutParameterCommand).rejects(new Error('throttled'));
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    await expect(runMonitor(config([prod]), deps(ngrok.fetch))).rejects.toBeInstanceOf(
+      MonitorRunError,
+    );
+    expect(published()).toHaveLength(1);
+  });
+
+  it('alerts at once that the monitor cannot read the balance when the key is rejected', async () => {
+    seed(prod, 'revoked-key');
+    await runMonitor(config([prod]), deps(fakeNgrok({}).fetch));
+    const [alert] = published();
+    expect(published()).toHaveLength(1);
+    expect(alert?.message.email).toMatch(/cannot read the balance/i);
+  });
+
+  it('names the missing key parameter and the command that creates it', async () => {
+    seed(prod, undefined);
+    await runMonitor(config([prod]), deps(fakeNgrok({}).fetch));
+    const [alert] = published();
+    expect(alert?.message.email).toContain(prod.tokenParameterName);
+    expect(alert?.message.email).toContain('--type SecureString');
+  });
+
+  it('falls back to the deployed threshold when the parameter is not an amount, and says so', async () => {
+    seed(prod, 'key-prod', '$10');
+    await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 450 } }).fetch));
+    const [alert] = published();
+    expect(published()).toHaveLength(1);
+    expect(alert?.message.email).toContain(prod.thresholdParameterName);
+    expect(logLines.some((l) => l.includes('runtime setting ignored'))).toBe(true);
+  });
+
+  it('still sends the low-balance alert when the usage overview fails', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 400, overviewStatus: 503 } });
+    await runMonitor(config([prod]), deps(ngrok.fetch));
+    const [alert] = published();
+    expect(published()).toHaveLength(1);
+    expect(alert?.message.email).toMatch(/forecast unavailable/i);
+  });
+
+  it('sends a test notification without touching state', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    const summary = await runMonitor(config([prod]), deps(ngrok.fetch), { test: true });
+    expect(summary.accounts[0]?.status).toBe('test');
+    expect(published()).toHaveLength(1);
+    expect(published()[0]?.subject).toMatch(/^\[TEST\]/);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect(ngrok.requests).toEqual([]);
+  });
+
+  it('never writes the API key to logs or messages', async () => {
+    const secret = 'ngrok-unit-key-NEVER-LOG-9876';
+    seed(prod, secret);
+    await runMonitor(config([prod]), deps(fakeNgrok({ [secret]: { balance: 100 } }).fetch));
+    await runMonitor(
+      config([prod]),
+      deps(fakeNgrok({}).fetch, new Date(NOW.getTime() + 86_400_000)),
+    );
+    const everything = [
+      ...logLines,
+      ...sns.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args)),
+    ];
+    expect(everything.length).toBeGreaterThan(2);
+    expect(everything.join('\n')).not.toContain(secret);
+  });
+
+  it('emits embedded metrics for the account', async () => {
+    seed(prod, 'key-prod');
+    await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 1234 } }).fetch));
+    const emf = logLines.map((l) => JSON.parse(l)).find((l) => l._aws);
+    expect(emf).toMatchObject({ Account: 'prod', CheckSucceeded: 1, BalanceDollars: 12.34 });
+  });
+});
+
+describe('runMonitor: forecast', () => {
+  const prod = account('prod');
+  const days = ['17', '18', '19', '20', '21', '22', '23'];
+  const overview = (dailyCost: string, todayCost: string) => ({
+    uri: '/usage/overview',
+    buckets: [
+      ...days.map((d) => ({
+        bucketStart: `2026-11-${d}T00:00:00Z`,
+        groupKey: 'ak_prod_web',
+        cost: dailyCost,
+        requests: 10,
+        errors: 0,
+      })),
+      {
+        bucketStart: '2026-11-24T00:00:00Z',
+        groupKey: 'ak_prod_web',
+        cost: todayCost,
+        requests: 5,
+        errors: 0,
+      },
+    ],
+    totals: { cost: '0', requests: 0, errors: 0 },
+  });
+
+  it('alerts once when $6.00 lasts about 1.9 days at $3.10/day, naming the top key', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({
+      'key-prod': { balance: 600, overview: overview('3.10000', '1.55000') },
+    });
+    await runMonitor(config([prod]), deps(ngrok.fetch));
+    expect(published()).toHaveLength(1);
+    const text = published()[0]?.message.email ?? '';
+    expect(text).toContain('about 1.9 days');
+    expect(text).toContain('ak_prod_web');
+  });
+
+  it('does not alert when $6.00 is spent at $0.10/day', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({
+      'key-prod': { balance: 600, overview: overview('0.10000', '0.05000') },
+    });
+    await runMonitor(config([prod]), deps(ngrok.fetch));
+    expect(published()).toHaveLength(0);
+  });
+
+  it('fetches the overview at most once per usageRefreshHours', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 5000, overview: overview('0.10000', '0') } });
+    for (let run = 0; run < 8; run++) {
+      await runMonitor(
+        config([prod]),
+        deps(ngrok.fetch, new Date(NOW.getTime() + run * 15 * 60_000)),
+        {
+          eventId: `e${run}`,
+        },
+      );
+    }
+    expect(ngrok.requests.filter((p) => p === '/usage/overview')).toHaveLength(1);
+    expect(ngrok.requests.filter((p) => p === '/credits/balance')).toHaveLength(8);
+  });
+});
+
+describe('runMonitor: several accounts', () => {
+  it('alerts for the low account and the rejected key, each named, and not for the healthy one', async () => {
+    const low = account('client-low');
+    const healthy = account('client-ok');
+    const revoked = account('client-revoked');
+    seed(low, 'k-low');
+    seed(healthy, 'k-ok');
+    seed(revoked, 'k-revoked');
+    const ngrok = fakeNgrok({ 'k-low': { balance: 120 }, 'k-ok': { balance: 90_000 } });
+    await expect(
+      runMonitor(config([low, healthy, revoked]), deps(ngrok.fetch)),
+    ).resolves.toBeDefined();
+    const sent = published();
+    expect(sent.map((p) => p.account).sort()).toEqual(['client-low', 'client-revoked']);
+    expect(sent.find((p) => p.account === 'client-low')?.subject).toContain('client-low');
+    expect(sent.find((p) => p.account === 'client-revoked')?.subject).toContain('client-revoked');
+  });
+
+  it('batches settings reads 10 names per call', async () => {
+    const accounts = Array.from({ length: 12 }, (_, i) => account(`acct-${i}`));
+    for (const a of accounts) seed(a, `k-${a.name}`);
+    const byKey = Object.fromEntries(accounts.map((a) => [`k-${a.name}`, { balance: 90_000 }]));
+    const summary = await runMonitor(config(accounts), deps(fakeNgrok(byKey).fetch));
+    const calls = ssm.commandCalls(GetParametersCommand);
+    expect(summary.ssmReadCalls).toBe(4);
+    expect(calls).toHaveLength(4);
+    expect(calls.every((c) => (c.args[0].input.Names?.length ?? 0) <= 10)).toBe(true);
+  });
+
+  it("still publishes other accounts' alerts when one account's publish fails", async () => {
+    const a = account('a');
+    const b = account('b');
+    seed(a, 'k-a');
+    seed(b, 'k-b');
+    sns
+      .on(PublishCommand)
+      .callsFake((input: { MessageAttributes?: { account?: { StringValue?: string } } }) => {
+        if (input.MessageAttributes?.account?.StringValue === 'a')
+          throw new Error('publish failed');
+        return { MessageId: 'ok' };
+      });
+    const ngrok = fakeNgrok({ 'k-a': { balance: 1 }, 'k-b': { balance: 1 } });
+    const run = runMonitor(config([a, b]), deps(ngrok.fetch));
+    await expect(run).rejects.toThrow(/a: publish failed/);
+    expect(JSON.parse(parameters.get(b.stateParameterName) ?? '{}').level).toBe('low');
+    expect(parameters.get(a.stateParameterName)).toBe('{}');
+  });
+});
