@@ -27,6 +27,7 @@ export interface PolicySettings {
 export interface PolicyInput {
   readonly account: string;
   readonly thresholdParameterName: string;
+  readonly tokenParameterName?: string;
   readonly observation: Observation;
   readonly thresholds: Thresholds;
   readonly configProblems: readonly ConfigProblem[];
@@ -257,6 +258,7 @@ function notificationBase(input: PolicyInput, at: string) {
     account: input.account,
     thresholds: input.thresholds,
     thresholdParameterName: input.thresholdParameterName,
+    tokenParameterName: input.tokenParameterName,
     configProblems: input.configProblems,
     at,
   };

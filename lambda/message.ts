@@ -418,9 +418,10 @@ function failureParts(v: View): Parts {
       steps: [
         { text: `Create a new API key at ${API_KEYS_URL}`, note: `The monitor said: ${message}` },
         {
-          text: `Store it in the API key parameter for ${v.label} (the SecureString parameter named in the stack's settings):`,
+          text: `Store it in the API key parameter for ${v.label} (read the key from a prompt, not the command line):`,
           command:
-            'aws ssm put-parameter --name <the API key parameter> --type SecureString --value <new key> --overwrite',
+            `read -rs NGROK_API_KEY && aws ssm put-parameter --name ${n.tokenParameterName ?? '<API key parameter>'} ` +
+            '--type SecureString --value "$NGROK_API_KEY" --overwrite',
         },
         { text: 'The next scheduled check picks up the new key; nothing needs redeploying.' },
         checkYourself,

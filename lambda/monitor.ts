@@ -166,6 +166,7 @@ async function checkAccount(
       reason: 'balance',
       thresholds,
       thresholdParameterName: account.thresholdParameterName,
+      tokenParameterName: account.tokenParameterName,
       configProblems: problems,
       at: run.now.toISOString(),
     });
@@ -208,6 +209,7 @@ async function checkAccount(
   const decision = decide({
     account: account.name,
     thresholdParameterName: account.thresholdParameterName,
+    tokenParameterName: account.tokenParameterName,
     observation,
     thresholds,
     configProblems: problems,

@@ -149,7 +149,8 @@ export function resolveThresholds(
 /** What a person must run when the key parameter does not exist. */
 export function missingKeyMessage(parameterName: string): string {
   return (
-    `The API key parameter ${parameterName} does not exist. Create it with: ` +
-    `aws ssm put-parameter --name ${parameterName} --type SecureString --value <ngrok.ai API key>`
+    `The API key parameter ${parameterName} does not exist. Create it (the key is read from a ` +
+    `prompt so it stays out of shell history): read -rs NGROK_API_KEY && aws ssm put-parameter ` +
+    `--name ${parameterName} --type SecureString --value "$NGROK_API_KEY"`
   );
 }

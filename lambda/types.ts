@@ -137,6 +137,8 @@ export interface Notification {
   readonly thresholds: Thresholds;
   /** Where the warning threshold lives, so the message can say how to change it. */
   readonly thresholdParameterName: string;
+  /** Where the API key lives, so a key alert can say how to replace it. */
+  readonly tokenParameterName?: string;
   readonly forecast?: Forecast;
   readonly forecastNote?: string;
   readonly failure?: CheckFailure;

@@ -62,6 +62,7 @@ const base: Notification = {
   balanceCents: 499,
   thresholds: { thresholdCents: 1000, criticalThresholdCents: 200, recoveryMarginCents: 100 },
   thresholdParameterName: THRESHOLD_PARAM,
+  tokenParameterName: '/ngrok-balance-alert/api-key',
   forecast,
   configProblems: [],
   at: '2025-06-02T09:00:00.000Z',

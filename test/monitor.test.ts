@@ -39,8 +39,8 @@ function fakeNgrok(
   >,
 ) {
   const requests: string[] = [];
-  const fetch = (async (input: URL | RequestInfo, init?: RequestInit) => {
-    const url = new URL(String(input));
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
     requests.push(url.pathname);
     const key = String(new Headers(init?.headers).get('authorization')).replace('Bearer ', '');
     const entry = byKey[key];
@@ -65,7 +65,7 @@ function fakeNgrok(
     if (entry.status)
       return json(entry.status, { statusCode: entry.status, msg: 'nope', details: {} });
     return json(200, { balanceCents: entry.balance });
-  }) as typeof fetch;
+  };
   return { fetch, requests };
 }
 
