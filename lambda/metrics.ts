@@ -38,9 +38,15 @@ export function emfDocument(m: AccountMetrics, timestamp: number): Record<string
       CloudWatchMetrics: [
         {
           Namespace: METRIC_NAMESPACE,
-          // Per account for the dashboard; per service for the "no successful check" alarm.
-          Dimensions: [['Account'], ['Service']],
+          Dimensions: [['Account']],
           Metrics: Object.keys(values).map((Name) => ({ Name, Unit: units[Name] })),
+        },
+        // Only the check outcome is also kept for the whole deployment, for the single
+        // "no successful check" alarm: every metric costs money each month.
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['Service']],
+          Metrics: [{ Name: 'CheckSucceeded', Unit: 'Count' }],
         },
       ],
     },

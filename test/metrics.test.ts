@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { emfDocument, METRIC_NAMESPACE } from '../lambda/metrics.ts';
+
+describe('emfDocument', () => {
+  it('publishes balance, spend, runway and outcome per account, and the outcome per service', () => {
+    // Act
+    const doc = emfDocument(
+      {
+        account: 'prod',
+        checkSucceeded: 1,
+        balanceCents: 600,
+        forecast: {
+          source: 'usage',
+          dailySpendCents: 310,
+          windowDays: 7,
+          runwayDays: 1.94,
+          topSpenders: [],
+        },
+      },
+      1_700_000_000_000,
+    );
+    // Assess
+    expect(doc).toMatchObject({
+      Account: 'prod',
+      Service: 'ngrok-balance-alert',
+      CheckSucceeded: 1,
+      BalanceDollars: 6,
+      DailySpendDollars: 3.1,
+      RunwayDays: 1.94,
+    });
+    const directives = (doc._aws as { CloudWatchMetrics: Array<Record<string, unknown>> })
+      .CloudWatchMetrics;
+    expect(directives).toEqual([
+      {
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [['Account']],
+        Metrics: [
+          { Name: 'CheckSucceeded', Unit: 'Count' },
+          { Name: 'BalanceDollars', Unit: 'None' },
+          { Name: 'DailySpendDollars', Unit: 'None' },
+          { Name: 'RunwayDays', Unit: 'None' },
+        ],
+      },
+      {
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [['Service']],
+        Metrics: [{ Name: 'CheckSucceeded', Unit: 'Count' }],
+      },
+    ]);
+  });
+
+  it('leaves out what a failed check could not measure', () => {
+    const doc = emfDocument({ account: 'prod', checkSucceeded: 0 }, 0);
+    expect(doc.CheckSucceeded).toBe(0);
+    expect(doc).not.toHaveProperty('BalanceDollars');
+    expect(doc).not.toHaveProperty('RunwayDays');
+  });
+
+  it('leaves out the runway when nothing is being spent', () => {
+    const doc = emfDocument(
+      {
+        account: 'prod',
+        checkSucceeded: 1,
+        balanceCents: 600,
+        forecast: {
+          source: 'usage',
+          dailySpendCents: 0,
+          windowDays: 7,
+          runwayDays: null,
+          topSpenders: [],
+        },
+      },
+      0,
+    );
+    expect(doc.DailySpendDollars).toBe(0);
+    expect(doc).not.toHaveProperty('RunwayDays');
+  });
+});
