@@ -218,13 +218,16 @@ export class NgrokBalanceAlertStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the failure destination of the monitor function.',
     });
+    // An event older than one schedule period is stale: the next run checks afresh.
+    // (Lambda accepts 60 s to 6 h.)
+    const maxEventAge = Duration.seconds(
+      Math.max(60, Math.min(schedulePeriod.toSeconds(), Duration.hours(6).toSeconds())),
+    );
     this.monitor.configureAsyncInvoke({
       // A run that failed to publish is retried (publish comes before save), but never
       // after the next scheduled run has started.
       retryAttempts: 2,
-      maxEventAge: Duration.seconds(
-        Math.max(60, Math.min(schedulePeriod.toSeconds(), Duration.hours(6).toSeconds())),
-      ),
+      maxEventAge,
       onFailure: new destinations.SqsDestination(failedRuns),
     });
 
@@ -234,7 +237,7 @@ export class NgrokBalanceAlertStack extends Stack {
       targets: [
         new targets.LambdaFunction(this.monitor, {
           retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
+          maxEventAge: maxEventAge,
         }),
       ],
     });
