@@ -629,7 +629,7 @@ function subjectTemplate(n: Notification): (label: string) => string {
           : n.failure?.kind === 'missing-key'
             ? 'API key parameter missing'
             : n.consecutiveFailures !== undefined
-              ? `${n.consecutiveFailures} failed checks`
+              ? `${n.consecutiveFailures} failed ${n.consecutiveFailures === 1 ? 'check' : 'checks'}`
               : 'check failing';
       return (label) => `${prefix} cannot read the balance (${label}): ${why}`;
     }

@@ -1,0 +1,555 @@
+/**
+ * The local `check` command (`npx ngrok-balance-alert check`): one balance check, run the way
+ * the deployed monitor runs an account's first check (no saved state), that prints what the
+ * monitor would send instead of sending it. No AWS access is needed: the key comes from
+ * NGROK_API_KEY and the thresholds from the command line.
+ *
+ * Started by bin/ngrok-balance-alert-cli.mjs. Nothing runs at import time: `main` takes the
+ * arguments, the environment and the output streams, so it can be tested in-process.
+ */
+import { DEFAULTS } from '../lib/config.ts';
+import { decide } from './alert-policy.ts';
+import { formatRunway } from './forecast.ts';
+import { renderNotification } from './message.ts';
+import { formatCents } from './money.ts';
+import { observeAccount } from './monitor.ts';
+import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
+import { parseCents } from './settings.ts';
+import type { Forecast, Level, LevelReason, Notification, Observation } from './types.ts';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Injected for tests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Injected for tests; defaults to the system clock. */
+  now?: () => Date;
+}
+
+/** Exit codes, as `--help` lists them. */
+export const EXIT_OK = 0;
+export const EXIT_ALERTING = 1;
+export const EXIT_ERROR = 2;
+
+/** The whole check, retries included, gives up after this long. */
+export const CHECK_DEADLINE_MS = 25_000;
+
+/** Where a person creates an ngrok.ai API key. */
+const KEYS_URL = 'https://app.ngrok.ai';
+const PROGRAM = 'ngrok-balance-alert';
+/** The same rule the deploy-time configuration applies to account names. */
+const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
+/** Keys shorter than this are not searched for in the output: they would mangle ordinary words. */
+const MIN_REDACTED_LENGTH = 6;
+/** Values echoed in error messages are cut to this: a pasted secret must not be shown whole. */
+const MAX_ECHOED_LENGTH = 32;
+
+export const USAGE = `Usage: ${PROGRAM} check [options]
+
+Checks the ngrok AI Gateway credit balance once, as the deployed monitor does on
+its first run, and shows what it would send. Nothing is sent.
+
+Options:
+  --threshold-cents N           warning threshold in cents (default ${DEFAULTS.thresholdCents})
+  --critical-threshold-cents N  critical threshold in cents (default: none)
+  --runway-alert-days N         alert when credits last fewer days (default ${DEFAULTS.runwayAlertDays})
+  --forecast-days N             days the spend rate averages over (default ${DEFAULTS.forecastDays})
+  --account NAME                account label in the messages (default "${DEFAULTS.accountName}")
+  --json                        print one JSON object instead of the summary
+  -h, --help                    show this help
+Amounts are whole cents (1000 is $10.00). --runway-alert-days 0 turns it off.
+
+Environment:
+  NGROK_API_KEY  ngrok.ai API key (required): create one in the settings at
+                 ${KEYS_URL}. Never accepted as an argument, because
+                 arguments end up in shell history and process lists.
+  NGROK_API_URL  API base URL (default ${DEFAULT_NGROK_API_URL})
+
+Exit codes:
+  0  healthy
+  1  alerting: the balance is low, critical or empty, or forecast to run out
+  2  error: the balance could not be read (rejected key, network, bad response),
+     or the command line is wrong
+
+Example:
+  export NGROK_API_KEY=...
+  npx ${PROGRAM} check --threshold-cents 2500
+`;
+
+interface CheckOptions {
+  readonly account: string;
+  readonly thresholdCents: number;
+  readonly criticalThresholdCents?: number;
+  readonly runwayAlertDays: number;
+  readonly forecastDays: number;
+  readonly json: boolean;
+}
+
+/**
+ * A command line or environment that cannot be run. `after` is what follows the message: the
+ * full usage text, a pointer to --help, or nothing (the message already says what to do).
+ */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly after: 'usage' | 'help' | 'none' = 'help',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs the command line `argv` (without the node and script paths) and returns the exit
+ * code. Never throws: unexpected errors are reported on `io.stderr` with exit code 2.
+ */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: CliIo,
+): Promise<number> {
+  const redact = redactor(env.NGROK_API_KEY);
+  const out = (text: string) => io.stdout(redact(text));
+  const err = (text: string) => io.stderr(redact(text));
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed === 'help') {
+      out(USAGE);
+      return EXIT_OK;
+    }
+    const apiKey = env.NGROK_API_KEY?.trim();
+    if (!apiKey) {
+      throw new UsageError(
+        'NGROK_API_KEY is not set. Create an API key in the settings at ' +
+          `${KEYS_URL}, then run:\n` +
+          '  export NGROK_API_KEY=...\n' +
+          `  npx ${PROGRAM} check`,
+        'none',
+      );
+    }
+    const baseUrl = apiUrl(env.NGROK_API_URL);
+    return await check(apiKey, baseUrl, parsed, io, out, err);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`${PROGRAM}: ${error.message}\n`);
+      if (error.after === 'usage') err(`\n${USAGE}`);
+      if (error.after === 'help') err(`Run "${PROGRAM} --help" for the options.\n`);
+    } else {
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      err(`${PROGRAM}: unexpected error: ${detail}\n`);
+    }
+    return EXIT_ERROR;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check
+
+async function check(
+  apiKey: string,
+  baseUrl: string,
+  options: CheckOptions,
+  io: CliIo,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): Promise<number> {
+  const now = io.now?.() ?? new Date();
+  // The client measures its deadline on a clock that starts at `now` and runs in real time,
+  // so an injected `now` and the deadline agree. Whole milliseconds, like Date.now: the
+  // client derives timer delays from it.
+  const startedMs = now.getTime();
+  const realStart = Date.now();
+  const clock = () => startedMs + (Date.now() - realStart);
+
+  const { observation } = await observeAccount(apiKey, {
+    now,
+    deadline: startedMs + CHECK_DEADLINE_MS,
+    forecastDays: options.forecastDays,
+    usageRefreshHours: DEFAULTS.usageRefreshHours,
+    ngrok: { baseUrl, now: clock, ...(io.fetch && { fetch: io.fetch }) },
+  });
+
+  const thresholdCents = options.thresholdCents;
+  const decision = decide({
+    account: options.account,
+    thresholdParameterName: thresholdParameterName(options.account),
+    observation,
+    thresholds: {
+      thresholdCents,
+      criticalThresholdCents: options.criticalThresholdCents,
+      // What the deployed monitor uses when no recovery margin is configured.
+      recoveryMarginCents: Math.round(thresholdCents * 0.1),
+    },
+    configProblems: [],
+    previous: undefined,
+    now,
+    settings: {
+      renotifyMs: DEFAULTS.renotifyHours * 3_600_000,
+      // A local check reports a failed check at once instead of waiting for a streak.
+      failureAlertAfter: 1,
+      runwayAlertDays: options.runwayAlertDays,
+    },
+  });
+
+  const notifications = decision.notifications.map((n) => {
+    const { subject, text } = renderNotification(n);
+    return { kind: n.kind, subject, text };
+  });
+  const level = decision.state.level;
+  const reason = decision.state.reason;
+
+  if (options.json) {
+    out(
+      `${JSON.stringify(jsonReport(options, observation, decision.status, level, reason, notifications))}\n`,
+    );
+  } else {
+    out(humanReport(options, observation, level, reason, notifications, baseUrl));
+  }
+  if (!observation.ok) {
+    err(`${PROGRAM}: could not read the balance: ${observation.failure.message}\n`);
+    return EXIT_ERROR;
+  }
+  return decision.status === 'alerting' ? EXIT_ALERTING : EXIT_OK;
+}
+
+/** The threshold parameter the deployed stack creates for an account (see the stack). */
+export function thresholdParameterName(account: string): string {
+  return `/ngrok-balance-alert/${account}/threshold-cents`;
+}
+
+interface WouldSend {
+  readonly kind: Notification['kind'];
+  readonly subject: string;
+  readonly text: string;
+}
+
+function jsonReport(
+  options: CheckOptions,
+  observation: Observation,
+  status: string,
+  level: Level,
+  reason: LevelReason,
+  notifications: readonly WouldSend[],
+) {
+  return {
+    account: options.account,
+    status,
+    balanceCents: observation.ok ? observation.balanceCents : null,
+    thresholdCents: options.thresholdCents,
+    ...(options.criticalThresholdCents !== undefined && {
+      criticalThresholdCents: options.criticalThresholdCents,
+    }),
+    runwayAlertDays: options.runwayAlertDays,
+    // Without a balance there is no level: the failure says why.
+    level: observation.ok ? level : null,
+    ...(observation.ok && level !== 'ok' && { reason }),
+    ...(observation.ok && observation.forecast && { forecast: observation.forecast }),
+    ...(observation.ok && observation.forecastNote && { forecastNote: observation.forecastNote }),
+    ...(!observation.ok && { error: observation.failure }),
+    notifications,
+  };
+}
+
+function humanReport(
+  options: CheckOptions,
+  observation: Observation,
+  level: Level,
+  reason: LevelReason,
+  notifications: readonly WouldSend[],
+  baseUrl: string,
+): string {
+  const rows: [string, string][] = [['Account', options.account]];
+  if (observation.ok) {
+    rows.push(['Balance', formatCents(observation.balanceCents)]);
+  } else {
+    rows.push(['Balance', 'unknown: the check failed']);
+  }
+  rows.push(['Warning threshold', formatCents(options.thresholdCents)]);
+  if (options.criticalThresholdCents !== undefined) {
+    rows.push(['Critical threshold', formatCents(options.criticalThresholdCents)]);
+  }
+  if (observation.ok) {
+    rows.push(['Level', levelText(level, reason, options)]);
+    const { forecast, forecastNote } = observation;
+    rows.push(['Runway', forecast ? formatRunway(forecast) : (forecastNote ?? 'no forecast')]);
+    rows.push([
+      'Runway alert',
+      options.runwayAlertDays > 0 ? `below ${days(options.runwayAlertDays)}` : 'off',
+    ]);
+    const spenders = topSpenders(forecast);
+    if (spenders) rows.push(spenders);
+  } else {
+    rows.push(['Error', observation.failure.message]);
+    rows.push(['Fix', failureFix(observation.failure.kind, baseUrl)]);
+  }
+
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const lines = [
+    'ngrok AI Gateway credit balance check',
+    ...rows.map(([name, value]) => `  ${`${name}:`.padEnd(width)}${value}`),
+    '',
+  ];
+  if (notifications.length === 0) {
+    lines.push('Would send: nothing (balance is healthy)');
+  } else {
+    lines.push('Would send (nothing was sent: this is a local check):');
+    for (const n of notifications) {
+      lines.push('', `  Subject: ${n.subject}`, '', indent(n.text.trimEnd(), '    '));
+    }
+  }
+  if (!observation.ok) {
+    lines.push(
+      '',
+      'Note: a local check reports a failed check at once. The deployed monitor reports a',
+      `rejected key at once and other failures after ${DEFAULTS.failureAlertAfter} failed checks in a row (its default).`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function levelText(level: Level, reason: LevelReason, options: CheckOptions): string {
+  switch (level) {
+    case 'ok':
+      return 'ok';
+    case 'empty':
+      return 'EMPTY (AI Gateway requests are being rejected)';
+    case 'critical':
+      return options.criticalThresholdCents !== undefined
+        ? `critical (below the ${formatCents(options.criticalThresholdCents)} critical threshold)`
+        : 'critical';
+    case 'low':
+      return reason === 'runway'
+        ? `low (forecast to run out in less than ${days(options.runwayAlertDays)})`
+        : `low (below the ${formatCents(options.thresholdCents)} warning threshold)`;
+  }
+}
+
+function topSpenders(forecast: Forecast | undefined): [string, string] | undefined {
+  if (!forecast || forecast.topSpenders.length === 0) return undefined;
+  const window = Math.round(forecast.windowDays * 10) / 10;
+  const spenders = forecast.topSpenders.map((s) => {
+    const pct = Math.round(s.share * 100);
+    return `${oneLine(s.accessKey)} ${formatCents(s.costCents)} (${pct === 0 && s.share > 0 ? '<1' : pct}%)`;
+  });
+  return ['Top spenders', `${spenders.join(', ')} in the last ${days(window)}`];
+}
+
+function failureFix(kind: string, baseUrl: string): string {
+  if (kind === 'auth') {
+    return `the key in NGROK_API_KEY was rejected. Create a new key in the settings at ${KEYS_URL}, then export NGROK_API_KEY=...`;
+  }
+  return `check the network and the API at ${baseUrl} (NGROK_API_URL), then try again.`;
+}
+
+function days(n: number): string {
+  return `${n} ${n === 1 ? 'day' : 'days'}`;
+}
+
+function indent(text: string, by: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line ? `${by}${line}` : ''))
+    .join('\n');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+
+const VALUE_OPTIONS = [
+  'threshold-cents',
+  'critical-threshold-cents',
+  'runway-alert-days',
+  'forecast-days',
+  'account',
+] as const;
+type ValueOption = (typeof VALUE_OPTIONS)[number];
+const FLAG_OPTIONS = ['json', 'help'] as const;
+
+/** Options someone might try to pass the key with: refused, whatever their value. */
+const KEY_OPTION =
+  /^--?(api[-_]?key|key|token|api[-_]?token|auth[-_]?token|ngrok[-_]api[-_]key)(=|$)/i;
+
+function parseCommandLine(argv: readonly string[]): CheckOptions | 'help' {
+  const keyOption = argv.find((arg) => KEY_OPTION.test(arg));
+  if (keyOption) {
+    throw new UsageError(
+      `${keyOption.split('=')[0]} is not accepted: the API key is read only from the ` +
+        'NGROK_API_KEY environment variable, because arguments end up in shell history and ' +
+        'process lists. Run:\n' +
+        '  export NGROK_API_KEY=...\n' +
+        `  npx ${PROGRAM} check`,
+      'none',
+    );
+  }
+
+  const values = new Map<ValueOption, string>();
+  const positionals: string[] = [];
+  let json = false;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const [flag = '', inline] = splitOnce(arg);
+    const name = flag.replace(/^--?/, '');
+    if (!arg.startsWith('--') || !isKnown(name)) {
+      throw new UsageError(`unknown option ${echo(flag)}.`, 'usage');
+    }
+    if ((FLAG_OPTIONS as readonly string[]).includes(name)) {
+      if (inline !== undefined) {
+        throw new UsageError(`--${name} takes no value (got ${echo(inline)}).`);
+      }
+      if (name === 'json') json = true;
+      else help = true;
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      // A negative number is a (bad) value; any other dash starts the next option.
+      if (next !== undefined && (!next.startsWith('-') || /^-\d/.test(next))) {
+        value = next;
+        i++;
+      }
+    }
+    if (value === undefined) {
+      throw new UsageError(`--${name} needs a value: ${expected(name as ValueOption)}`);
+    }
+    values.set(name as ValueOption, value);
+  }
+  if (help) return 'help';
+
+  const [command, ...extra] = positionals;
+  if (command === 'help') return 'help';
+  if (command === undefined) throw new UsageError('no command given.', 'usage');
+  if (command !== 'check') throw new UsageError(`unknown command ${echo(command)}.`, 'usage');
+  if (extra.length > 0) {
+    throw new UsageError(`unexpected argument ${echo(extra[0] as string)} after "check".`, 'usage');
+  }
+  return validate(values, json);
+}
+
+function validate(values: ReadonlyMap<ValueOption, string>, json: boolean): CheckOptions {
+  const integer = (name: ValueOption, min: number, max: number, fallback: number): number => {
+    const raw = values.get(name);
+    if (raw === undefined) return fallback;
+    const value = parseCents(raw);
+    if (value === undefined || value < min || value > max) {
+      throw new UsageError(`--${name}: ${echo(raw)} is not valid. ${expected(name)}`);
+    }
+    return value;
+  };
+  const thresholdCents = integer(
+    'threshold-cents',
+    0,
+    Number.MAX_SAFE_INTEGER,
+    DEFAULTS.thresholdCents,
+  );
+  const critical = values.has('critical-threshold-cents')
+    ? integer('critical-threshold-cents', 0, Number.MAX_SAFE_INTEGER, 0)
+    : undefined;
+  if (critical !== undefined && critical >= thresholdCents) {
+    throw new UsageError(
+      `--critical-threshold-cents: ${critical} is not below the warning threshold ` +
+        `${thresholdCents} (--threshold-cents). Expected fewer cents than the warning threshold.`,
+    );
+  }
+  const account = values.get('account') ?? DEFAULTS.accountName;
+  if (!ACCOUNT_NAME.test(account)) {
+    throw new UsageError(`--account: ${echo(account)} is not valid. ${expected('account')}`);
+  }
+  return {
+    account,
+    thresholdCents,
+    ...(critical !== undefined && { criticalThresholdCents: critical }),
+    runwayAlertDays: integer('runway-alert-days', 0, 365, DEFAULTS.runwayAlertDays),
+    forecastDays: integer('forecast-days', 1, 30, DEFAULTS.forecastDays),
+    json,
+  };
+}
+
+function expected(name: ValueOption): string {
+  switch (name) {
+    case 'threshold-cents':
+    case 'critical-threshold-cents':
+      return 'Expected a whole number of cents, digits only (1000 is $10.00).';
+    case 'runway-alert-days':
+      return 'Expected a whole number of days from 0 to 365 (0 turns the runway alert off).';
+    case 'forecast-days':
+      return 'Expected a whole number of days from 1 to 30.';
+    case 'account':
+      return (
+        'Expected 1-48 letters, digits, ".", "_" or "-", starting with a letter or digit ' +
+        '(the name the account has in the deployed stack).'
+      );
+  }
+}
+
+function isKnown(name: string): boolean {
+  return (VALUE_OPTIONS as readonly string[]).includes(name) || name === 'json' || name === 'help';
+}
+
+function splitOnce(arg: string): [string, string | undefined] {
+  const at = arg.indexOf('=');
+  return at < 0 ? [arg, undefined] : [arg.slice(0, at), arg.slice(at + 1)];
+}
+
+/** A value from the command line, quoted for an error message; a long one is not shown whole. */
+function echo(value: string): string {
+  const clean = value.replace(/\p{Cc}/gu, '?');
+  return clean.length <= MAX_ECHOED_LENGTH
+    ? JSON.stringify(clean)
+    : `${JSON.stringify(`${clean.slice(0, 8)}...`)} (${clean.length} characters)`;
+}
+
+/** NGROK_API_URL, checked: the key must not cross a network unencrypted. */
+function apiUrl(raw: string | undefined): string {
+  const value = raw?.trim() || DEFAULT_NGROK_API_URL;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(
+      `NGROK_API_URL: ${echo(value)} is not a URL. Expected e.g. ${DEFAULT_NGROK_API_URL}, or unset it.`,
+      'none',
+    );
+  }
+  const loopback = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new UsageError(
+      `NGROK_API_URL: ${echo(value)} is not allowed. Expected an https:// URL (http:// only ` +
+        'for localhost or 127.0.0.1): the API key is sent with every request.',
+      'none',
+    );
+  }
+  return value;
+}
+
+/**
+ * Removes the API key from any text before it is printed, however it got there (an error
+ * body that echoes it, a stack trace). Its JSON- and URL-encoded forms are removed too.
+ */
+function redactor(secret: string | undefined): (text: string) => string {
+  const forms = new Set<string>();
+  for (const key of [secret, secret?.trim()]) {
+    if (key === undefined || key.length < MIN_REDACTED_LENGTH) continue;
+    forms.add(key);
+    forms.add(JSON.stringify(key).slice(1, -1));
+    forms.add(encodeURIComponent(key));
+  }
+  const ordered = [...forms].sort((a, b) => b.length - a.length);
+  return (text) => ordered.reduce((acc, form) => acc.split(form).join('[redacted]'), text);
+}

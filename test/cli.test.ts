@@ -1,0 +1,431 @@
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main, thresholdParameterName, USAGE } from '../lambda/cli.ts';
+import { accountParameterNames } from '../lib/ngrok-balance-alert-stack.ts';
+import { startHttpServer, type TestHttpServer } from './support/http-server.ts';
+
+const KEY = 'ngrok-cli-key-NEVER-PRINT-42';
+/** Midday UTC: the usage window is 7 full days plus half of today, 7.5 days in all. */
+const NOW = new Date('2025-06-15T12:00:00Z');
+const SHIM = fileURLToPath(new URL('../bin/ngrok-balance-alert-cli.mjs', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------
+// A stand-in for the ngrok.ai API on 127.0.0.1, answering from a script
+
+interface Scripted {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+interface StandIn {
+  readonly server: TestHttpServer;
+  readonly url: string;
+  /** Paths requested so far, without the query string. */
+  paths(): string[];
+  script: { balance: Scripted; usage: Scripted };
+}
+
+const noUsage = (): Scripted => ({
+  status: 200,
+  body: { uri: '/usage/overview', buckets: [], totals: { cost: '0', requests: 0, errors: 0 } },
+});
+
+async function startStandIn(): Promise<StandIn> {
+  const script = { balance: { status: 200, body: { balanceCents: 5000 } }, usage: noUsage() };
+  const server = await startHttpServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
+    const answer =
+      path === '/credits/balance'
+        ? standIn.script.balance
+        : path === '/usage/overview'
+          ? standIn.script.usage
+          : { status: 404, body: { msg: 'not found' } };
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer.body));
+  });
+  const standIn: StandIn = {
+    server,
+    url: server.url,
+    paths: () => server.requests.map((r) => new URL(r.url, 'http://stand-in').pathname),
+    script,
+  };
+  return standIn;
+}
+
+/** Daily usage buckets for 2025-06-08..14 plus today's partial bucket (half a day's spend). */
+function usageAt(dailyCentsByKey: Record<string, number>): Scripted {
+  const buckets = [];
+  for (let day = 8; day <= 15; day++) {
+    for (const [groupKey, cents] of Object.entries(dailyCentsByKey)) {
+      const share = day === 15 ? cents / 2 : cents;
+      buckets.push({
+        bucketStart: `2025-06-${String(day).padStart(2, '0')}T00:00:00Z`,
+        groupKey,
+        cost: (share / 100).toFixed(5),
+        requests: 100,
+        errors: 0,
+      });
+    }
+  }
+  return {
+    status: 200,
+    body: { uri: '/usage/overview', buckets, totals: { cost: '0', requests: 0, errors: 0 } },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running main() in-process
+
+let api: StandIn;
+beforeEach(async () => {
+  api = await startStandIn();
+});
+afterEach(async () => {
+  await api.server.close();
+});
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function run(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+  io: { fetch?: typeof fetch } = {},
+): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(
+    argv,
+    { NGROK_API_KEY: KEY, NGROK_API_URL: api.url, ...env },
+    {
+      stdout: (s) => {
+        stdout += s;
+      },
+      stderr: (s) => {
+        stderr += s;
+      },
+      now: () => NOW,
+      ...io,
+    },
+  );
+  // Whatever happened, the key is never shown.
+  expect(stdout).not.toContain(KEY);
+  expect(stderr).not.toContain(KEY);
+  return { code, stdout, stderr };
+}
+
+describe('check', () => {
+  it('exits 0 and would send nothing when the balance is healthy', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 5000 } };
+    const { code, stdout, stderr } = await run(['check']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('Account:');
+    expect(stdout).toMatch(/Balance:\s+\$50\.00/);
+    expect(stdout).toMatch(/Warning threshold:\s+\$10\.00/);
+    expect(stdout).toMatch(/Level:\s+ok/);
+    expect(stdout).toContain('Would send: nothing (balance is healthy)');
+    expect(api.paths().sort()).toEqual(['/credits/balance', '/usage/overview']);
+    expect(api.server.requests.every((r) => r.headers.authorization === `Bearer ${KEY}`)).toBe(
+      true,
+    );
+  });
+
+  it('exits 1 and shows the alert it would send when the balance is below the threshold', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    const { code, stdout } = await run(['check', '--threshold-cents', '500']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Balance:\s+\$4\.99/);
+    expect(stdout).toMatch(/Level:\s+low \(below the \$5\.00 warning threshold\)/);
+    expect(stdout).toContain('Would send');
+    expect(stdout).toContain('Subject: ngrok credits low (main): $4.99 left, threshold $5.00');
+    // The email text, indented under its subject.
+    expect(stdout).toMatch(/\n {4}The ngrok AI Gateway credit balance for main is low/);
+    expect(stdout).toContain(
+      '--name /ngrok-balance-alert/main/threshold-cents --type String --value 500',
+    );
+  });
+
+  it('names the critical level and its threshold', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 150 } };
+    const { code, stdout } = await run([
+      'check',
+      '--threshold-cents=1000',
+      '--critical-threshold-cents=200',
+      '--account',
+      'prod',
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Critical threshold:\s+\$2\.00/);
+    expect(stdout).toMatch(/Level:\s+critical/);
+    expect(stdout).toContain('Subject: ngrok credits critical (prod): $1.50 left');
+  });
+
+  it('exits 1 on a runway alert: $6.00 at $3.10/day lasts about 1.9 days', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 600 } };
+    // $3.10/day: 7 full days and today's half-day bucket, $23.25 over 7.5 days.
+    api.script.usage = usageAt({ key_alpha: 200, key_beta: 110 });
+    const { code, stdout } = await run(['check', '--threshold-cents', '500']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Balance:\s+\$6\.00/);
+    expect(stdout).toMatch(/Level:\s+low \(forecast to run out in less than 3 days\)/);
+    expect(stdout).toMatch(
+      /Runway:\s+about 1\.9 days at \$3\.10\/day \(usage over the last 7\.5 days\)\n/,
+    );
+    expect(stdout).toMatch(
+      /Top spenders:\s+key_alpha \$15\.00 \(65%\), key_beta \$8\.25 \(35%\) in the last 7\.5 days\n/,
+    );
+    expect(stdout).toContain('Subject: ngrok credits run out in about 1.9 days (main): $6.00 left');
+  });
+
+  it('exits 2 and says the key was rejected on a 401, even when the body echoes the key', async () => {
+    api.script.balance = {
+      status: 401,
+      body: { errorCode: 'ERR_NGROK_AI_401', msg: `the key ${KEY} is not valid` },
+    };
+    const { code, stdout, stderr } = await run(['check']);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'could not read the balance: ngrok.ai rejected the API key (HTTP 401)',
+    );
+    expect(stdout).toContain('the key in NGROK_API_KEY was rejected');
+    expect(stdout).toContain('export NGROK_API_KEY=');
+    expect(stdout).toContain(
+      'Subject: ngrok monitor cannot read the balance (main): API key rejected',
+    );
+    expect(stdout).toContain('a local check reports a failed check at once');
+    expect(`${stdout}${stderr}`).toContain('[redacted]');
+  });
+
+  it('exits 2 on a malformed balance', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: '12.5' } };
+    const { code, stderr } = await run(['check']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('balanceCents of type string');
+  });
+
+  it('exits 2 on a network failure, without printing a key that the error quotes', async () => {
+    const failing: typeof fetch = async () => {
+      throw new TypeError('fetch failed', { cause: new Error(`refused for ${KEY}`) });
+    };
+    const { code, stdout, stderr } = await run(['check', '--json'], {}, { fetch: failing });
+    expect(code).toBe(2);
+    expect(stderr).toContain('could not read the balance: GET /credits/balance failed');
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
+      status: 'check-failed',
+      balanceCents: null,
+      level: null,
+      error: { kind: 'transient' },
+    });
+    expect(report.notifications[0].kind).toBe('monitor-failing');
+  });
+
+  it('keeps the key out of the forecast note when the usage call echoes it', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 5000 } };
+    api.script.usage = { status: 400, body: { errorCode: 'ERR_BAD', msg: `bad key ${KEY}` } };
+    const { code, stdout } = await run(['check']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('forecast unavailable');
+    expect(stdout).toContain('[redacted]');
+  });
+
+  it('prints one JSON object with the result and nothing else on stdout', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 600 } };
+    api.script.usage = usageAt({ key_alpha: 310 });
+    const { code, stdout } = await run([
+      'check',
+      '--json',
+      '--threshold-cents',
+      '500',
+      '--critical-threshold-cents',
+      '100',
+    ]);
+    expect(code).toBe(1);
+    expect(stdout.trimEnd().split('\n')).toHaveLength(1);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
+      account: 'main',
+      status: 'alerting',
+      balanceCents: 600,
+      thresholdCents: 500,
+      criticalThresholdCents: 100,
+      level: 'low',
+      reason: 'runway',
+      forecast: { source: 'usage', windowDays: 7.5 },
+    });
+    expect(report.forecast.dailySpendCents).toBeCloseTo(310, 6);
+    expect(report.notifications).toHaveLength(1);
+    expect(report.notifications[0]).toEqual({
+      kind: 'balance-alert',
+      subject: expect.stringContaining('about 1.9 days'),
+      text: expect.stringContaining('At the current rate of spending'),
+    });
+  });
+
+  it('reports a healthy balance in JSON with no notifications', async () => {
+    const { code, stdout } = await run(['check', '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ status: 'ok', level: 'ok', balanceCents: 5000 });
+    expect(report).not.toHaveProperty('criticalThresholdCents');
+    expect(report.notifications).toEqual([]);
+  });
+
+  it('renders the same threshold parameter name the stack creates', () => {
+    expect(thresholdParameterName('prod')).toBe(accountParameterNames('prod').threshold);
+  });
+});
+
+describe('command line and environment', () => {
+  it('refuses to run without NGROK_API_KEY and says how to set it', async () => {
+    for (const value of [undefined, '', '   ']) {
+      const { code, stdout, stderr } = await run(['check'], { NGROK_API_KEY: value });
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('NGROK_API_KEY is not set');
+      expect(stderr).toContain('export NGROK_API_KEY=...');
+      expect(stderr).toContain('https://app.ngrok.ai');
+    }
+    expect(api.server.requests).toEqual([]);
+  });
+
+  it('refuses a key passed as an argument, without echoing it', async () => {
+    for (const argv of [
+      ['check', '--api-key', 'sk_passed_on_the_command_line'],
+      ['check', '--key=sk_passed_on_the_command_line'],
+      ['check', '--token', 'sk_passed_on_the_command_line'],
+    ]) {
+      const { code, stdout, stderr } = await run(argv);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('NGROK_API_KEY environment variable');
+      expect(stderr).toContain('shell history');
+      expect(stderr).not.toContain('sk_passed_on_the_command_line');
+    }
+    expect(api.server.requests).toEqual([]);
+  });
+
+  it('rejects bad option values, naming the option, the value and the expected form', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['--threshold-cents', 'abc'],
+        /--threshold-cents: "abc" is not valid\. Expected a whole number of cents/,
+      ],
+      [['--threshold-cents=10.50'], /--threshold-cents: "10\.50" is not valid/],
+      [['--threshold-cents', '-5'], /--threshold-cents: "-5" is not valid/],
+      [['--threshold-cents'], /--threshold-cents needs a value: Expected a whole number of cents/],
+      [
+        ['--forecast-days', '0'],
+        /--forecast-days: "0" is not valid\. Expected a whole number of days from 1 to 30/,
+      ],
+      [
+        ['--runway-alert-days', 'x'],
+        /--runway-alert-days: "x" is not valid\. Expected a whole number of days from 0 to 365/,
+      ],
+      [
+        ['--critical-threshold-cents', '1000'],
+        /--critical-threshold-cents: 1000 is not below the warning threshold 1000/,
+      ],
+      [['--account', 'my account'], /--account: "my account" is not valid\. Expected 1-48 letters/],
+      [['--json=yes'], /--json takes no value/],
+    ];
+    for (const [options, message] of cases) {
+      const { code, stdout, stderr } = await run(['check', ...options]);
+      expect(code, options.join(' ')).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(message);
+    }
+    expect(api.server.requests).toEqual([]);
+  });
+
+  it('rejects an unknown command or option with the usage', async () => {
+    for (const argv of [[], ['chek'], ['check', '--threshold', '5'], ['check', 'extra'], ['-x']]) {
+      const { code, stdout, stderr } = await run(argv);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('Usage: ngrok-balance-alert check [options]');
+    }
+  });
+
+  it('does not echo a long stray argument whole: it may be a pasted key', async () => {
+    const pasted = 'sk_3f9a0c1d2e4b5a6978c0d1e2f3a4b5c6d7e8f9a0';
+    const { code, stderr } = await run(['check', pasted]);
+    expect(code).toBe(2);
+    expect(stderr).not.toContain(pasted);
+    expect(stderr).toContain('unexpected argument "sk_3f9a0...');
+  });
+
+  it('refuses an NGROK_API_URL that would send the key unencrypted or is not a URL', async () => {
+    for (const url of ['http://api.example.com', 'not a url', 'ftp://127.0.0.1']) {
+      const { code, stderr } = await run(['check'], { NGROK_API_URL: url });
+      expect(code).toBe(2);
+      expect(stderr).toContain('NGROK_API_URL');
+    }
+    expect(api.server.requests).toEqual([]);
+  });
+
+  it('prints help that fits one screen and exits 0', async () => {
+    for (const argv of [['--help'], ['-h'], ['check', '--help'], ['help']]) {
+      const { code, stdout, stderr } = await run(argv, { NGROK_API_KEY: undefined });
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toBe(USAGE);
+    }
+    for (const text of [
+      '--threshold-cents',
+      '--json',
+      'NGROK_API_KEY',
+      'NGROK_API_URL',
+      'Exit codes',
+    ]) {
+      expect(USAGE).toContain(text);
+    }
+    const lines = USAGE.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(40);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('the installed command', () => {
+  it('runs `ngrok-balance-alert check --json` through the bin shim', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    const child = await new Promise<{ code: number; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        execFile(
+          process.execPath,
+          [SHIM, 'check', '--json', '--threshold-cents', '500'],
+          {
+            cwd: tmpdir(),
+            env: { ...process.env, NGROK_API_KEY: KEY, NGROK_API_URL: api.url },
+            timeout: 60_000,
+          },
+          (error, stdout, stderr) => {
+            if (error && typeof error.code !== 'number') reject(error);
+            else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+          },
+        );
+      },
+    );
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(1);
+    const report = JSON.parse(child.stdout);
+    expect(report).toMatchObject({
+      account: 'main',
+      status: 'alerting',
+      balanceCents: 499,
+      thresholdCents: 500,
+      level: 'low',
+    });
+    expect(report.notifications[0].subject).toBe(
+      'ngrok credits low (main): $4.99 left, threshold $5.00',
+    );
+    expect(child.stdout).not.toContain(KEY);
+    expect(api.paths()).toContain('/credits/balance');
+  });
+});
