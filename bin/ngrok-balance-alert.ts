@@ -11,7 +11,7 @@ import { NgrokBalanceAlertStack } from '../lib/ngrok-balance-alert-stack.ts';
 const app = new App();
 let config: ReturnType<typeof loadConfig>;
 try {
-  config = loadConfig((key) => app.node.tryGetContext(key));
+  config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   // A plain message, not a stack trace: the fix is in the context, not the code.

@@ -76,11 +76,30 @@ export class ConfigError extends Error {
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]{2,}$/;
 const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
 const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
+
+/**
+ * SSM's own naming rules: letters, digits and _ . - /; a hierarchical name starts with "/";
+ * no name starts with "aws" or "ssm" (any case).
+ */
+export function isParameterName(name: string): boolean {
+  return (
+    PARAMETER_NAME.test(name) &&
+    (!name.includes('/') || name.startsWith('/')) &&
+    !/^\/?(aws|ssm)/i.test(name) &&
+    !name.includes('//')
+  );
+}
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 
-/** Reads and validates the whole configuration; all problems are reported at once. */
-export function loadConfig(read: ContextReader): AppConfig {
+/**
+ * Reads and validates the whole configuration; all problems are reported at once.
+ * `allKeys` (every context key given) lets a misspelt key fail instead of being ignored.
+ */
+export function loadConfig(read: ContextReader, allKeys: readonly string[] = []): AppConfig {
   const errors: string[] = [];
+  for (const key of misspeltKeys(allKeys)) {
+    errors.push(`"${key.given}" is not a known setting. Did you mean "${key.known}"?`);
+  }
   const ctx = new Context(read, errors);
 
   const schedule = ctx.string('schedule') ?? DEFAULTS.schedule;
@@ -106,6 +125,16 @@ export function loadConfig(read: ContextReader): AppConfig {
     throw new ConfigError(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);
   }
   return config;
+}
+
+/** Given keys that match a known key but for case, dashes or underscores. */
+function misspeltKeys(allKeys: readonly string[]): Array<{ given: string; known: string }> {
+  const normal = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
+  const known = new Map<string, string>(CONTEXT_KEYS.map((key) => [normal(key), key]));
+  return allKeys.flatMap((given) => {
+    const match = known.get(normal(given));
+    return match !== undefined && match !== given ? [{ given, known: match }] : [];
+  });
 }
 
 function readAccounts(ctx: Context, errors: string[]): AccountSettings[] {
@@ -187,16 +216,19 @@ function readAccounts(ctx: Context, errors: string[]): AccountSettings[] {
     );
     if (account) accounts.push(account);
   });
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const account of accounts) {
-    const key = account.name.toLowerCase();
-    if (seen.has(key)) {
+    // Construct ids keep only letters and digits, so "prod-eu" and "prod_eu" would collide.
+    const key = account.name.toLowerCase().replace(/[^a-z0-9]/g, '');
+    const other = seen.get(key);
+    if (other !== undefined) {
       errors.push(
-        `"accounts": the name "${account.name}" is used twice. Expected unique names ` +
-          '(compared without case): each account has its own parameters and metrics.',
+        `"accounts": the name "${account.name}" is used twice ("${other}" differs only in ` +
+          'case or punctuation). Expected unique names: each account has its own parameters ' +
+          'and metrics.',
       );
     }
-    seen.add(key);
+    seen.set(key, account.name);
   }
   return accounts;
 }
@@ -217,10 +249,11 @@ function readAccount(
     );
   }
   const tokenParameterName = ctx.string('tokenParameterName');
-  if (tokenParameterName === undefined || !PARAMETER_NAME.test(tokenParameterName)) {
+  if (tokenParameterName === undefined || !isParameterName(tokenParameterName)) {
     errors.push(
       `"${keyOf('tokenParameterName')}": ${quote(entry.tokenParameterName)} is not an SSM ` +
-        'parameter name. Expected letters, digits and _ . - /, e.g. /ngrok-balance-alert/api-key.',
+        'parameter name. Expected letters, digits and _ . - /, starting with "/" when it has ' +
+        'one and not with "aws" or "ssm", e.g. /ngrok-balance-alert/api-key.',
     );
   }
   const thresholdCents = ctx.integer('thresholdCents', { min: 0, required: true });
@@ -272,7 +305,7 @@ function readSlack(
     result.slack = { workspaceId, channelId };
   }
   if (webhook !== undefined) {
-    if (!PARAMETER_NAME.test(webhook)) {
+    if (!isParameterName(webhook)) {
       errors.push(
         `"slackWebhookParameterName": ${quote(webhook)} is not an SSM parameter name. ` +
           'Expected e.g. /ngrok-balance-alert/slack-webhook-url.',

@@ -1,0 +1,231 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as chatbot from 'aws-cdk-lib/aws-chatbot';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ESM_REQUIRE_BANNER } from './ngrok-balance-alert-stack.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Same form as lib/config.ts accepts: letters, digits and _ . - /, at most 1011 characters. */
+const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1011}$/;
+
+export interface SlackNotificationsProps {
+  /** The alert topic; every message published to it reaches Slack. */
+  readonly topic: sns.ITopic;
+  /**
+   * Deliver through Amazon Q Developer in chat applications (formerly AWS Chatbot): a Slack
+   * channel configuration subscribed to the topic. The workspace must have been authorised
+   * once in the Amazon Q Developer console first (see the README).
+   *
+   * @default - no Amazon Q Developer channel configuration
+   */
+  readonly slack?: {
+    /** The workspace ID (T...) shown in the Amazon Q Developer console. */
+    readonly workspaceId: string;
+    /** The channel ID (C... or G...) from the channel's details in Slack. */
+    readonly channelId: string;
+  };
+  /**
+   * Deliver through a Slack incoming webhook instead of (or as well as) Amazon Q: the name of
+   * a SecureString parameter, created by the user, that holds the webhook URL. A small
+   * function subscribed to the topic reads it and posts each message as Block Kit.
+   *
+   * @default - no webhook function
+   */
+  readonly webhookParameterName?: string;
+}
+
+/**
+ * Delivers the alert topic to Slack, by Amazon Q Developer in chat applications, by an
+ * incoming webhook, or both (which posts every message twice). With neither prop set it
+ * creates nothing.
+ */
+export class SlackNotifications extends Construct {
+  /** The Amazon Q Developer channel configuration, when `slack` is set. */
+  readonly channelConfiguration?: chatbot.SlackChannelConfiguration;
+  /** The webhook subscriber, when `webhookParameterName` is set. */
+  readonly webhookFunction?: nodejs.NodejsFunction;
+  /** Messages the webhook function could not post after all retries. */
+  readonly deadLetterQueue?: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SlackNotificationsProps) {
+    super(scope, id);
+    if (props.slack) {
+      this.channelConfiguration = this.amazonQ(props.topic, props.slack);
+    }
+    if (props.webhookParameterName !== undefined) {
+      const webhook = this.webhook(props.topic, props.webhookParameterName);
+      this.webhookFunction = webhook.fn;
+      this.deadLetterQueue = webhook.dlq;
+    }
+  }
+
+  /**
+   * The channel only receives notifications; nobody runs commands from it. So:
+   * - its role has no permissions at all. Custom notifications and CloudWatch alarm
+   *   messages are delivered without any; only the metric chart that Amazon Q can draw
+   *   under an alarm message would need CloudWatch read access, and that is left out;
+   * - the guardrail, which caps what any channel member could do through the role or a
+   *   user role, is AWS managed AWSDenyAll (`Deny *` on `*`). Without a guardrail Amazon Q
+   *   applies AdministratorAccess. Denying everything costs nothing here, as notifications
+   *   need no permission.
+   */
+  private amazonQ(
+    topic: sns.ITopic,
+    slack: NonNullable<SlackNotificationsProps['slack']>,
+  ): chatbot.SlackChannelConfiguration {
+    const role = new iam.Role(this, 'AmazonQRole', {
+      assumedBy: new iam.ServicePrincipal('chatbot.amazonaws.com'),
+      description: 'Amazon Q Developer channel role for the ngrok balance alerts: no permissions',
+    });
+    return new chatbot.SlackChannelConfiguration(this, 'AmazonQ', {
+      // Unique per account, since Amazon Q names configurations account-wide.
+      slackChannelConfigurationName: Names.uniqueResourceName(this, {
+        maxLength: 128,
+        separator: '-',
+        allowedSpecialCharacters: '-_',
+      }),
+      slackWorkspaceId: slack.workspaceId,
+      slackChannelId: slack.channelId,
+      notificationTopics: [topic],
+      role,
+      guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll')],
+      // Delivery problems only. No logRetention: it would add a custom-resource function to
+      // the stack; the /aws/chatbot/<name> log group in us-east-1 holds errors alone.
+      loggingLevel: chatbot.LoggingLevel.ERROR,
+      userRoleRequired: false,
+    });
+  }
+
+  private webhook(topic: sns.ITopic, parameterName: string) {
+    if (!Token.isUnresolved(parameterName) && !PARAMETER_NAME.test(parameterName)) {
+      throw new Error(
+        `SlackNotifications: webhookParameterName "${parameterName}" is not an SSM parameter ` +
+          'name. Expected e.g. /ngrok-balance-alert/slack-webhook-url.',
+      );
+    }
+    const stack = Stack.of(this);
+
+    const logGroup = new logs.LogGroup(this, 'WebhookLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'WebhookRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Reads the Slack webhook URL parameter and writes its own logs',
+    });
+    // Inline instead of the managed basic-execution policy: this log group only.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    // The parameter is encrypted with the AWS managed aws/ssm key, whose key policy lets
+    // SSM decrypt for any principal of the account: no kms:Decrypt grant is needed.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWebhookUrl',
+        actions: ['ssm:GetParameter'],
+        resources: [
+          stack.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            // Exactly one slash after "parameter", whether or not the name starts with one.
+            resourceName: parameterName.replace(/^\/+/, ''),
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+
+    const fn = new nodejs.NodejsFunction(this, 'Webhook', {
+      entry: path.join(here, '..', 'lambda', 'slack-webhook.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      // 256 MB: the function needs well under 128 MB, but Lambda scales CPU with memory and
+      // the cold start (loading the bundled SDK) is CPU-bound; at a few invocations a day
+      // the difference in cost is nil.
+      memorySize: 256,
+      // The handler gives the parameter read and posting 20 s (four attempts of at most 5 s
+      // plus backoff) and keeps the rest to report a failure instead of being cut off.
+      timeout: Duration.seconds(30),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      // The name only: the URL is a secret and is read at run time.
+      environment: { WEBHOOK_PARAMETER_NAME: parameterName },
+      description: 'Posts the ngrok balance alerts to Slack through an incoming webhook',
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: false,
+        // Bundle the AWS SDK instead of using the runtime's copy, as the monitor does.
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        forceDockerBundling: false,
+      },
+    });
+
+    const dlq = new sqs.Queue(this, 'WebhookFailures', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(dlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the failure destination of the Slack webhook function; its ' +
+        'alarm notifies the topic.',
+    });
+    // An on-failure destination rather than the function's dead-letter queue: the record it
+    // sends carries the error message (e.g. "HTTP 404 channel_not_found") next to the SNS
+    // event, so the queue says why each message was not posted; it also catches events that
+    // expire in Lambda's async queue.
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(dlq),
+    });
+    // No subscription dead-letter queue: SNS keeps retrying delivery to Lambda for days, and it
+    // could only write to an encrypted queue through a customer-managed KMS key.
+    topic.addSubscription(new subscriptions.LambdaSubscription(fn));
+
+    const notify = new cloudwatchActions.SnsAction(topic);
+    const alarm = dlq
+      .metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      })
+      .createAlarm(this, 'WebhookFailuresQueued', {
+        alarmDescription:
+          'An alert could not be posted to Slack through the webhook after all retries. The ' +
+          "message and the error are in the webhook failures queue; the function's log group " +
+          'has the details. Purge the queue once handled to clear the alarm.',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    alarm.addAlarmAction(notify);
+    alarm.addOkAction(notify);
+
+    return { fn, dlq, alarm };
+  }
+}

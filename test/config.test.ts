@@ -1,0 +1,547 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type AppConfig, CONTEXT_KEYS, ConfigError, DEFAULTS, loadConfig } from '../lib/config.ts';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** loadConfig over a plain object, as the app does over `app.node.tryGetContext`. */
+function load(context: Record<string, unknown>): AppConfig {
+  return loadConfig((key) => context[key]);
+}
+
+/** The message of the ConfigError that `context` causes; fails the test when it loads. */
+function errorOf(context: Record<string, unknown>): string {
+  try {
+    load(context);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(context)}`);
+}
+
+/** The lines of a ConfigError message that each describe one problem. */
+function problems(message: string): string[] {
+  return message.split('\n').filter((line) => line.startsWith('  - '));
+}
+
+const prod = { name: 'prod', tokenParameterName: '/ngrok/prod', thresholdCents: 1000 };
+const staging = { name: 'staging', tokenParameterName: '/ngrok/staging', thresholdCents: 300 };
+
+describe('defaults', () => {
+  it('without any context, watches one account "main" with the documented defaults', () => {
+    expect(load({})).toEqual({
+      accounts: [
+        {
+          name: 'main',
+          tokenParameterName: '/ngrok-balance-alert/api-key',
+          thresholdCents: 1000,
+          criticalThresholdCents: undefined,
+          emails: [],
+        },
+      ],
+      emails: [],
+      schedule: 'rate(15 minutes)',
+      schedulePeriodMinutes: 15,
+      renotifyHours: 24,
+      recoveryMarginCents: undefined,
+      failureAlertAfter: 3,
+      forecastDays: 7,
+      runwayAlertDays: 3,
+      usageRefreshHours: 6,
+      reservedConcurrency: undefined,
+    });
+  });
+
+  it('exports the same defaults it applies', () => {
+    expect(DEFAULTS).toMatchObject({
+      accountName: 'main',
+      tokenParameterName: '/ngrok-balance-alert/api-key',
+      thresholdCents: 1000,
+      schedule: 'rate(15 minutes)',
+      renotifyHours: 24,
+      failureAlertAfter: 3,
+      forecastDays: 7,
+      runwayAlertDays: 3,
+      usageRefreshHours: 6,
+    });
+  });
+
+  it('treats an empty value (-c key=) as not given', () => {
+    const config = load({ thresholdCents: '', schedule: '', emails: '', reservedConcurrency: '' });
+    expect(config.accounts[0]?.thresholdCents).toBe(1000);
+    expect(config.schedule).toBe('rate(15 minutes)');
+    expect(config.emails).toEqual([]);
+    expect(config.reservedConcurrency).toBeUndefined();
+  });
+
+  it('reads only keys listed in CONTEXT_KEYS', () => {
+    const read = new Set<string>();
+    loadConfig((key) => {
+      read.add(key);
+      return undefined;
+    });
+    expect([...read].filter((key) => !(CONTEXT_KEYS as readonly string[]).includes(key))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('value types', () => {
+  const asStrings = {
+    thresholdCents: '500',
+    criticalThresholdCents: '100',
+    renotifyHours: '12',
+    recoveryMarginCents: '50',
+    failureAlertAfter: '5',
+    forecastDays: '14',
+    runwayAlertDays: '2',
+    usageRefreshHours: '3',
+    reservedConcurrency: '1',
+  };
+
+  it('accepts whole numbers given as strings with -c', () => {
+    const config = load(asStrings);
+    expect(config.accounts[0]).toMatchObject({ thresholdCents: 500, criticalThresholdCents: 100 });
+    expect(config).toMatchObject({
+      renotifyHours: 12,
+      recoveryMarginCents: 50,
+      failureAlertAfter: 5,
+      forecastDays: 14,
+      runwayAlertDays: 2,
+      usageRefreshHours: 3,
+      reservedConcurrency: 1,
+    });
+  });
+
+  it('accepts the same values given as JSON numbers in cdk.json', () => {
+    const asNumbers = Object.fromEntries(
+      Object.entries(asStrings).map(([key, value]) => [key, Number(value)]),
+    );
+    expect(load(asNumbers)).toEqual(load(asStrings));
+  });
+
+  it('ignores spaces around a number', () => {
+    expect(load({ thresholdCents: ' 500 ' }).accounts[0]?.thresholdCents).toBe(500);
+  });
+
+  it('accepts a threshold of 0 cents (alert only when empty)', () => {
+    expect(load({ thresholdCents: '0' }).accounts[0]?.thresholdCents).toBe(0);
+  });
+});
+
+describe('thresholdCents', () => {
+  it.each(['abc', '-5', '10.5', '1e3', '$10', '10 00'])(
+    'rejects "%s", naming the key, the value and the expected form',
+    (value) => {
+      const message = errorOf({ thresholdCents: value });
+      expect(message).toContain('"thresholdCents"');
+      expect(message).toContain(`"${value}"`);
+      expect(message).toContain('whole number of cents');
+      expect(message).toContain('digits only');
+    },
+  );
+
+  it.each([-5, 10.5, 1e21])('rejects the JSON number %d from cdk.json', (value) => {
+    const message = errorOf({ thresholdCents: value });
+    expect(message).toContain('"thresholdCents"');
+    expect(message).toContain(String(value));
+    expect(message).toContain('whole number of cents');
+  });
+});
+
+describe('criticalThresholdCents', () => {
+  it('accepts a critical threshold below the warning threshold', () => {
+    const config = load({ thresholdCents: '1000', criticalThresholdCents: '200' });
+    expect(config.accounts[0]).toMatchObject({ thresholdCents: 1000, criticalThresholdCents: 200 });
+  });
+
+  it.each([
+    ['1000', '1000'],
+    ['1000', '1500'],
+  ])('rejects a warning threshold %s with a critical threshold %s', (warning, critical) => {
+    const message = errorOf({ thresholdCents: warning, criticalThresholdCents: critical });
+    expect(message).toContain('"criticalThresholdCents"');
+    expect(message).toContain(critical);
+    expect(message).toContain('"thresholdCents"');
+    expect(message).toMatch(/lower than the warning threshold/);
+  });
+
+  it('compares with the default warning threshold when only the critical one is given', () => {
+    const message = errorOf({ criticalThresholdCents: '1000' });
+    expect(message).toContain('"criticalThresholdCents"');
+    expect(message).toContain('1000');
+  });
+});
+
+describe('emails', () => {
+  it.each(['not-an-email', 'a@b', 'a@example', 'a b@example.com', '<a@example.com>'])(
+    'rejects "%s", naming the key, the value and the expected form',
+    (value) => {
+      const message = errorOf({ emails: value });
+      expect(message).toContain('"emails"');
+      expect(message).toContain(`"${value}"`);
+      expect(message).toContain('comma-separated addresses');
+    },
+  );
+
+  it('splits comma-separated addresses, trims spaces, skips empty items and drops duplicates', () => {
+    const config = load({ emails: ' a@example.com , b@example.org,a@example.com ,, ' });
+    expect(config.emails).toEqual(['a@example.com', 'b@example.org']);
+  });
+
+  it('accepts a JSON array from cdk.json', () => {
+    const config = load({ emails: ['a@example.com', 'b@example.org', 'a@example.com'] });
+    expect(config.emails).toEqual(['a@example.com', 'b@example.org']);
+  });
+
+  it('names every bad address in a list, not just the first', () => {
+    const message = errorOf({ emails: 'a@example.com,not-an-email,a@b' });
+    expect(message).toContain('"not-an-email"');
+    expect(message).toContain('"a@b"');
+    expect(problems(message)).toHaveLength(2);
+  });
+});
+
+describe('schedule', () => {
+  it.each([
+    ['rate(1 minute)', 1],
+    ['rate(5 minutes)', 5],
+    ['rate(1 hour)', 60],
+    ['rate(2 hours)', 120],
+    ['rate(1 day)', 1440],
+  ])('accepts %s as a period of %d minutes', (schedule, minutes) => {
+    const config = load({ schedule });
+    expect(config.schedule).toBe(schedule);
+    expect(config.schedulePeriodMinutes).toBe(minutes);
+  });
+
+  it.each(['rate(5 minute)', 'rate(1 minutes)', 'rate(2 hour)', 'rate(1 days)'])(
+    'rejects %s, whose unit does not agree with the number',
+    (schedule) => {
+      const message = errorOf({ schedule });
+      expect(message).toContain('"schedule"');
+      expect(message).toContain(`"${schedule}"`);
+      expect(message).toContain('rate(N minutes|hours|days)');
+      expect(message).toMatch(/"minute", "hour" or "day" when N is 1/);
+    },
+  );
+
+  it('rejects a cron expression and says why', () => {
+    const message = errorOf({ schedule: 'cron(0 * * * ? *)' });
+    expect(message).toContain('"schedule"');
+    expect(message).toContain('"cron(0 * * * ? *)"');
+    expect(message).toContain('cron expressions are not supported');
+    expect(message).toContain('fixed period');
+  });
+
+  it('rejects rate(0 minutes)', () => {
+    const message = errorOf({ schedule: 'rate(0 minutes)' });
+    expect(message).toContain('"schedule"');
+    expect(message).toContain('"rate(0 minutes)"');
+    expect(message).toContain('rate(N minutes|hours|days)');
+  });
+
+  it.each(['rate(2 days)', 'rate(25 hours)', 'rate(1441 minutes)'])(
+    'rejects %s as too rare: a balance can run out within a day',
+    (schedule) => {
+      const message = errorOf({ schedule });
+      expect(message).toContain('"schedule"');
+      expect(message).toContain(`"${schedule}"`);
+      expect(message).toContain('less than once a day');
+      expect(message).toContain('rate(1 day)');
+    },
+  );
+
+  it.each(['every 15 minutes', 'rate(15 Minutes)', 'rate(-5 minutes)', 'rate(15minutes)'])(
+    'rejects the malformed expression "%s"',
+    (schedule) => {
+      expect(errorOf({ schedule })).toContain(`"schedule": "${schedule}"`);
+    },
+  );
+});
+
+describe('integer settings with a range', () => {
+  it.each([
+    ['reservedConcurrency', '0', 'from 1 to 10'],
+    ['reservedConcurrency', '11', 'from 1 to 10'],
+    ['renotifyHours', '0', 'from 1 to 720'],
+    ['failureAlertAfter', '0', 'from 1 to 100'],
+    ['forecastDays', '31', 'from 1 to 30'],
+    ['usageRefreshHours', '25', 'from 1 to 24'],
+  ])('rejects %s=%s and states the range (%s)', (key, value, range) => {
+    const message = errorOf({ [key]: value });
+    expect(message).toContain(`"${key}"`);
+    expect(message).toContain(`"${value}"`);
+    expect(message).toContain(range);
+  });
+});
+
+describe('Slack', () => {
+  it('accepts a workspace and a channel given together', () => {
+    const config = load({ slackWorkspaceId: 'T0123456789', slackChannelId: 'C0123456789' });
+    expect(config.slack).toEqual({ workspaceId: 'T0123456789', channelId: 'C0123456789' });
+  });
+
+  it('rejects slackWorkspaceId without slackChannelId, naming both keys and what to give', () => {
+    const message = errorOf({ slackWorkspaceId: 'T0123456789' });
+    expect(message).toContain('"slackWorkspaceId"');
+    expect(message).toContain('"slackChannelId"');
+    expect(message).toContain('together');
+    expect(message).toContain('channel ID');
+  });
+
+  it('rejects slackChannelId without slackWorkspaceId', () => {
+    const message = errorOf({ slackChannelId: 'C0123456789' });
+    expect(message).toContain('"slackWorkspaceId"');
+    expect(message).toContain('"slackChannelId"');
+  });
+
+  it.each([
+    ['slackWorkspaceId', 'my-workspace', { slackChannelId: 'C0123456789' }],
+    ['slackChannelId', '#alerts', { slackWorkspaceId: 'T0123456789' }],
+  ])('rejects %s "%s", naming the value and an example', (key, value, other) => {
+    const message = errorOf({ ...other, [key]: value });
+    expect(message).toContain(`"${key}"`);
+    expect(message).toContain(`"${value}"`);
+    expect(message).toMatch(/e\.g\. [TC]0123456789/);
+  });
+});
+
+describe('tokenParameterName', () => {
+  it.each(['/ngrok/prod-key', 'ngrok-key', '/a_b.c-d'])('accepts %s', (name) => {
+    expect(load({ tokenParameterName: name }).accounts[0]?.tokenParameterName).toBe(name);
+  });
+
+  it.each([
+    ['a space', 'ngrok key'],
+    ['a "*"', '/ngrok/key*'],
+    ['more than 1011 characters', `/${'a'.repeat(1200)}`],
+  ])('rejects a name SSM cannot hold (%s)', (_, name) => {
+    const message = errorOf({ tokenParameterName: name });
+    expect(message).toContain('"tokenParameterName"');
+    expect(message).toContain('SSM parameter name');
+  });
+
+  // SSM requires a name inside a hierarchy to start with "/" ("MyParameter3/L1" is not
+  // fully qualified); accepting it only moves the failure to the first run.
+  it('rejects a hierarchical name without the leading slash', () => {
+    const message = errorOf({ tokenParameterName: 'ngrok/prod-key' });
+    expect(message).toContain('"tokenParameterName"');
+    expect(message).toContain('"ngrok/prod-key"');
+  });
+
+  // SSM reserves names starting with "aws" or "ssm" (case-insensitive), e.g. /aws/testparam1.
+  it.each(['/aws/ngrok-key', 'ssm-ngrok-key'])('rejects the reserved prefix in "%s"', (name) => {
+    const message = errorOf({ tokenParameterName: name });
+    expect(message).toContain('"tokenParameterName"');
+    expect(message).toContain(`"${name}"`);
+  });
+});
+
+describe('accounts', () => {
+  it('accepts the JSON string form given with -c', () => {
+    const config = load({ accounts: JSON.stringify([prod, staging]) });
+    expect(config.accounts).toEqual([
+      { ...prod, criticalThresholdCents: undefined, emails: [] },
+      { ...staging, criticalThresholdCents: undefined, emails: [] },
+    ]);
+  });
+
+  it('accepts the array form from cdk.json, with per-account critical thresholds and emails', () => {
+    const config = load({
+      accounts: [
+        { ...prod, criticalThresholdCents: 200, emails: 'p@example.com, q@example.com' },
+        { ...staging, thresholdCents: '300' },
+      ],
+    });
+    expect(config.accounts).toEqual([
+      { ...prod, criticalThresholdCents: 200, emails: ['p@example.com', 'q@example.com'] },
+      { ...staging, criticalThresholdCents: undefined, emails: [] },
+    ]);
+  });
+
+  it('gives the JSON string and array forms the same result', () => {
+    const list = [{ ...prod, criticalThresholdCents: 200, emails: ['p@example.com'] }, staging];
+    expect(load({ accounts: JSON.stringify(list) })).toEqual(load({ accounts: list }));
+  });
+
+  it('rejects invalid JSON, naming the key, the value and an example', () => {
+    const message = errorOf({ accounts: '[{"name":"prod",' });
+    expect(message).toContain('"accounts"');
+    expect(message).toContain('"[{"name":"prod","');
+    expect(message).toContain('not JSON');
+    expect(message).toContain('Expected a JSON array');
+  });
+
+  it.each([[[]], ['[]'], ['{"name":"prod"}'], [{ name: 'prod' }], ['"prod"']])(
+    'rejects %j, which is not a non-empty list',
+    (accounts) => {
+      const message = errorOf({ accounts });
+      expect(message).toContain('"accounts"');
+      expect(message).toContain('1 to 200 accounts');
+    },
+  );
+
+  it('rejects more than 200 accounts', () => {
+    const accounts = Array.from({ length: 201 }, (_, i) => ({ ...prod, name: `a${i}` }));
+    expect(errorOf({ accounts })).toContain('1 to 200 accounts');
+  });
+
+  it('rejects an entry that is not an object, naming its index', () => {
+    const message = errorOf({ accounts: [prod, 'staging'] });
+    expect(message).toContain('"accounts[1]"');
+    expect(message).toContain('"staging"');
+    expect(message).toContain('not an object');
+  });
+
+  it('rejects duplicate names compared without case', () => {
+    const message = errorOf({ accounts: [prod, { ...staging, name: 'PROD' }] });
+    expect(message).toContain('"accounts"');
+    expect(message).toContain('"PROD"');
+    expect(message).toContain('used twice');
+    expect(message).toContain('unique names');
+  });
+
+  it.each(['prod/eu', '../x', ' ', '-prod', '.hidden', 'prod eu', 'a'.repeat(49)])(
+    'rejects the unsafe account name "%s", naming the field and the allowed form',
+    (name) => {
+      const message = errorOf({ accounts: [{ ...prod, name }] });
+      expect(message).toContain('"accounts[0].name"');
+      expect(message).toContain(`"${name}"`);
+      expect(message).toContain('not a valid account name');
+      expect(message).toMatch(/Expected 1-48 letters, digits/);
+    },
+  );
+
+  it('rejects an unsafe single-account name under its own key, accountName', () => {
+    const message = errorOf({ accountName: 'prod/eu' });
+    expect(message).toContain('"accountName"');
+    expect(message).toContain('"prod/eu"');
+  });
+
+  it('accepts names made of letters, digits, ".", "_" and "-"', () => {
+    const names = ['prod', 'Prod-EU_2', '0day', 'a.b'];
+    const config = load({ accounts: names.map((name) => ({ ...prod, name })) });
+    expect(config.accounts.map((a) => a.name)).toEqual(names);
+  });
+
+  it('rejects an unknown field, listing the known ones', () => {
+    const message = errorOf({ accounts: [{ ...prod, threshold: 500 }] });
+    expect(message).toContain('"accounts[0].threshold"');
+    expect(message).toContain('not a known field');
+    expect(message).toContain(
+      'Expected: name, tokenParameterName, thresholdCents, criticalThresholdCents, emails',
+    );
+  });
+
+  it('names the failing field of the failing entry: accounts[1].thresholdCents', () => {
+    const message = errorOf({ accounts: [prod, { ...staging, thresholdCents: 'ten' }] });
+    expect(message).toContain('"accounts[1].thresholdCents"');
+    expect(message).toContain('"ten"');
+    expect(message).toContain('whole number of cents');
+    expect(message).not.toContain('accounts[0]');
+  });
+
+  it('names accounts[i] in per-account threshold, token and email errors', () => {
+    const message = errorOf({
+      accounts: [
+        { ...prod, criticalThresholdCents: 1000 },
+        { ...staging, tokenParameterName: 'bad key', emails: ['a@b'] },
+      ],
+    });
+    expect(message).toContain('"accounts[0].criticalThresholdCents"');
+    expect(message).toContain('"accounts[0].thresholdCents"');
+    expect(message).toContain('"accounts[1].tokenParameterName"');
+    expect(message).toContain('"accounts[1].emails"');
+  });
+
+  it('requires thresholdCents in each entry', () => {
+    const message = errorOf({ accounts: [{ name: 'prod', tokenParameterName: '/ngrok/prod' }] });
+    expect(message).toContain('"accounts[0].thresholdCents" is missing');
+  });
+
+  it.each(['thresholdCents', 'accountName', 'tokenParameterName', 'criticalThresholdCents'])(
+    'rejects accounts together with the single-account key %s',
+    (key) => {
+      const message = errorOf({ accounts: [prod], [key]: key === 'thresholdCents' ? 500 : 'x' });
+      expect(message).toContain('"accounts"');
+      expect(message).toContain(key);
+      expect(message).toContain('one or the other');
+    },
+  );
+});
+
+describe('error reporting', () => {
+  it('throws a ConfigError, so the app can print it without a stack trace', () => {
+    expect(() => load({ thresholdCents: 'abc' })).toThrow(ConfigError);
+    try {
+      load({ thresholdCents: 'abc' });
+    } catch (error) {
+      expect((error as Error).name).toBe('ConfigError');
+      expect((error as Error).message).toMatch(/^Invalid configuration:\n {2}- /);
+    }
+  });
+
+  it('reports several problems at once, one line each', () => {
+    const message = errorOf({
+      thresholdCents: 'abc',
+      emails: 'a@b',
+      schedule: 'cron(0 * * * ? *)',
+      renotifyHours: '0',
+      slackWorkspaceId: 'T0123456789',
+    });
+    const lines = problems(message);
+    expect(lines).toHaveLength(5);
+    for (const key of ['thresholdCents', 'emails', 'schedule', 'renotifyHours', 'slackChannelId']) {
+      expect(lines.some((line) => line.includes(`"${key}"`))).toBe(true);
+    }
+  });
+
+  it('reports problems in several accounts at once', () => {
+    const message = errorOf({
+      accounts: [
+        { ...prod, thresholdCents: -1 },
+        { ...staging, name: '../x' },
+      ],
+    });
+    expect(message).toContain('"accounts[0].thresholdCents"');
+    expect(message).toContain('"accounts[1].name"');
+  });
+
+  it('shortens a very long value in the message', () => {
+    const message = errorOf({ thresholdCents: 'x'.repeat(500) });
+    expect(message).toContain('"thresholdCents"');
+    expect(message.length).toBeLessThan(400);
+  });
+});
+
+describe('bad config fails at synth', () => {
+  it('`cdk synth -c thresholdCents=abc` exits non-zero with a message naming the key and the value', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ngrok-balance-alert-synth-'));
+    try {
+      const result = spawnSync(
+        'npx',
+        ['cdk', 'synth', '-c', 'thresholdCents=abc', '--no-notices', '--output', outdir],
+        {
+          cwd: repoRoot,
+          encoding: 'utf8',
+          env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+          timeout: 110_000,
+        },
+      );
+      expect(result.error).toBeUndefined();
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain('"thresholdCents": "abc"');
+      expect(result.stderr).toContain('whole number of cents');
+      // A plain message: the fix is in the context, not in the code.
+      expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,732 @@
+import { type CfnElement, Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
+import { ConfigError } from '../lib/config.ts';
+import { MISSED_CHECK_PERIODS } from '../lib/ngrok-balance-alert-stack.ts';
+import {
+  list,
+  logicalIds,
+  onlyResource,
+  type Synthesized,
+  synthesize,
+  type TemplateJson,
+  text,
+} from './support/synth.ts';
+
+interface Statement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action?: string | string[];
+  readonly Resource?: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: unknown;
+}
+
+interface PolicyDocument {
+  readonly Statement: Statement[];
+}
+
+/** What the tests need to find in one synthesized stack. */
+interface Ids {
+  readonly topic: string;
+  readonly fn: string;
+  readonly role: string;
+  readonly logGroup: string;
+  readonly failedRunsQueue: string;
+}
+
+function idOf(synth: Synthesized, construct: IConstruct): string {
+  return synth.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+function idsOf(synth: Synthesized): Ids {
+  const fn = idOf(synth, synth.stack.monitor);
+  const props = synth.json.Resources[fn]?.Properties ?? {};
+  const role = (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+  const invokeConfig = onlyResource(synth.json, 'AWS::Lambda::EventInvokeConfig').resource;
+  const destination = (
+    invokeConfig.Properties as {
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [string, string] } } };
+    }
+  ).DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
+  return {
+    topic: idOf(synth, synth.stack.topic),
+    fn,
+    role,
+    logGroup,
+    failedRunsQueue: destination,
+  };
+}
+
+/** Every statement of every policy document in the template, with where it is. */
+function allStatements(json: TemplateJson): { where: string; statement: Statement }[] {
+  const found: { where: string; statement: Statement }[] = [];
+  for (const [id, resource] of Object.entries(json.Resources)) {
+    const props = resource.Properties ?? {};
+    const documents: PolicyDocument[] = [];
+    if (props.PolicyDocument) documents.push(props.PolicyDocument as PolicyDocument);
+    for (const policy of list(props.Policies as { PolicyDocument: PolicyDocument }[])) {
+      documents.push(policy.PolicyDocument);
+    }
+    for (const document of documents) {
+      for (const statement of list(document.Statement)) found.push({ where: id, statement });
+    }
+  }
+  return found;
+}
+
+/** The statements that apply to a role: its inline policies and the policies attached to it. */
+function roleStatements(json: TemplateJson, roleId: string): Statement[] {
+  const role = json.Resources[roleId];
+  const inline = list(role?.Properties?.Policies as { PolicyDocument: PolicyDocument }[]).flatMap(
+    (policy) => policy.PolicyDocument.Statement,
+  );
+  const attached = Object.values(json.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+    .filter((r) =>
+      list(r.Properties?.Roles as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+      ),
+    )
+    .flatMap((r) => list((r.Properties?.PolicyDocument as PolicyDocument | undefined)?.Statement));
+  return [...inline, ...attached];
+}
+
+function actionsOf(statement: Statement): string[] {
+  return list(statement.Action);
+}
+
+/** The resources granted for one action, across every Allow statement of the role. */
+function resourcesFor(statements: Statement[], action: string): unknown[] {
+  return statements
+    .filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action))
+    .flatMap((s) => list(s.Resource));
+}
+
+const PARAMETER_ARN =
+  /^arn:<Ref:AWS::Partition>:ssm:<Ref:AWS::Region>:<Ref:AWS::AccountId>:parameter\//;
+
+/** The parameter names (with their leading slash) that a list of SSM ARNs grants. */
+function parameterNamesOf(arns: unknown[]): string[] {
+  return arns.map((arn) => {
+    const value = text(arn);
+    expect(value).toMatch(PARAMETER_ARN);
+    expect(value).not.toContain('parameter//');
+    return `/${value.replace(PARAMETER_ARN, '')}`;
+  });
+}
+
+function outputTexts(json: TemplateJson): string[] {
+  return Object.values(json.Outputs ?? {}).map((output) => text(output.Value));
+}
+
+function parameters(json: TemplateJson): Record<string, { Type: string; Value: string }> {
+  return Object.fromEntries(
+    logicalIds(json, 'AWS::SSM::Parameter').map((id) => {
+      const props = json.Resources[id]?.Properties as { Name: string; Type: string; Value: string };
+      return [props.Name, { Type: props.Type, Value: props.Value }];
+    }),
+  );
+}
+
+function subscriptions(json: TemplateJson) {
+  return logicalIds(json, 'AWS::SNS::Subscription').map(
+    (id) =>
+      json.Resources[id]?.Properties as {
+        Protocol: string;
+        Endpoint: string;
+        TopicArn: unknown;
+        FilterPolicy?: Record<string, unknown>;
+      },
+  );
+}
+
+/** Acknowledgements recorded with Validations.of(...).acknowledge(): rule id to reason. */
+function acknowledgements(scope: IConstruct): { path: string; id: string; reason: unknown }[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, unknown>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id,
+          reason,
+        })),
+      ),
+  );
+}
+
+function nagViolations(synth: Synthesized) {
+  return new AwsSolutionsChecks(synth.app).validateScope(synth.app).violations.map((v) => ({
+    rule: v.ruleName,
+    resources: v.violatingResources.map((r) => r.constructPath),
+  }));
+}
+
+/** Assertions that hold for any configuration; run against each synthesized variant. */
+function commonChecks(get: () => Synthesized) {
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    expect(nagViolations(get())).toEqual([]);
+  });
+
+  it('gives every acknowledged rule a reason of more than 20 characters', () => {
+    const { app, stack } = get();
+    const acks = acknowledgements(app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect(typeof ack.reason, `${ack.path} ${ack.id}`).toBe('string');
+      expect((ack.reason as string).trim().length, `${ack.path} ${ack.id}`).toBeGreaterThan(20);
+    }
+    // The same acknowledgements reach the cloud assembly (cdk.out), the audit trail.
+    const recorded = app
+      .synth()
+      .getStackArtifact(stack.artifactId)
+      .findMetadataByType(Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.keys(entry.data as unknown as Record<string, unknown>));
+    expect(recorded.sort()).toEqual(acks.map((ack) => ack.id).sort());
+  });
+
+  it('grants no "*" resource and no wildcard action in any allow statement', () => {
+    for (const { where, statement } of allStatements(get().json)) {
+      for (const resource of list(statement.Resource)) {
+        expect(resource, where).not.toBe('*');
+        // A path wildcard (parameter/ngrok-balance-alert/*) would widen a grant silently.
+        expect(text(resource), where).not.toMatch(/(^|\/)\*$/);
+      }
+      if (statement.Effect === 'Allow') {
+        for (const action of actionsOf(statement)) expect(action, where).not.toContain('*');
+      }
+    }
+  });
+
+  it('grants no KMS permission (the API key uses the AWS-managed SSM key)', () => {
+    for (const { where, statement } of allStatements(get().json)) {
+      for (const action of actionsOf(statement)) expect(action, where).not.toMatch(/^kms:/i);
+    }
+  });
+
+  it('creates no SecureString and contains nothing that looks like an API key', () => {
+    const { json } = get();
+    const serialized = JSON.stringify(json);
+    expect(serialized).not.toContain('SecureString');
+    expect(serialized).not.toMatch(/bearer\s/i);
+    const resourceIds = new Set(Object.keys(json.Resources));
+    const suspicious: string[] = [];
+    const visit = (value: unknown): void => {
+      if (typeof value === 'string') {
+        for (const token of value.match(/[A-Za-z0-9_-]{24,}/g) ?? []) {
+          const mixed = /[a-z]/.test(token) && /[A-Z]/.test(token) && /\d/.test(token);
+          const hex = /^[0-9a-f]+$/.test(token); // asset hashes
+          if (mixed && !hex && !resourceIds.has(token)) suspicious.push(token);
+        }
+      } else if (Array.isArray(value)) {
+        value.forEach(visit);
+      } else if (value && typeof value === 'object') {
+        for (const [key, child] of Object.entries(value)) {
+          if (key !== 'Ref' && key !== 'Fn::GetAtt') visit(child);
+        }
+      }
+    };
+    visit(json);
+    expect(suspicious).toEqual([]);
+  });
+
+  it('gives the function no secret in its environment', () => {
+    const { json } = get();
+    const { fn } = idsOf(get());
+    const environment = json.Resources[fn]?.Properties?.Environment as
+      | { Variables?: Record<string, unknown> }
+      | undefined;
+    const variables = environment?.Variables ?? {};
+    for (const [name, value] of Object.entries(variables)) {
+      expect(name).not.toMatch(/key|token|secret|password|credential/i);
+      expect(text(value)).not.toMatch(/parameter\//);
+    }
+  });
+
+  it('attaches no managed policy to the function role', () => {
+    const { json } = get();
+    const { role } = idsOf(get());
+    expect(json.Resources[role]?.Properties?.ManagedPolicyArns).toBeUndefined();
+    expect(JSON.stringify(json)).not.toContain('AWSLambdaBasicExecutionRole');
+    expect(logicalIds(json, 'AWS::IAM::ManagedPolicy')).toEqual([]);
+  });
+
+  it('sends every alarm, and its recovery, to the topic', () => {
+    const { json } = get();
+    const { topic } = idsOf(get());
+    const alarms = logicalIds(json, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(3);
+    for (const id of alarms) {
+      const props = json.Resources[id]?.Properties ?? {};
+      expect(props.AlarmActions, id).toEqual([{ Ref: topic }]);
+      expect(props.OKActions, id).toEqual([{ Ref: topic }]);
+    }
+  });
+}
+
+describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => {
+  let synth: Synthesized;
+  let ids: Ids;
+  beforeAll(() => {
+    synth = synthesize({ emails: 'a@example.com', thresholdCents: '500' });
+    ids = idsOf(synth);
+  });
+
+  describe('topic', () => {
+    it('denies publishing without TLS (aws:SecureTransport false)', () => {
+      synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: ids.topic }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sns:Publish',
+              Resource: { Ref: ids.topic },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('subscribes exactly a@example.com by email, with no filter', () => {
+      expect(subscriptions(synth.json)).toEqual([
+        { Protocol: 'email', Endpoint: 'a@example.com', TopicArn: { Ref: ids.topic } },
+      ]);
+    });
+  });
+
+  describe('function', () => {
+    it('runs on nodejs24.x, arm64, with the memory, timeout and handler set in the stack', () => {
+      expect(synth.json.Resources[ids.fn]?.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 90,
+        Handler: 'index.handler',
+      });
+    });
+
+    it('logs JSON to its own log group', () => {
+      expect(synth.json.Resources[ids.logGroup]?.Type).toBe('AWS::Logs::LogGroup');
+      expect(synth.json.Resources[ids.fn]?.Properties?.LoggingConfig).toMatchObject({
+        LogFormat: 'JSON',
+        LogGroup: { Ref: ids.logGroup },
+      });
+    });
+
+    it('has exactly one environment variable, TOPIC_ARN (no API key, nothing else)', () => {
+      expect(synth.json.Resources[ids.fn]?.Properties?.Environment).toEqual({
+        Variables: { TOPIC_ARN: { Ref: ids.topic } },
+      });
+    });
+
+    it('reserves no concurrency by default', () => {
+      expect(
+        synth.json.Resources[ids.fn]?.Properties?.ReservedConcurrentExecutions,
+      ).toBeUndefined();
+    });
+  });
+
+  describe('IAM', () => {
+    let statements: Statement[];
+    beforeAll(() => {
+      statements = roleStatements(synth.json, ids.role);
+    });
+
+    it('lets only the Lambda service assume the role', () => {
+      expect(synth.json.Resources[ids.role]?.Properties?.AssumeRolePolicyDocument).toEqual({
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+          },
+        ],
+        Version: '2012-10-17',
+      });
+    });
+
+    it('reads exactly the token, threshold and state parameters (ssm:GetParameters)', () => {
+      const arns = resourcesFor(statements, 'ssm:GetParameters');
+      expect(arns).toHaveLength(3);
+      const joined = arns.map(text);
+      for (const suffix of [
+        ':parameter/ngrok-balance-alert/api-key',
+        ':parameter/ngrok-balance-alert/main/threshold-cents',
+        ':parameter/ngrok-balance-alert/main/state',
+      ]) {
+        expect(
+          joined.filter((arn) => arn.endsWith(suffix)),
+          suffix,
+        ).toHaveLength(1);
+      }
+      for (const arn of joined) {
+        expect(arn).toMatch(PARAMETER_ARN);
+        expect(arn).not.toContain('parameter//');
+      }
+    });
+
+    it('writes exactly the state parameter (ssm:PutParameter)', () => {
+      expect(parameterNamesOf(resourcesFor(statements, 'ssm:PutParameter'))).toEqual([
+        '/ngrok-balance-alert/main/state',
+      ]);
+    });
+
+    it('publishes to exactly the alert topic (sns:Publish)', () => {
+      expect(resourcesFor(statements, 'sns:Publish')).toEqual([{ Ref: ids.topic }]);
+    });
+
+    it('writes logs to exactly its own log group', () => {
+      for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+        expect(resourcesFor(statements, action), action).toEqual([
+          { 'Fn::GetAtt': [ids.logGroup, 'Arn'] },
+        ]);
+      }
+      expect(resourcesFor(statements, 'logs:CreateLogGroup')).toEqual([]);
+    });
+
+    it('sends failed runs to exactly the failed-runs queue', () => {
+      expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
+        { 'Fn::GetAtt': [ids.failedRunsQueue, 'Arn'] },
+      ]);
+    });
+
+    it('allows these actions and no others', () => {
+      const actions = new Set(
+        statements.filter((s) => s.Effect === 'Allow').flatMap((s) => actionsOf(s)),
+      );
+      expect([...actions].sort()).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sns:Publish',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+        'ssm:GetParameters',
+        'ssm:PutParameter',
+      ]);
+    });
+  });
+
+  describe('parameters', () => {
+    it('creates the threshold parameter as a String holding "500"', () => {
+      synth.template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/ngrok-balance-alert/main/threshold-cents',
+        Type: 'String',
+        Value: '500',
+      });
+    });
+
+    it('creates the state parameter holding "{}"', () => {
+      synth.template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/ngrok-balance-alert/main/state',
+        Type: 'String',
+        Value: '{}',
+      });
+    });
+
+    it('creates no parameter for the API key (the user creates the SecureString)', () => {
+      expect(Object.keys(parameters(synth.json)).sort()).toEqual([
+        '/ngrok-balance-alert/main/state',
+        '/ngrok-balance-alert/main/threshold-cents',
+      ]);
+    });
+  });
+
+  describe('schedule and retries', () => {
+    it('runs the function on rate(15 minutes)', () => {
+      synth.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(15 minutes)',
+        State: 'ENABLED',
+        Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [ids.fn, 'Arn'] } })]),
+      });
+    });
+
+    it('stops EventBridge from delivering a run older than one schedule period', () => {
+      const rule = onlyResource(synth.json, 'AWS::Events::Rule').resource;
+      const targets = rule.Properties?.Targets as {
+        RetryPolicy?: { MaximumEventAgeInSeconds?: number };
+      }[];
+      for (const target of targets) {
+        expect(target.RetryPolicy?.MaximumEventAgeInSeconds).toBeLessThanOrEqual(900);
+      }
+    });
+
+    it('lets EventBridge invoke the function', () => {
+      synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [ids.fn, 'Arn'] },
+      });
+    });
+
+    it('retries a failed run twice, never past the next run, then queues it', () => {
+      const { resource } = onlyResource(synth.json, 'AWS::Lambda::EventInvokeConfig');
+      const props = resource.Properties as {
+        FunctionName: unknown;
+        MaximumRetryAttempts: number;
+        MaximumEventAgeInSeconds: number;
+      };
+      expect(props.FunctionName).toEqual({ Ref: ids.fn });
+      expect(props.MaximumRetryAttempts).toBe(2);
+      expect(props.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+      expect(props.MaximumEventAgeInSeconds).toBeLessThanOrEqual(900);
+      expect(synth.json.Resources[ids.failedRunsQueue]?.Type).toBe('AWS::SQS::Queue');
+    });
+  });
+
+  describe('alarms', () => {
+    it('alarms on function errors', () => {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }],
+      });
+    });
+
+    it(`alarms when no check succeeded for ${MISSED_CHECK_PERIODS} schedule periods, counting silence`, () => {
+      const alarms = synth.template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { Namespace: 'NgrokBalanceAlert', MetricName: 'CheckSucceeded' },
+      });
+      const all = Object.values(alarms);
+      expect(all).toHaveLength(1);
+      const props = all[0]?.Properties as Record<string, unknown>;
+      expect(props).toMatchObject({
+        Dimensions: [{ Name: 'Service', Value: SERVICE_DIMENSION_VALUE }],
+        Statistic: 'Sum',
+        Period: 900,
+        EvaluationPeriods: MISSED_CHECK_PERIODS,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+      });
+      expect(props.DatapointsToAlarm ?? props.EvaluationPeriods).toBe(MISSED_CHECK_PERIODS);
+    });
+
+    it('alarms when a run lands in the failed-runs queue', () => {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.failedRunsQueue, 'QueueName'] } },
+        ],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
+  });
+
+  describe('outputs and dashboard', () => {
+    it('prints the command that changes the threshold', () => {
+      const command = outputTexts(synth.json).find((value) =>
+        value.includes('aws ssm put-parameter'),
+      );
+      expect(command).toBeDefined();
+      expect(command).toContain('--name /ngrok-balance-alert/main/threshold-cents');
+      expect(command).toContain('--type String --overwrite');
+      expect(command).toContain('--value 500');
+    });
+
+    it('prints the command that sends a test alert', () => {
+      const command = outputTexts(synth.json).find((value) => value.includes('aws lambda invoke'));
+      expect(command).toBeDefined();
+      expect(command).toContain(`--function-name <Ref:${ids.fn}>`);
+      expect(command).toContain(`'{"test":true}'`);
+    });
+
+    it('creates a dashboard', () => {
+      synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+  });
+
+  commonChecks(() => synth);
+});
+
+describe('stack with -c schedule=rate(1 hour) -c reservedConcurrency=1', () => {
+  let synth: Synthesized;
+  let ids: Ids;
+  beforeAll(() => {
+    synth = synthesize({
+      emails: 'a@example.com',
+      schedule: 'rate(1 hour)',
+      reservedConcurrency: '1',
+    });
+    ids = idsOf(synth);
+  });
+
+  it('runs the function on rate(1 hour)', () => {
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [ids.fn, 'Arn'] } })]),
+    });
+  });
+
+  it('sizes the "no successful check" alarm and the retry window from the schedule', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CheckSucceeded',
+      Period: 3600,
+      EvaluationPeriods: MISSED_CHECK_PERIODS,
+    });
+    const { resource } = onlyResource(synth.json, 'AWS::Lambda::EventInvokeConfig');
+    expect(resource.Properties?.MaximumEventAgeInSeconds).toBeLessThanOrEqual(3600);
+  });
+
+  it('reserves a concurrency of 1', () => {
+    expect(synth.json.Resources[ids.fn]?.Properties?.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  commonChecks(() => synth);
+});
+
+describe('multi-account stack', () => {
+  const accounts = [
+    {
+      name: 'prod',
+      tokenParameterName: '/ngrok/prod',
+      thresholdCents: 1000,
+      criticalThresholdCents: 200,
+      emails: ['p@example.com'],
+    },
+    { name: 'staging', tokenParameterName: '/ngrok/staging', thresholdCents: 300 },
+  ];
+  let synth: Synthesized;
+  let ids: Ids;
+  let statements: Statement[];
+  beforeAll(() => {
+    synth = synthesize({ emails: 'a@example.com', accounts });
+    ids = idsOf(synth);
+    statements = roleStatements(synth.json, ids.role);
+  });
+
+  it('creates threshold, critical threshold and state parameters per account', () => {
+    expect(parameters(synth.json)).toEqual({
+      '/ngrok-balance-alert/prod/threshold-cents': { Type: 'String', Value: '1000' },
+      '/ngrok-balance-alert/prod/critical-threshold-cents': { Type: 'String', Value: '200' },
+      '/ngrok-balance-alert/prod/state': { Type: 'String', Value: '{}' },
+      '/ngrok-balance-alert/staging/threshold-cents': { Type: 'String', Value: '300' },
+      '/ngrok-balance-alert/staging/state': { Type: 'String', Value: '{}' },
+    });
+  });
+
+  it('reads exactly the 7 parameters of the two accounts', () => {
+    expect(parameterNamesOf(resourcesFor(statements, 'ssm:GetParameters')).sort()).toEqual([
+      '/ngrok-balance-alert/prod/critical-threshold-cents',
+      '/ngrok-balance-alert/prod/state',
+      '/ngrok-balance-alert/prod/threshold-cents',
+      '/ngrok-balance-alert/staging/state',
+      '/ngrok-balance-alert/staging/threshold-cents',
+      '/ngrok/prod',
+      '/ngrok/staging',
+    ]);
+  });
+
+  it('writes exactly the 2 state parameters', () => {
+    expect(parameterNamesOf(resourcesFor(statements, 'ssm:PutParameter')).sort()).toEqual([
+      '/ngrok-balance-alert/prod/state',
+      '/ngrok-balance-alert/staging/state',
+    ]);
+  });
+
+  it('sends prod alerts to p@example.com through a filter, and everything to a@example.com', () => {
+    const subs = subscriptions(synth.json);
+    expect(subs).toHaveLength(2);
+    expect(subs).toContainEqual({
+      Protocol: 'email',
+      Endpoint: 'p@example.com',
+      TopicArn: { Ref: ids.topic },
+      FilterPolicy: { account: ['prod'] },
+    });
+    expect(subs).toContainEqual({
+      Protocol: 'email',
+      Endpoint: 'a@example.com',
+      TopicArn: { Ref: ids.topic },
+    });
+  });
+
+  it('prints a set-threshold command per account', () => {
+    const commands = outputTexts(synth.json).filter((value) =>
+      value.includes('aws ssm put-parameter'),
+    );
+    expect(commands).toHaveLength(2);
+    expect(
+      commands.some((c) => c.includes('--name /ngrok-balance-alert/prod/threshold-cents')),
+    ).toBe(true);
+    expect(
+      commands.some((c) => c.includes('--name /ngrok-balance-alert/staging/threshold-cents')),
+    ).toBe(true);
+  });
+
+  commonChecks(() => synth);
+});
+
+describe('an address on several recipient lists', () => {
+  // SNS refuses a second subscription of the same endpoint with different attributes
+  // ("Subscription already exists with different attributes"), and two CloudFormation
+  // resources over one subscription would delete it together.
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize({
+      emails: 'a@example.com',
+      accounts: [
+        {
+          name: 'prod',
+          tokenParameterName: '/ngrok/prod',
+          thresholdCents: 1000,
+          emails: ['finance@example.com', 'a@example.com'],
+        },
+        {
+          name: 'staging',
+          tokenParameterName: '/ngrok/staging',
+          thresholdCents: 300,
+          emails: ['finance@example.com'],
+        },
+      ],
+    });
+  });
+
+  it('is subscribed once', () => {
+    const endpoints = subscriptions(synth.json).map((s) => s.Endpoint);
+    expect(endpoints.sort()).toEqual(['a@example.com', 'finance@example.com']);
+  });
+
+  it('hears about every account that lists it', () => {
+    const finance = subscriptions(synth.json).filter((s) => s.Endpoint === 'finance@example.com');
+    expect(finance).toHaveLength(1);
+    expect(list(finance[0]?.FilterPolicy?.account as string[]).sort()).toEqual(['prod', 'staging']);
+  });
+
+  it('hears about everything when it is also on the topic-wide list', () => {
+    const a = subscriptions(synth.json).filter((s) => s.Endpoint === 'a@example.com');
+    expect(a).toHaveLength(1);
+    expect(a[0]?.FilterPolicy).toBeUndefined();
+  });
+});
+
+describe('account names that differ only in punctuation', () => {
+  it('get distinct resources, or a config error naming them (never a construct id clash)', () => {
+    const accounts = [
+      { name: 'prod-eu', tokenParameterName: '/ngrok/prod-eu', thresholdCents: 1000 },
+      { name: 'prod_eu', tokenParameterName: '/ngrok/prod_eu', thresholdCents: 1000 },
+    ];
+    let synth: Synthesized;
+    try {
+      synth = synthesize({ accounts });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('prod_eu');
+      return;
+    }
+    expect(Object.keys(parameters(synth.json))).toEqual(
+      expect.arrayContaining([
+        '/ngrok-balance-alert/prod-eu/threshold-cents',
+        '/ngrok-balance-alert/prod_eu/threshold-cents',
+      ]),
+    );
+  });
+});
