@@ -2,8 +2,11 @@
  * The two ngrok.ai API calls the monitor makes, with the failure handling an alerting
  * system needs: every wait is bounded by a deadline, transient failures are retried with
  * capped exponential backoff and full jitter, and nothing the server sends is trusted
- * before it is validated.
+ * before it is validated. The API key never appears in an error, its message or its cause,
+ * even when the server echoes it back.
  */
+
+import type { UsageBucket, UsageOverview } from './forecast.ts';
 
 export const DEFAULT_NGROK_API_URL = 'https://api.ngrok.ai';
 
@@ -86,8 +89,9 @@ export interface UsageOverviewQuery {
 }
 
 /**
- * Reads daily usage buckets. The body is returned after a structural check; the cost
- * strings are parsed by the forecast, which treats an unreadable one as missing data.
+ * Reads daily usage buckets. The body is returned after a structural check of every field
+ * of `UsageOverview`; the cost strings are parsed by the forecast, which treats an
+ * unreadable one as missing data.
  */
 export async function fetchUsageOverview(
   apiKey: string,
@@ -99,7 +103,7 @@ export async function fetchUsageOverview(
   if (query.endTime) params.set('endTime', query.endTime.toISOString());
   if (query.groupBy) params.set('groupBy', query.groupBy);
   const body = await getJson(
-    `/usage/overview?${params}`,
+    `/usage/overview?${params.toString()}`,
     apiKey,
     budget,
     options,
@@ -108,26 +112,28 @@ export async function fetchUsageOverview(
   return parseUsageOverview(body);
 }
 
-export interface UsageOverviewBucket {
-  readonly bucketStart: string;
-  readonly groupKey: string;
-  readonly cost: string;
-  readonly requests: number;
-  readonly errors: number;
-}
+/** One bucket of the usage overview; the forecast owns the definition. */
+export type UsageOverviewBucket = UsageBucket;
 
-export interface UsageOverviewBody {
-  readonly uri: string;
-  readonly buckets: readonly UsageOverviewBucket[];
-  readonly totals: { readonly cost: string; readonly requests: number; readonly errors: number };
-}
+/** The 200 body of GET /usage/overview; the forecast owns the definition. */
+export type UsageOverviewBody = UsageOverview;
 
-/** The raw text of a JSON document and the source text of each integer in it. */
-interface ParsedBody {
+/** A parsed JSON document and the source text of each number in it. */
+export interface ParsedBody {
   readonly value: unknown;
-  /** Source text of every number, keyed by the property that held it. */
-  readonly numberSources: ReadonlyMap<string, string>;
+  /**
+   * Source text of every number, by the object or array holding it and then its key (an
+   * array index as a string). Keyed by holder, not by key alone, so a nested property of
+   * the same name cannot stand in for the one being validated. Empty on a runtime whose
+   * JSON.parse does not expose source text (before Node 21).
+   */
+  readonly numberSources: WeakMap<object, ReadonlyMap<string, string>>;
 }
+
+type Redact = (text: string) => string;
+
+/** Printable ASCII: what an API key is made of, and what an HTTP header can carry. */
+const HEADER_SAFE_KEY = /^[\x21-\x7e]+$/;
 
 async function getJson(
   path: string,
@@ -138,27 +144,38 @@ async function getJson(
 ): Promise<ParsedBody> {
   const o = { ...RESOLVED, ...stripUndefined(options) };
   const doFetch = options.fetch ?? fetch;
-  const url = new URL(path, `${o.baseUrl.replace(/\/+$/, '')}/`);
-  const redact = (text: string) => (apiKey ? text.split(apiKey).join('[redacted]') : text);
+  // The base URL may carry a path prefix (a proxy): resolve the path below it, not at its root.
+  const url = new URL(path.replace(/^\/+/, ''), `${o.baseUrl.replace(/\/+$/, '')}/`);
+  // A key pasted with a trailing newline is still the key; fetch would trim it anyway, and
+  // redaction must look for the text that is actually sent.
+  const key = apiKey.trim();
+  const redact: Redact = (text) => (key ? text.split(key).join('[redacted]') : text);
+  if (!HEADER_SAFE_KEY.test(key)) {
+    // fetch would reject the header with a message quoting it; no retry can help.
+    throw new NgrokApiError(
+      `the API key for GET ${path} is empty or contains characters that cannot be sent in an HTTP header`,
+      'auth',
+    );
+  }
 
   let lastError: NgrokApiError | undefined;
   for (let attempt = 1; attempt <= o.maxAttempts; attempt++) {
     const timeLeft = budget.deadline - o.now();
     if (timeLeft < MIN_ATTEMPT_MS) break;
-    const attemptTimeout = Math.min(o.attemptTimeoutMs, timeLeft);
+    const attemptTimeout = Math.floor(Math.min(o.attemptTimeoutMs, timeLeft));
     let retryAfterMs: number | undefined;
     try {
       const response = await doFetch(url, {
-        headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
         signal: AbortSignal.timeout(attemptTimeout),
         redirect: 'error',
       });
       if (response.ok) {
+        await assertJsonContentType(response, path, redact);
         const text = await readCapped(response, maxBytes, path);
-        assertJsonContentType(response, path);
         return parseJson(text, path);
       }
-      const detail = redact(await describeErrorBody(response));
+      const detail = await describeErrorBody(response, redact);
       const error = new NgrokApiError(
         statusMessage(response.status, path, detail),
         response.status === 401 || response.status === 403 ? 'auth' : 'transient',
@@ -171,10 +188,11 @@ async function getJson(
       if (caught instanceof NgrokApiError && caught !== lastError) throw caught;
       if (!(caught instanceof NgrokApiError)) {
         lastError = new NgrokApiError(
-          redact(describeNetworkError(caught, path, attemptTimeout)),
+          describeNetworkError(caught, path, attemptTimeout, redact),
           'transient',
           undefined,
-          { cause: caught },
+          // The original error may quote the request (an injected fetch, a proxy agent).
+          { cause: redactError(caught, redact) },
         );
       }
     }
@@ -247,79 +265,142 @@ async function readCapped(response: Response, maxBytes: number, path: string): P
   return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
-function assertJsonContentType(response: Response, path: string): void {
+/** Checks the content type before the body is read; a non-JSON body is never downloaded. */
+async function assertJsonContentType(
+  response: Response,
+  path: string,
+  redact: Redact,
+): Promise<void> {
   const type = response.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type.trim())) {
+    await response.body?.cancel().catch(() => undefined);
     throw new NgrokApiError(
-      `GET ${path} returned content type "${type.slice(0, 60)}" instead of JSON`,
+      `GET ${path} returned content type "${redact(type).slice(0, 60)}" instead of JSON`,
       'transient',
       response.status,
     );
   }
 }
 
+/** An integer as JSON spells one exactly: no fraction, no exponent. */
+const INTEGER_LITERAL = /^-?(0|[1-9]\d*)$/;
+
 function parseJson(text: string, path: string): ParsedBody {
-  const numberSources = new Map<string, string>();
-  try {
-    // The reviver's third argument exposes each number's source text, so an integer
-    // beyond 2^53 (which JSON.parse would silently round) can be told apart.
-    const reviver = (key: string, value: unknown, context?: { source?: string }) => {
-      if (typeof value === 'number' && context?.source !== undefined) {
-        numberSources.set(key, context.source);
+  const numberSources = new WeakMap<object, Map<string, string>>();
+  // The reviver's third argument exposes each number's source text, so 1e3, 1.0 and an
+  // integer beyond 2^53 (which JSON.parse would silently round) can be told apart. `this`
+  // is the object or array holding the property.
+  function reviver(
+    this: unknown,
+    key: string,
+    value: unknown,
+    context?: { source?: string },
+  ): unknown {
+    if (typeof value === 'number' && context?.source !== undefined && typeof this === 'object') {
+      const holder = this as object;
+      let sources = numberSources.get(holder);
+      if (!sources) {
+        sources = new Map();
+        numberSources.set(holder, sources);
       }
-      return value;
-    };
-    const value: unknown = JSON.parse(text, reviver as Parameters<typeof JSON.parse>[1]);
-    return { value, numberSources };
-  } catch (cause) {
-    throw new NgrokApiError(`GET ${path} returned a body that is not JSON`, 'transient', 200, {
-      cause,
-    });
+      sources.set(key, context.source);
+    }
+    return value;
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text, reviver as Parameters<typeof JSON.parse>[1]);
+  } catch {
+    // No cause: the SyntaxError quotes the body, which may echo the request.
+    throw new NgrokApiError(`GET ${path} returned a body that is not JSON`, 'transient', 200);
+  }
+  return { value, numberSources };
 }
 
-/** Validates `{"balanceCents": <integer>}` exactly; extra fields are ignored. */
+type IntegerCheck = { ok: true; value: number } | { ok: false; problem: string };
+
+/**
+ * Reads `holder[key]` as an integer the JSON spelled exactly and that a number holds
+ * exactly. Without source text (older runtimes) an integer-valued number such as 1e3 is
+ * accepted; a value beyond 2^53 is still refused, since it is not a safe integer.
+ */
+function readInteger(body: ParsedBody, holder: object, key: string): IntegerCheck {
+  const value: unknown = (holder as Record<string, unknown>)[key];
+  if (value === undefined) return { ok: false, problem: `no ${key}` };
+  if (typeof value !== 'number') {
+    return { ok: false, problem: `${key} of type ${value === null ? 'null' : typeof value}` };
+  }
+  const source = body.numberSources.get(holder)?.get(key);
+  const shown = (source ?? String(value)).slice(0, 30);
+  if (source !== undefined ? !INTEGER_LITERAL.test(source) : !Number.isInteger(value)) {
+    return { ok: false, problem: `${key} ${shown}, which is not an integer` };
+  }
+  if (!Number.isSafeInteger(value)) {
+    return { ok: false, problem: `${key} ${shown}, beyond the range that can be read exactly` };
+  }
+  // -0 is an integer literal; report it as the 0 it means.
+  return { ok: true, value: value === 0 ? 0 : value };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates `{"balanceCents": <integer>}` exactly; extra fields are ignored, so a field
+ * ngrok adds later does not break the monitor.
+ */
 export function parseBalance(body: ParsedBody): number {
   const { value } = body;
-  const fail = (what: string) =>
-    new NgrokApiError(`GET /credits/balance returned ${what}`, 'transient', 200);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw fail('a body that is not a JSON object');
+  if (!isPlainObject(value)) {
+    throw new NgrokApiError(
+      'GET /credits/balance returned a body that is not a JSON object',
+      'transient',
+      200,
+    );
   }
-  if (!('balanceCents' in value)) throw fail('no balanceCents');
-  const cents = (value as { balanceCents: unknown }).balanceCents;
-  if (typeof cents !== 'number') throw fail(`balanceCents of type ${typeof cents}`);
-  const source = body.numberSources.get('balanceCents') ?? String(cents);
-  if (!/^-?(0|[1-9]\d*)$/.test(source)) {
-    throw fail(`balanceCents ${source.slice(0, 30)}, which is not an integer`);
+  const cents = readInteger(body, value, 'balanceCents');
+  if (!cents.ok) {
+    throw new NgrokApiError(`GET /credits/balance returned ${cents.problem}`, 'transient', 200);
   }
-  if (!Number.isSafeInteger(cents)) {
-    throw fail(`balanceCents ${source.slice(0, 30)}, beyond the range that can be read exactly`);
-  }
-  return cents;
+  return cents.value;
 }
 
+/**
+ * Validates every field of `UsageOverview`: strings where it has strings, exact safe
+ * integers where it has counts. Extra fields are ignored. The cost strings and bucket
+ * dates are not interpreted here; the forecast does that.
+ */
 export function parseUsageOverview(body: ParsedBody): UsageOverviewBody {
-  const value = body.value as Partial<UsageOverviewBody> | null;
   const fail = (what: string) =>
     new NgrokApiError(`GET /usage/overview returned ${what}`, 'transient', 200);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw fail('a body that is not a JSON object');
-  }
+  const { value } = body;
+  if (!isPlainObject(value)) throw fail('a body that is not a JSON object');
+  if (typeof value.uri !== 'string') throw fail('no uri string');
   if (!Array.isArray(value.buckets)) throw fail('no buckets array');
-  for (const bucket of value.buckets as unknown[]) {
-    const b = bucket as Partial<UsageOverviewBucket> | null;
-    if (
-      typeof b !== 'object' ||
-      b === null ||
-      typeof b.bucketStart !== 'string' ||
-      typeof b.groupKey !== 'string' ||
-      typeof b.cost !== 'string'
-    ) {
-      throw fail('a bucket without bucketStart, groupKey and cost strings');
+  const counts = (holder: Record<string, unknown>, where: string) => {
+    for (const key of ['requests', 'errors']) {
+      const check = readInteger(body, holder, key);
+      if (!check.ok) throw fail(`${check.problem} in ${where}`);
     }
+  };
+  value.buckets.forEach((bucket: unknown, index: number) => {
+    if (
+      !isPlainObject(bucket) ||
+      typeof bucket.bucketStart !== 'string' ||
+      typeof bucket.groupKey !== 'string' ||
+      typeof bucket.cost !== 'string'
+    ) {
+      throw fail(`bucket ${index} without bucketStart, groupKey and cost strings`);
+    }
+    counts(bucket, `bucket ${index}`);
+  });
+  const { totals } = value;
+  if (!isPlainObject(totals) || typeof totals.cost !== 'string') {
+    throw fail('no totals with a cost string');
   }
-  return value as UsageOverviewBody;
+  counts(totals, 'totals');
+  return value as unknown as UsageOverviewBody;
 }
 
 function statusMessage(status: number, path: string, detail: string): string {
@@ -330,23 +411,50 @@ function statusMessage(status: number, path: string, detail: string): string {
   return `GET ${path} failed with HTTP ${status}${suffix}`;
 }
 
-/** The ngrok error body's message and code, if it has that shape; never the raw body. */
-async function describeErrorBody(response: Response): Promise<string> {
+/**
+ * The ngrok error body's code and message, if it has that shape; never the raw body (a
+ * proxy's HTML page says nothing useful). Redacted before it is shortened, so a cut cannot
+ * leave part of an echoed key behind.
+ */
+async function describeErrorBody(response: Response, redact: Redact): Promise<string> {
   try {
     const text = await readCapped(response, MAX_BALANCE_BYTES, '');
-    const body = JSON.parse(text) as { msg?: unknown; errorCode?: unknown };
+    const body: unknown = JSON.parse(text);
+    if (!isPlainObject(body)) return '';
     const parts = [body.errorCode, body.msg].filter((p): p is string => typeof p === 'string');
-    return parts.join(' ').slice(0, 200);
+    return redact(parts.join(' ')).slice(0, 200);
   } catch {
     return '';
   }
 }
 
-function describeNetworkError(error: unknown, path: string, timeoutMs: number): string {
+function describeNetworkError(
+  error: unknown,
+  path: string,
+  timeoutMs: number,
+  redact: Redact,
+): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return `GET ${path} timed out after ${timeoutMs} ms`;
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
   const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return `GET ${path} failed: ${reason.slice(0, 200)}`;
+  return `GET ${path} failed: ${redact(reason).slice(0, 200)}`;
+}
+
+/**
+ * A copy of an error and its causes with the key removed from every message and stack:
+ * what a fetch implementation puts in its errors is not ours to trust.
+ */
+function redactError(error: unknown, redact: Redact, depth = 0): Error {
+  if (!(error instanceof Error)) return new Error(redact(String(error)).slice(0, 500));
+  const copy = new Error(redact(error.message));
+  copy.name = error.name;
+  copy.stack = error.stack === undefined ? copy.stack : redact(error.stack);
+  const { code } = error as { code?: unknown };
+  if (typeof code === 'string' || typeof code === 'number') Object.assign(copy, { code });
+  if (error.cause !== undefined && depth < 4) {
+    copy.cause = redactError(error.cause, redact, depth + 1);
+  }
+  return copy;
 }
