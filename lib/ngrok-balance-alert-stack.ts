@@ -26,7 +26,9 @@ import type { Construct } from 'constructs';
 import { METRIC_NAMESPACE, SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
 import { INITIAL_STATE_VALUE } from '../lambda/state.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { ESM_BUNDLING } from './bundling.ts';
 import type { AppConfig } from './config.ts';
+import { SlackNotifications } from './slack-notifications.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -36,12 +38,7 @@ export const PARAMETER_PREFIX = '/ngrok-balance-alert';
 /** Periods without a successful check before the "no successful check" alarm fires. */
 export const MISSED_CHECK_PERIODS = 3;
 
-/**
- * ESM bundles that include the AWS SDK still contain CommonJS `require` calls; without a
- * real `require` in scope they fail at load with "Dynamic require of ... is not supported".
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+export { ESM_REQUIRE_BANNER } from './bundling.ts';
 
 export interface NgrokBalanceAlertStackProps extends StackProps {
   /** Validated deploy-time configuration (see lib/config.ts). */
@@ -141,19 +138,10 @@ export class NgrokBalanceAlertStack extends Stack {
       environment: { TOPIC_ARN: this.topic.topicArn },
       description: 'Checks ngrok AI Gateway credit balances and publishes alerts',
       bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: false,
-        // Bundle the AWS SDK instead of using the runtime's copy: pins the tested version
-        // and loads faster than the runtime's unbundled one.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
+        ...ESM_BUNDLING,
         // The account list is compiled in rather than passed as an environment variable,
         // which Lambda caps at 4 KB in total: 100 accounts do not fit there.
         define: { 'process.env.MONITOR_CONFIG': JSON.stringify(JSON.stringify(monitorConfig)) },
-        forceDockerBundling: false,
       },
     });
 
@@ -210,6 +198,12 @@ export class NgrokBalanceAlertStack extends Stack {
           maxEventAge: maxEventAge,
         }),
       ],
+    });
+
+    new SlackNotifications(this, 'Slack', {
+      topic: this.topic,
+      slack: config.slack,
+      webhookParameterName: config.slackWebhookParameterName,
     });
 
     this.addAlarms(failedRuns, schedulePeriod);

@@ -13,7 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ESM_REQUIRE_BANNER } from './ngrok-balance-alert-stack.ts';
+import { ESM_BUNDLING } from './bundling.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -171,17 +171,7 @@ export class SlackNotifications extends Construct {
       // The name only: the URL is a secret and is read at run time.
       environment: { WEBHOOK_PARAMETER_NAME: parameterName },
       description: 'Posts the ngrok balance alerts to Slack through an incoming webhook',
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: false,
-        // Bundle the AWS SDK instead of using the runtime's copy, as the monitor does.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        forceDockerBundling: false,
-      },
+      bundling: ESM_BUNDLING,
     });
 
     const dlq = new sqs.Queue(this, 'WebhookFailures', {
