@@ -730,3 +730,37 @@ describe('account names that differ only in punctuation', () => {
     );
   });
 });
+
+describe('stack with both Slack channels', () => {
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    synthesized = synthesize({
+      emails: 'a@example.com',
+      slackWorkspaceId: 'T0123456789',
+      slackChannelId: 'C0123456789',
+      slackWebhookParameterName: '/ngrok-balance-alert/slack-webhook-url',
+    });
+  });
+
+  it('subscribes an Amazon Q Slack channel configuration to the alert topic', () => {
+    synthesized.template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      SlackWorkspaceId: 'T0123456789',
+      SlackChannelId: 'C0123456789',
+      SnsTopicArns: [{ Ref: Match.stringLikeRegexp('^AlertTopic') }],
+    });
+  });
+
+  it('subscribes the webhook function to the alert topic', () => {
+    synthesized.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: Match.stringLikeRegexp('^AlertTopic') },
+    });
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    const violations = new AwsSolutionsChecks(synthesized.app).validateScope(
+      synthesized.app,
+    ).violations;
+    expect(violations).toEqual([]);
+  });
+});
