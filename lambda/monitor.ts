@@ -247,7 +247,7 @@ async function checkAccount(
   log.log('INFO', 'account checked', {
     account: account.name,
     status: decision.status,
-    level: decision.state.level,
+    alertLevel: decision.state.level,
     balanceCents,
     thresholdCents: thresholds.thresholdCents,
     runwayDays: observation.ok ? observation.forecast?.runwayDays : undefined,

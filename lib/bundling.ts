@@ -1,8 +1,11 @@
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /**
- * ESM bundles that include the AWS SDK still contain CommonJS `require` calls; without a
- * real `require` in scope they fail at load with "Dynamic require of ... is not supported".
+ * A real `require` for ESM bundles. Any CommonJS dependency that reaches the bundle calls
+ * `require` for Node built-ins, and without one in scope the bundle fails at load with
+ * "Dynamic require of ... is not supported". Today's SDK resolves to its ES modules
+ * (mainFields module first), so this is a safeguard against a dependency update; the
+ * artifact smoke test proves the banner works and that the bundle loads.
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";

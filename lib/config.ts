@@ -73,6 +73,12 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * Every account adds exact ARNs to the function's IAM policy; beyond 100 the policies
+ * outgrow a role's default quota of 10 managed policies. Deploy a second stack instead.
+ */
+export const MAX_ACCOUNTS = 100;
+
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]{2,}$/;
 const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
 const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
@@ -182,9 +188,9 @@ function readAccounts(ctx: Context, errors: string[]): AccountSettings[] {
       return [];
     }
   }
-  if (!Array.isArray(list) || list.length === 0 || list.length > 200) {
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_ACCOUNTS) {
     errors.push(
-      `"accounts": ${quote(raw)} is not a list of 1 to 200 accounts. Expected an array of ` +
+      `"accounts": ${quote(raw)} is not a list of 1 to ${MAX_ACCOUNTS} accounts. Expected an array of ` +
         '{ name, tokenParameterName, thresholdCents, criticalThresholdCents?, emails? }.',
     );
     return [];

@@ -68,6 +68,39 @@ export function parameterArn(stack: Stack, name: string): string {
   });
 }
 
+/** Longest "arn:PARTITION:ssm:REGION:ACCOUNT:parameter/" prefix, with room to spare. */
+const SSM_ARN_PREFIX_MAX = 60;
+/**
+ * Target size of one statement: two fit in one of CDK's overflow managed policies (it
+ * fills them to 6,000 characters; IAM's limit is 6,144).
+ */
+const STATEMENT_TARGET_CHARS = 2_900;
+
+/**
+ * Adds exact-ARN statements in chunks. One statement cannot be split, and CDK moves whole
+ * statements into overflow managed policies: with 100 accounts, a single statement of 400
+ * ARNs would be rejected at deploy. Chunks are sized for the longest ARN once resolved.
+ */
+function addChunkedStatements(
+  role: iam.Role,
+  sid: string,
+  actions: string[],
+  resources: string[],
+  arnLength: number,
+) {
+  const perStatement = Math.max(1, Math.floor(STATEMENT_TARGET_CHARS / (arnLength + 3)));
+  for (let start = 0; start < resources.length; start += perStatement) {
+    const part = start / perStatement;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: part === 0 ? sid : `${sid}${part + 1}`,
+        actions,
+        resources: resources.slice(start, start + perStatement),
+      }),
+    );
+  }
+}
+
 /**
  * A scheduled Lambda that watches ngrok AI Gateway credit balances and notifies an SNS
  * topic, with the parameters, alarms and dashboard around it.
@@ -79,6 +112,17 @@ export class NgrokBalanceAlertStack extends Stack {
   constructor(scope: Construct, id: string, props: NgrokBalanceAlertStackProps) {
     super(scope, id, props);
     const { config } = props;
+
+    // CDK packs policy statements by an estimate of 150 characters per unresolved ARN;
+    // ours are shorter, and the true bound lets 100 accounts fit IAM's policy quotas.
+    const longestName = Math.max(
+      ...config.accounts.flatMap((a) => [
+        a.tokenParameterName.length,
+        ...Object.values(accountParameterNames(a.name)).map((n) => n.length),
+      ]),
+    );
+    const arnLength = SSM_ARN_PREFIX_MAX + longestName;
+    this.node.setContext('@aws-cdk/aws-iam.arnSizeEstimate', arnLength);
 
     // Not encrypted with a KMS key: CloudWatch alarms cannot publish to a topic encrypted
     // with the AWS-managed key, a customer-managed key would cost more than everything else
@@ -145,19 +189,19 @@ export class NgrokBalanceAlertStack extends Stack {
       },
     });
 
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadSettings',
-        actions: ['ssm:GetParameters'],
-        resources: accounts.flatMap((a) => a.readArns),
-      }),
+    addChunkedStatements(
+      role,
+      'ReadSettings',
+      ['ssm:GetParameters'],
+      accounts.flatMap((a) => a.readArns),
+      arnLength,
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'SaveAlertState',
-        actions: ['ssm:PutParameter'],
-        resources: accounts.map((a) => a.stateArn),
-      }),
+    addChunkedStatements(
+      role,
+      'SaveAlertState',
+      ['ssm:PutParameter'],
+      accounts.map((a) => a.stateArn),
+      arnLength,
     );
     role.addToPolicy(
       new iam.PolicyStatement({

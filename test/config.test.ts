@@ -383,13 +383,13 @@ describe('accounts', () => {
     (accounts) => {
       const message = errorOf({ accounts });
       expect(message).toContain('"accounts"');
-      expect(message).toContain('1 to 200 accounts');
+      expect(message).toContain('1 to 100 accounts');
     },
   );
 
-  it('rejects more than 200 accounts', () => {
-    const accounts = Array.from({ length: 201 }, (_, i) => ({ ...prod, name: `a${i}` }));
-    expect(errorOf({ accounts })).toContain('1 to 200 accounts');
+  it('rejects more than 100 accounts', () => {
+    const accounts = Array.from({ length: 101 }, (_, i) => ({ ...prod, name: `a${i}` }));
+    expect(errorOf({ accounts })).toContain('1 to 100 accounts');
   });
 
   it('rejects an entry that is not an object, naming its index', () => {

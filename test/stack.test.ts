@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
 import { ConfigError } from '../lib/config.ts';
 import { MISSED_CHECK_PERIODS } from '../lib/ngrok-balance-alert-stack.ts';
+import { type CfnTemplate, rolePolicies } from './support/stand-ins.ts';
 import {
   list,
   logicalIds,
@@ -762,5 +763,46 @@ describe('stack with both Slack channels', () => {
       synthesized.app,
     ).violations;
     expect(violations).toEqual([]);
+  });
+});
+
+describe('stack with 100 accounts', () => {
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    const accounts = Array.from({ length: 100 }, (_, i) => ({
+      name: `client-${String(i).padStart(3, '0')}`,
+      tokenParameterName: `/ngrok-balance-alert/client-${String(i).padStart(3, '0')}/api-key`,
+      thresholdCents: 1000,
+      criticalThresholdCents: 200,
+    }));
+    synthesized = synthesize({ emails: 'a@example.com', accounts });
+  });
+
+  it('keeps exact parameter ARNs within IAM size quotas, so the deploy is not rejected', () => {
+    // Prepare
+    const roleId = logicalIds(synthesized.json, 'AWS::IAM::Role').find((id) =>
+      id.startsWith('MonitorRole'),
+    );
+    expect(roleId).toBeDefined();
+    // Act
+    const policies = rolePolicies(synthesized.json as unknown as CfnTemplate, roleId as string, {});
+    // Assess
+    const inline = policies.filter((p) => p.type === 'AWS::IAM::Policy');
+    const managed = policies.filter((p) => p.type === 'AWS::IAM::ManagedPolicy');
+    expect(inline.reduce((sum, p) => sum + p.size, 0)).toBeLessThanOrEqual(10_240);
+    expect(Math.max(0, ...managed.map((p) => p.size))).toBeLessThanOrEqual(6_144);
+    expect(managed.length).toBeLessThanOrEqual(10);
+    const resourcesOf = (action: string) =>
+      policies
+        .flatMap((p) => p.statements)
+        .filter((s) => [s.Action].flat().includes(action))
+        .flatMap((s) => [s.Resource].flat());
+    const reads = resourcesOf('ssm:GetParameters');
+    expect(reads).toHaveLength(400);
+    expect(new Set(reads).size).toBe(400);
+    expect(
+      reads.every((arn) => /:parameter\/ngrok-balance-alert\/client-\d{3}\//.test(String(arn))),
+    ).toBe(true);
+    expect(resourcesOf('ssm:PutParameter')).toHaveLength(100);
   });
 });
