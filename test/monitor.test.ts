@@ -386,3 +386,41 @@ describe('runMonitor: several accounts', () => {
     expect(parameters.get(a.stateParameterName)).toBe('{}');
   });
 });
+
+describe('runMonitor: an API that never answers', () => {
+  /** A fetch that hangs until the client gives up on it. */
+  const hanging: typeof globalThis.fetch = (_input, init) =>
+    new Promise((_resolve, reject) => {
+      init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+    });
+
+  it('ends by the run deadline for 30 accounts, counting each as a failed check', async () => {
+    // Prepare: 10 s left in the invocation leaves 2 s for checks after the finishing reserve.
+    const accounts = Array.from({ length: 30 }, (_, i) => account(`slow-${i}`));
+    for (const a of accounts) seed(a, `k-${a.name}`);
+    const started = Date.now();
+    // Act
+    const summary = await runMonitor(config(accounts), {
+      ...deps(hanging),
+      remainingTimeMs: () => 10_000,
+    });
+    // Assess: a correctness bound (the function must not time out), not a speed measurement.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(summary.accounts.map((a) => a.status)).toEqual(Array(30).fill('check-failed'));
+    expect(published()).toHaveLength(0);
+  });
+
+  it("does not hold back another account's alert", async () => {
+    const slow = account('slow');
+    const low = account('low');
+    seed(slow, 'k-slow');
+    seed(low, 'k-low');
+    const answering = fakeNgrok({ 'k-low': { balance: 10 } }).fetch;
+    const mixed: typeof globalThis.fetch = (input, init) =>
+      new Headers(init?.headers).get('authorization') === 'Bearer k-slow'
+        ? hanging(input, init)
+        : answering(input, init);
+    await runMonitor(config([slow, low]), { ...deps(mixed), remainingTimeMs: () => 10_000 });
+    expect(published().map((p) => p.account)).toEqual(['low']);
+  });
+});
