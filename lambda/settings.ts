@@ -139,11 +139,16 @@ export function resolveThresholds(
       });
     }
   }
-  const recoveryMarginCents = config.recoveryMarginCents ?? Math.round(thresholdCents * 0.1);
+  const recoveryMarginCents = config.recoveryMarginCents ?? defaultRecoveryMargin(thresholdCents);
   return {
     thresholds: { thresholdCents, criticalThresholdCents, recoveryMarginCents },
     problems,
   };
+}
+
+/** Without a deployed margin, the balance must clear the threshold by 10% to recover. */
+export function defaultRecoveryMargin(thresholdCents: number): number {
+  return Math.round(thresholdCents * 0.1);
 }
 
 /** What a person must run when the key parameter does not exist. */

@@ -4,6 +4,8 @@
  * Constructs never read context themselves.
  */
 
+import { ACCOUNT_NAME } from '../lambda/parameter-names.ts';
+
 /** Reads one context value; `app.node.tryGetContext` in the app, a plain object in tests. */
 export type ContextReader = (key: string) => unknown;
 
@@ -80,7 +82,6 @@ export class ConfigError extends Error {
 export const MAX_ACCOUNTS = 100;
 
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]{2,}$/;
-const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
 const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
 
 /**

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ArnFormat,
   Aws,
   CfnOutput,
   Duration,
@@ -24,48 +23,26 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { METRIC_NAMESPACE, SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
+import { accountParameterNames } from '../lambda/parameter-names.ts';
 import { INITIAL_STATE_VALUE } from '../lambda/state.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { parameterArn } from './arns.ts';
 import { ESM_BUNDLING } from './bundling.ts';
 import type { AppConfig } from './config.ts';
 import { SlackNotifications } from './slack-notifications.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Root of every parameter the stack creates. */
-export const PARAMETER_PREFIX = '/ngrok-balance-alert';
-
 /** Periods without a successful check before the "no successful check" alarm fires. */
 export const MISSED_CHECK_PERIODS = 3;
 
+export { accountParameterNames, PARAMETER_PREFIX } from '../lambda/parameter-names.ts';
+export { parameterArn } from './arns.ts';
 export { ESM_REQUIRE_BANNER } from './bundling.ts';
 
 export interface NgrokBalanceAlertStackProps extends StackProps {
   /** Validated deploy-time configuration (see lib/config.ts). */
   readonly config: AppConfig;
-}
-
-/** Parameter names the stack creates for one account. */
-export function accountParameterNames(accountName: string) {
-  const base = `${PARAMETER_PREFIX}/${accountName}`;
-  return {
-    threshold: `${base}/threshold-cents`,
-    criticalThreshold: `${base}/critical-threshold-cents`,
-    state: `${base}/state`,
-  };
-}
-
-/**
- * The ARN of a parameter by name. There is exactly one slash after "parameter" whether or
- * not the name starts with one: a double slash is an AccessDenied in production.
- */
-export function parameterArn(stack: Stack, name: string): string {
-  return stack.formatArn({
-    service: 'ssm',
-    resource: 'parameter',
-    resourceName: name.replace(/^\/+/, ''),
-    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-  });
 }
 
 /** Longest "arn:PARTITION:ssm:REGION:ACCOUNT:parameter/" prefix, with room to spare. */
