@@ -83,19 +83,19 @@ function decideOnBalance(
   const { balanceCents, forecast, forecastNote } = observation;
   const about = { balanceCents, forecast, forecastNote };
 
+  const { level, reason } = levelFor(balanceCents, observation, input, prior);
   if (prior.failureNotifiedAt) {
     notifications.push({
       ...base,
       ...about,
       kind: 'monitor-recovered',
-      level: prior.level,
-      reason: prior.reason,
+      level,
+      reason,
       consecutiveFailures: prior.failures,
       since: prior.failureSince,
     });
   }
 
-  const { level, reason } = levelFor(balanceCents, observation, input, prior);
   let state: AlertState = {
     ...prior,
     failures: 0,
@@ -149,9 +149,10 @@ function decideOnBalance(
 }
 
 /**
- * The level for a balance, with hysteresis: once above ok, the balance must reach the
- * threshold plus the recovery margin (and the runway its threshold plus 10%) before the
- * account counts as ok again, so a balance hovering at the threshold does not flap.
+ * The level for a balance, with hysteresis: a level rises as soon as its boundary is
+ * crossed, but an improvement must clear the boundary it crosses by the recovery margin
+ * (and a runway alert needs 10% more runway than it took to raise it). A balance wobbling
+ * around any threshold therefore does not alternate alerts and improvements.
  */
 export function levelFor(
   balanceCents: number,
@@ -159,29 +160,42 @@ export function levelFor(
   input: Pick<PolicyInput, 'thresholds' | 'settings'>,
   prior: Pick<AlertState, 'level' | 'reason'>,
 ): { level: Level; reason: LevelReason } {
-  const { thresholdCents, criticalThresholdCents, recoveryMarginCents } = input.thresholds;
+  const { thresholds } = input;
+  const runway = observation.forecast?.runwayDays;
+  const alertDays = input.settings.runwayAlertDays;
+  const raw = rawLevel(balanceCents, thresholds, runway, alertDays);
+  if (rank(raw.level) >= rank(prior.level)) return raw;
+
+  let level = prior.level;
+  while (rank(level) > rank(raw.level)) {
+    const { criticalThresholdCents, thresholdCents, recoveryMarginCents } = thresholds;
+    const boundary =
+      level === 'empty' ? 0 : level === 'critical' ? (criticalThresholdCents ?? 0) : thresholdCents;
+    if (balanceCents < boundary + recoveryMarginCents) break;
+    if (level === 'low' && prior.reason === 'runway') {
+      // Without a forecast, a runway alert cannot be confirmed over: keep it.
+      if (runway === undefined) break;
+      if (runway !== null && runway < alertDays * RUNWAY_RECOVERY_FACTOR) break;
+    }
+    level = LEVELS[rank(level) - 1] as Level;
+  }
+  if (level === raw.level) return raw;
+  return { level, reason: level === 'low' && prior.level === 'low' ? prior.reason : 'balance' };
+}
+
+/** The level the balance and runway point at, before hysteresis. */
+function rawLevel(
+  balanceCents: number,
+  { thresholdCents, criticalThresholdCents }: Thresholds,
+  runway: number | null | undefined,
+  alertDays: number,
+): { level: Level; reason: LevelReason } {
   if (balanceCents <= 0) return { level: 'empty', reason: 'balance' };
   if (criticalThresholdCents !== undefined && balanceCents < criticalThresholdCents) {
     return { level: 'critical', reason: 'balance' };
   }
   if (balanceCents < thresholdCents) return { level: 'low', reason: 'balance' };
-
-  const runway = observation.forecast?.runwayDays;
-  const alertDays = input.settings.runwayAlertDays;
-  const wasAlerting = prior.level !== 'ok';
   if (runway != null && runway < alertDays) return { level: 'low', reason: 'runway' };
-  if (wasAlerting) {
-    if (balanceCents < thresholdCents + recoveryMarginCents) {
-      return { level: 'low', reason: prior.reason };
-    }
-    if (prior.reason === 'runway') {
-      // Without a forecast, a runway alert cannot be confirmed over: keep it.
-      if (runway === undefined) return { level: 'low', reason: 'runway' };
-      if (runway !== null && runway < alertDays * RUNWAY_RECOVERY_FACTOR) {
-        return { level: 'low', reason: 'runway' };
-      }
-    }
-  }
   return { level: 'ok', reason: 'balance' };
 }
 
@@ -219,7 +233,7 @@ function decideOnFailure(
           kind,
           level: prior.level,
           reason: prior.reason,
-          balanceCents: prior.lastBalanceCents,
+          balanceCents: lastKnownBalance(prior),
           failure,
           consecutiveFailures: failures,
           since: failureSince,
@@ -251,6 +265,19 @@ function withConfigProblems(input: PolicyInput, prior: AlertState, outcome: Outc
   }
   if (input.eventId !== undefined) state = { ...state, lastEventId: input.eventId };
   return { state, notifications, status: outcome.status };
+}
+
+/**
+ * The newest balance the state knows: the latest forecast sample (taken every few hours)
+ * or the balance saved with the last level change or reminder, whichever is more recent.
+ */
+function lastKnownBalance(state: AlertState): number | undefined {
+  const sample = state.history?.at(-1);
+  const savedAt = Date.parse(state.lastNotifiedAt ?? state.since);
+  if (sample && (state.lastBalanceCents === undefined || sample[0] * 1000 >= savedAt)) {
+    return sample[1];
+  }
+  return state.lastBalanceCents;
 }
 
 function notificationBase(input: PolicyInput, at: string) {

@@ -490,35 +490,69 @@ describe('invariants', () => {
     }
   });
 
-  propertyTest.prop([scriptArb])(
-    'notifications never exceed transitions plus reminders',
-    (script) => {
-      let previous: AlertState | undefined;
-      let hours = 0;
-      let notifications = 0;
-      let allowed = 0;
-      for (const step of script) {
-        hours += step.gapHours;
-        const before = previous;
-        const decision = decide(input(step.observation, previous, at(hours)));
-        const after = decision.state;
-        const levelChanged = (before?.level ?? 'ok') !== after.level;
-        const failureEpisodeChanged =
-          (before?.failureNotifiedAt !== undefined) !== (after.failureNotifiedAt !== undefined) ||
-          (before?.failureKind !== undefined && before.failureKind !== after.failureKind);
-        const reminded =
-          after.lastNotifiedAt !== before?.lastNotifiedAt ||
-          after.failureNotifiedAt !== before?.failureNotifiedAt;
-        const configReported = after.reportedConfigProblems !== before?.reportedConfigProblems;
-        allowed +=
-          Number(levelChanged) +
-          Number(failureEpisodeChanged) +
-          Number(reminded) +
-          Number(configReported);
-        notifications += decision.notifications.length;
-        expect(notifications).toBeLessThanOrEqual(allowed);
-        previous = after;
-      }
+  const wobbleArb = fc.record({
+    boundary: fc.constantFrom(0, thresholds.criticalThresholdCents, thresholds.thresholdCents),
+    offsets: fc.array(fc.integer({ min: -99, max: 99 }), { minLength: 96, maxLength: 96 }),
+  });
+
+  propertyTest.prop([wobbleArb])(
+    'a balance wobbling within the margin around any threshold sends at most one message a day',
+    ({ boundary, offsets }) => {
+      // One day at a 15-minute schedule, within less than the $1.00 margin of one boundary.
+      const sent = simulate(
+        offsets.map((offset, run) => ({ hours: run / 4, observation: balance(boundary + offset) })),
+      );
+      // Alerts on the way down only (at most two levels); a day is too short for a reminder.
+      expect(sent.filter((s) => s.kind !== 'balance-alert')).toEqual([]);
+      expect(sent.length).toBeLessThanOrEqual(2);
     },
   );
+});
+
+describe('decide: hysteresis at every boundary and what recoveries say', () => {
+  it.each([
+    { name: 'the critical threshold', low: 295, high: 305 },
+    { name: 'zero', low: 0, high: 2 },
+    { name: 'the warning threshold', low: 995, high: 1005 },
+  ])(
+    'sends one alert, not one per run, while the balance wobbles around $name',
+    ({ low, high }) => {
+      const sent = simulate(schedule(0, 1, (run) => balance(run % 2 === 0 ? low : high)));
+      expect(sent.map((s) => s.kind)).toEqual(['balance-alert']);
+    },
+  );
+
+  it('leaves critical once the balance clears the critical threshold by the margin', () => {
+    const previous = state({ level: 'critical', lastNotifiedAt: T0.toISOString() });
+    expect(decide(input(balance(399), previous, at(1))).state.level).toBe('critical');
+    expect(decide(input(balance(400), previous, at(1))).state.level).toBe('low');
+  });
+
+  it('reports the level found by the check that ends an outage', () => {
+    // Prepare: an outage began while the account was ok; meanwhile the balance ran out.
+    const previous = state({
+      failures: 4,
+      failureNotifiedAt: T0.toISOString(),
+      failureKind: 'transient',
+    });
+    // Act
+    const { notifications } = decide(input(balance(0), previous, at(2)));
+    // Assess
+    expect(notifications.map((n) => [n.kind, n.level])).toEqual([
+      ['monitor-recovered', 'empty'],
+      ['balance-alert', 'empty'],
+    ]);
+  });
+
+  it('gives the newest known balance in a failure alert', () => {
+    const sampledAt = at(30).getTime() / 1000;
+    const previous = state({
+      level: 'ok',
+      since: T0.toISOString(),
+      lastBalanceCents: 50_000,
+      history: [[sampledAt, 1_200]],
+    });
+    const [alert] = decide(input(failure('auth'), previous, at(31))).notifications;
+    expect(alert?.balanceCents).toBe(1_200);
+  });
 });
