@@ -11,7 +11,9 @@ import { parseMonitorConfig } from './monitor-config.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
 import type { MonitorConfig } from './types.ts';
 
-const ssm = new SSMClient({});
+// Adaptive retries pace SSM calls when many accounts save state in the same run:
+// PutParameter shares a low account-wide rate limit.
+const ssm = new SSMClient({ retryMode: 'adaptive', maxAttempts: 5 });
 const sns = new SNSClient({});
 const log = createLogger();
 let config: MonitorConfig | undefined;

@@ -21,17 +21,21 @@ export function parseMonitorConfig(json: string | undefined): MonitorConfig {
   } catch (cause) {
     throw new MonitorConfigError('MONITOR_CONFIG is not JSON: redeploy the stack.', { cause });
   }
-  const positive = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  const atLeast = (n: unknown, min: number) =>
+    typeof n === 'number' && Number.isFinite(n) && n >= min;
+  const positive = (n: unknown) => atLeast(n, 0);
   const problems: string[] = [];
   if (!Array.isArray(config.accounts) || config.accounts.length === 0) problems.push('accounts');
-  for (const key of [
-    'renotifyHours',
-    'failureAlertAfter',
-    'forecastDays',
-    'runwayAlertDays',
-    'usageRefreshHours',
-  ] as const) {
-    if (!positive(config[key])) problems.push(key);
+  // The same minimums as at synth: a renotifyHours of 0, say, would remind on every run.
+  const minimums = {
+    renotifyHours: 1,
+    failureAlertAfter: 1,
+    forecastDays: 1,
+    runwayAlertDays: 0,
+    usageRefreshHours: 1,
+  } as const;
+  for (const [key, min] of Object.entries(minimums) as [keyof typeof minimums, number][]) {
+    if (!atLeast(config[key], min)) problems.push(key);
   }
   for (const account of config.accounts ?? []) {
     if (

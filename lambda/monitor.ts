@@ -7,7 +7,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { type CheckStatus, decide } from './alert-policy.ts';
-import { mapWithConcurrency } from './concurrency.ts';
+import { createLimiter, mapWithConcurrency } from './concurrency.ts';
 import {
   type BalanceSample,
   makeForecast,
@@ -83,8 +83,18 @@ export class MonitorRunError extends Error {
   }
 }
 
-/** Accounts checked at once: bounded so 100 accounts do not open 100 sockets at once. */
-export const ACCOUNT_CONCURRENCY = 10;
+/**
+ * Accounts checked at once. All of them (up to the 100 a deployment allows), so an account
+ * whose API hangs holds only its own check and never delays another account's alert.
+ */
+export const ACCOUNT_CONCURRENCY = 100;
+/**
+ * AWS writes (publish, save) in flight at once. PutParameter shares a low account-wide
+ * rate limit: pacing the writes keeps 100 accounts' first run from being throttled.
+ */
+export const AWS_WRITE_CONCURRENCY = 3;
+/** Any single SSM or SNS call, retries included, gives up after this long. */
+export const AWS_CALL_TIMEOUT_MS = 10_000;
 /** Longest a balance check may take, retries included. */
 export const BALANCE_BUDGET_MS = 20_000;
 /**
@@ -111,12 +121,14 @@ export async function runMonitor(
   // Deadlines are on the HTTP client's clock; `now` is the decision clock (tests move it).
   const runDeadline = (deps.ngrok?.now ?? Date.now)() + deps.remainingTimeMs() - FINISH_RESERVE_MS;
   const parameters = await readParameters(deps.ssm, parameterNamesFor(config.accounts));
+  const limitWrites = createLimiter(AWS_WRITE_CONCURRENCY);
 
   const results = await mapWithConcurrency(config.accounts, ACCOUNT_CONCURRENCY, (account) =>
     checkAccount(account, config, deps, parameters, {
       ...request,
       now: startedAt,
       runDeadline,
+      limitWrites,
     }).catch((error: unknown): AccountResult => {
       deps.log.log('ERROR', 'account run failed', { account: account.name, ...errorFields(error) });
       return {
@@ -135,6 +147,7 @@ export async function runMonitor(
 interface RunContext extends RunRequest {
   readonly now: Date;
   readonly runDeadline: number;
+  readonly limitWrites: <R>(task: () => Promise<R>) => Promise<R>;
 }
 
 async function checkAccount(
@@ -145,10 +158,9 @@ async function checkAccount(
   run: RunContext,
 ): Promise<AccountResult> {
   const { log } = deps;
-  for (const name of [account.tokenParameterName, account.stateParameterName]) {
-    const failed = parameters.failed.get(name);
-    if (failed) throw failed;
-  }
+  // Without its state an account cannot count failures or avoid repeats: fail the run.
+  const stateError = parameters.failed.get(account.stateParameterName);
+  if (stateError) throw stateError;
   const { thresholds, problems } = resolveThresholds(account, config, parameters.values);
   for (const problem of problems) {
     log.log('WARN', 'runtime setting ignored', {
@@ -159,7 +171,7 @@ async function checkAccount(
   }
 
   if (run.test) {
-    await publish(deps, {
+    await publish(deps, run, {
       kind: 'test',
       account: account.name,
       level: 'ok',
@@ -182,26 +194,37 @@ async function checkAccount(
   }
   const previous = parsed.state;
   const apiKey = parameters.values.get(account.tokenParameterName);
-  const { observation, usage, usageProblem } = apiKey
-    ? await observeAccount(apiKey, {
-        now: run.now,
-        deadline: run.runDeadline,
-        forecastDays: config.forecastDays,
-        usageRefreshHours: config.usageRefreshHours,
-        previous,
-        ngrok: deps.ngrok,
-      })
-    : {
+  const keyError = parameters.failed.get(account.tokenParameterName);
+  const { observation, usage, usageProblem } = keyError
+    ? {
+        // Counted like any failed check: alerts after failureAlertAfter runs, names the cause.
         observation: {
           ok: false as const,
-          failure: {
-            kind: 'missing-key' as const,
-            message: missingKeyMessage(account.tokenParameterName),
-          },
+          failure: { kind: 'transient' as const, message: keyError.message },
         },
         usage: previous?.usage,
         usageProblem: undefined,
-      };
+      }
+    : apiKey
+      ? await observeAccount(apiKey, {
+          now: run.now,
+          deadline: run.runDeadline,
+          forecastDays: config.forecastDays,
+          usageRefreshHours: config.usageRefreshHours,
+          previous,
+          ngrok: deps.ngrok,
+        })
+      : {
+          observation: {
+            ok: false as const,
+            failure: {
+              kind: 'missing-key' as const,
+              message: missingKeyMessage(account.tokenParameterName),
+            },
+          },
+          usage: previous?.usage,
+          usageProblem: undefined,
+        };
   if (usageProblem) {
     log.log('WARN', 'usage overview unavailable', { account: account.name, problem: usageProblem });
   }
@@ -225,11 +248,11 @@ async function checkAccount(
 
   // Publish before saving: if a publish fails, the state stays as it was and the next
   // run sends the notification again. At least once, never silently dropped.
-  for (const notification of decision.notifications) await publish(deps, notification);
+  for (const notification of decision.notifications) await publish(deps, run, notification);
 
   if (decision.status !== 'duplicate') {
     const next = withForecastData(decision.state, observation, usage, run.now, config);
-    if (stateChanged(previous, next)) await saveState(deps, account, next);
+    if (stateChanged(previous, next)) await saveState(deps, run, account, next);
   }
 
   const balanceCents = observation.ok ? observation.balanceCents : undefined;
@@ -371,10 +394,14 @@ function withForecastData(
   return { ...state, history, usage };
 }
 
-async function publish(deps: MonitorDeps, notification: Notification): Promise<void> {
+async function publish(deps: MonitorDeps, run: RunContext, notification: Notification) {
   const rendered = renderNotification(notification);
   const input = toSnsPublish(rendered, notification.account);
-  await deps.sns.send(new PublishCommand({ TopicArn: deps.topicArn, ...input }));
+  await run.limitWrites(() =>
+    deps.sns.send(new PublishCommand({ TopicArn: deps.topicArn, ...input }), {
+      abortSignal: AbortSignal.timeout(AWS_CALL_TIMEOUT_MS),
+    }),
+  );
   deps.log.log('INFO', 'notification published', {
     account: notification.account,
     kind: notification.kind,
@@ -382,13 +409,21 @@ async function publish(deps: MonitorDeps, notification: Notification): Promise<v
   });
 }
 
-async function saveState(deps: MonitorDeps, account: AccountConfig, state: AlertState) {
-  await deps.ssm.send(
-    new PutParameterCommand({
-      Name: account.stateParameterName,
-      Value: serializeState(state),
-      Type: 'String',
-      Overwrite: true,
-    }),
+async function saveState(
+  deps: MonitorDeps,
+  run: RunContext,
+  account: AccountConfig,
+  state: AlertState,
+) {
+  await run.limitWrites(() =>
+    deps.ssm.send(
+      new PutParameterCommand({
+        Name: account.stateParameterName,
+        Value: serializeState(state),
+        Type: 'String',
+        Overwrite: true,
+      }),
+      { abortSignal: AbortSignal.timeout(AWS_CALL_TIMEOUT_MS) },
+    ),
   );
 }

@@ -9,6 +9,8 @@ import type { AccountConfig, ConfigProblem, MonitorConfig, Thresholds } from './
 
 /** GetParameters accepts at most 10 names per call. */
 export const GET_PARAMETERS_BATCH = 10;
+/** One GetParameters call, SDK retries included, gives up after this long. */
+const READ_TIMEOUT_MS = 10_000;
 
 export class SettingsReadError extends Error {
   override readonly name = 'SettingsReadError';
@@ -51,25 +53,41 @@ export async function readParameters(
   const values = new Map<string, string>();
   const missing = new Set<string>();
   const failed = new Map<string, SettingsReadError>();
+  let calls = 0;
+  const read = async (names: string[]) => {
+    calls++;
+    const out = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }), {
+      abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS),
+    });
+    for (const p of out.Parameters ?? []) {
+      if (p.Name !== undefined && p.Value !== undefined) values.set(p.Name, p.Value);
+    }
+    for (const name of out.InvalidParameters ?? []) missing.add(name);
+    for (const name of names) {
+      if (!values.has(name)) missing.add(name);
+    }
+  };
   await mapWithConcurrency(batches, concurrency, async (batch) => {
     try {
-      const out = await ssm.send(new GetParametersCommand({ Names: batch, WithDecryption: true }));
-      for (const p of out.Parameters ?? []) {
-        if (p.Name !== undefined && p.Value !== undefined) values.set(p.Name, p.Value);
-      }
-      for (const name of out.InvalidParameters ?? []) missing.add(name);
+      await read(batch);
+    } catch (batchError) {
+      // A batch fails whole when any one SecureString in it cannot be decrypted (a KMS key
+      // the role may not use): read its names one by one so only that account is affected.
       for (const name of batch) {
-        if (!values.has(name)) missing.add(name);
+        try {
+          await read([name]);
+        } catch (cause) {
+          failed.set(
+            name,
+            new SettingsReadError(`could not read SSM parameter ${name}: ${describe(cause)}`, {
+              cause: batch.length > 1 ? batchError : cause,
+            }),
+          );
+        }
       }
-    } catch (cause) {
-      const error = new SettingsReadError(
-        `could not read SSM parameters ${batch.join(', ')}: ${describe(cause)}`,
-        { cause },
-      );
-      for (const name of batch) failed.set(name, error);
     }
   });
-  return { values, missing, failed, calls: batches.length };
+  return { values, missing, failed, calls };
 }
 
 function describe(error: unknown): string {

@@ -64,7 +64,10 @@ export type CheckFailureKind =
   | 'auth'
   /** The key parameter does not exist. Reported at once: nothing will fix itself. */
   | 'missing-key'
-  /** Anything that may pass: timeouts, 5xx after retries, malformed bodies, SSM errors. */
+  /**
+   * Anything else: timeouts, 5xx after retries, malformed bodies, other 4xx, a key
+   * parameter SSM could not read. Reported after `failureAlertAfter` failed runs.
+   */
   | 'transient';
 
 export interface CheckFailure {

@@ -109,6 +109,22 @@ export class NgrokBalanceAlertStack extends Stack {
       displayName: 'ngrok balance alert',
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one: without this statement, the alarms below
+    // (the monitor's safety net) could not publish to the topic.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
     this.subscribeEmails(config);
 
     const accounts = config.accounts.map((account) => this.accountParameters(account));
@@ -343,11 +359,14 @@ export class NgrokBalanceAlertStack extends Stack {
       }),
     );
     withActions(
+      // Messages sent, not visible: every dropped run alarms again, and nobody has to purge
+      // the queue to re-arm the alarm.
       failedRuns
-        .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) })
+        .metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: 'Sum' })
         .createAlarm(this, 'FailedRunsQueued', {
           alarmDescription:
-            'A monitor run failed after all retries and was sent to the failed-runs queue.',
+            'A monitor run failed after all retries and was dropped; its event and error are ' +
+            'in the failed-runs queue (kept 14 days). Check the function log group.',
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

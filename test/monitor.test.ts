@@ -49,7 +49,7 @@ function fakeNgrok(
         status,
         headers: { 'content-type': 'application/json' },
       });
-    if (!entry) return json(401, { statusCode: 401, msg: 'unauthorized', details: {} });
+    if (!entry) return json(401, { statusCode: 401, msg: `unauthorized key ${key}`, details: {} });
     if (url.pathname === '/usage/overview') {
       if (entry.overviewStatus)
         return json(entry.overviewStatus, { statusCode: 500, msg: 'x', details: {} });
@@ -410,17 +410,60 @@ describe('runMonitor: an API that never answers', () => {
     expect(published()).toHaveLength(0);
   });
 
-  it("does not hold back another account's alert", async () => {
-    const slow = account('slow');
+  it("does not hold back another account's alert, however many accounts hang", async () => {
+    const slow = Array.from({ length: 15 }, (_, i) => account(`slow-${i}`));
     const low = account('low');
-    seed(slow, 'k-slow');
+    for (const a of slow) seed(a, `k-${a.name}`);
     seed(low, 'k-low');
     const answering = fakeNgrok({ 'k-low': { balance: 10 } }).fetch;
     const mixed: typeof globalThis.fetch = (input, init) =>
-      new Headers(init?.headers).get('authorization') === 'Bearer k-slow'
-        ? hanging(input, init)
-        : answering(input, init);
-    await runMonitor(config([slow, low]), { ...deps(mixed), remainingTimeMs: () => 10_000 });
+      new Headers(init?.headers).get('authorization') === 'Bearer k-low'
+        ? answering(input, init)
+        : hanging(input, init);
+    // The healthy account is listed last, behind every hanging one.
+    await runMonitor(config([...slow, low]), { ...deps(mixed), remainingTimeMs: () => 10_000 });
     expect(published().map((p) => p.account)).toEqual(['low']);
+  });
+});
+
+describe('runMonitor: unreadable settings', () => {
+  it('counts an undecryptable key as a failed check for that account only', async () => {
+    const cmk = account('cmk');
+    const prod = account('prod');
+    seed(cmk, 'k-cmk');
+    seed(prod, 'k-prod');
+    ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => {
+      if (input.Names.includes(cmk.tokenParameterName)) {
+        throw Object.assign(new Error('not authorized to use the KMS key'), {
+          name: 'AccessDeniedException',
+        });
+      }
+      return {
+        Parameters: input.Names.filter((n) => parameters.has(n)).map((Name) => ({
+          Name,
+          Value: parameters.get(Name),
+        })),
+      };
+    });
+    const summary = await runMonitor(
+      config([cmk, prod]),
+      deps(fakeNgrok({ 'k-prod': { balance: 100 } }).fetch),
+    );
+    expect(summary.accounts.map((a) => [a.account, a.status])).toEqual([
+      ['cmk', 'check-failed'],
+      ['prod', 'alerting'],
+    ]);
+    expect(JSON.parse(parameters.get(cmk.stateParameterName) ?? '{}').failures).toBe(1);
+  });
+
+  it('fails the run, naming the account, when its saved state cannot be read', async () => {
+    const prod = account('prod');
+    seed(prod, 'k-prod');
+    ssm
+      .on(GetParametersCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(
+      runMonitor(config([prod]), deps(fakeNgrok({ 'k-prod': { balance: 100 } }).fetch)),
+    ).rejects.toThrow(/prod: could not read SSM parameter .*ThrottlingException/);
   });
 });

@@ -105,16 +105,27 @@ describe('readParameters', () => {
     expect([...result.missing]).toEqual(['/keys/prod']);
   });
 
-  it('marks every name of a failed batch as failed, keeping the error', async () => {
-    ssm
-      .on(GetParametersCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+  it('reads a failed batch name by name, so one undecryptable key affects only its account', async () => {
+    // Prepare: SSM fails any call that includes the key it cannot decrypt.
+    ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => {
+      if (input.Names.includes('/keys/cmk')) {
+        throw Object.assign(new Error('KMS access denied'), { name: 'AccessDeniedException' });
+      }
+      return { Parameters: input.Names.map((Name) => ({ Name, Value: `value of ${Name}` })) };
+    });
+    // Act
     const result = await readParameters(new SSMClient({ region: 'us-east-1', maxAttempts: 1 }), [
-      '/a',
-      '/b',
+      '/keys/cmk',
+      '/keys/prod',
+      '/t/prod',
     ]);
-    expect(result.failed.get('/a')?.message).toMatch(/ThrottlingException: Rate exceeded/);
-    expect(result.failed.size).toBe(2);
+    // Assess
+    expect([...result.failed.keys()]).toEqual(['/keys/cmk']);
+    expect(result.failed.get('/keys/cmk')?.message).toMatch(
+      /\/keys\/cmk: AccessDeniedException: KMS access denied/,
+    );
+    expect(result.values.get('/keys/prod')).toBe('value of /keys/prod');
+    expect(result.calls).toBe(4);
   });
 
   it('lists each account parameter once', () => {

@@ -510,16 +510,36 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       expect(props.DatapointsToAlarm ?? props.EvaluationPeriods).toBe(MISSED_CHECK_PERIODS);
     });
 
-    it('alarms when a run lands in the failed-runs queue', () => {
+    it('alarms each time a run lands in the failed-runs queue', () => {
       synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
+        MetricName: 'NumberOfMessagesSent',
+        Statistic: 'Sum',
         Dimensions: [
           { Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.failedRunsQueue, 'QueueName'] } },
         ],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
+    });
+  });
+
+  it('lets CloudWatch alarms of this account publish to the topic', () => {
+    // A topic policy replaces the default one, which is what normally lets alarms publish.
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+            },
+          }),
+        ]),
+      },
     });
   });
 
