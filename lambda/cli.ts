@@ -9,12 +9,14 @@
  */
 import { DEFAULTS } from '../lib/config.ts';
 import { decide } from './alert-policy.ts';
-import { formatRunway } from './forecast.ts';
+import { formatRunway, formatShare, formatWindow } from './forecast.ts';
 import { renderNotification } from './message.ts';
 import { formatCents } from './money.ts';
 import { observeAccount } from './monitor.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
-import { parseCents } from './settings.ts';
+import { ACCOUNT_NAME, accountParameterNames } from './parameter-names.ts';
+import { defaultRecoveryMargin, parseCents } from './settings.ts';
+import { oneLine } from './text.ts';
 import type { Forecast, Level, LevelReason, Notification, Observation } from './types.ts';
 
 export interface CliIo {
@@ -37,8 +39,11 @@ export const CHECK_DEADLINE_MS = 25_000;
 /** Where a person creates an ngrok.ai API key. */
 const KEYS_URL = 'https://app.ngrok.ai';
 const PROGRAM = 'ngrok-balance-alert';
-/** The same rule the deploy-time configuration applies to account names. */
-const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
+/**
+ * How to set NGROK_API_KEY without the key reaching shell history: `read -s` takes it from a
+ * prompt that does not echo (`-r` keeps backslashes), and `export` passes it to the command.
+ */
+const SET_KEY = 'read -rs NGROK_API_KEY && export NGROK_API_KEY';
 /** Keys shorter than this are not searched for in the output: they would mangle ordinary words. */
 const MIN_REDACTED_LENGTH = 6;
 /** Values echoed in error messages are cut to this: a pasted secret must not be shown whole. */
@@ -71,8 +76,8 @@ Exit codes:
   2  error: the balance could not be read (rejected key, network, bad response),
      or the command line is wrong
 
-Example:
-  export NGROK_API_KEY=...
+Example (read -rs reads the key without echoing it; paste it and press Enter):
+  ${SET_KEY}
   npx ${PROGRAM} check --threshold-cents 2500
 `;
 
@@ -120,8 +125,8 @@ export async function main(
     if (!apiKey) {
       throw new UsageError(
         'NGROK_API_KEY is not set. Create an API key in the settings at ' +
-          `${KEYS_URL}, then run:\n` +
-          '  export NGROK_API_KEY=...\n' +
+          `${KEYS_URL}, then run (the first line reads the key without echoing it):\n` +
+          `  ${SET_KEY}\n` +
           `  npx ${PROGRAM} check`,
         'none',
       );
@@ -171,13 +176,13 @@ async function check(
   const thresholdCents = options.thresholdCents;
   const decision = decide({
     account: options.account,
-    thresholdParameterName: thresholdParameterName(options.account),
+    thresholdParameterName: accountParameterNames(options.account).threshold,
     observation,
     thresholds: {
       thresholdCents,
       criticalThresholdCents: options.criticalThresholdCents,
       // What the deployed monitor uses when no recovery margin is configured.
-      recoveryMarginCents: Math.round(thresholdCents * 0.1),
+      recoveryMarginCents: defaultRecoveryMargin(thresholdCents),
     },
     configProblems: [],
     previous: undefined,
@@ -209,11 +214,6 @@ async function check(
     return EXIT_ERROR;
   }
   return decision.status === 'alerting' ? EXIT_ALERTING : EXIT_OK;
-}
-
-/** The threshold parameter the deployed stack creates for an account (see the stack). */
-export function thresholdParameterName(account: string): string {
-  return `/ngrok-balance-alert/${account}/threshold-cents`;
 }
 
 interface WouldSend {
@@ -325,17 +325,18 @@ function levelText(level: Level, reason: LevelReason, options: CheckOptions): st
 
 function topSpenders(forecast: Forecast | undefined): [string, string] | undefined {
   if (!forecast || forecast.topSpenders.length === 0) return undefined;
-  const window = Math.round(forecast.windowDays * 10) / 10;
-  const spenders = forecast.topSpenders.map((s) => {
-    const pct = Math.round(s.share * 100);
-    return `${oneLine(s.accessKey)} ${formatCents(s.costCents)} (${pct === 0 && s.share > 0 ? '<1' : pct}%)`;
-  });
-  return ['Top spenders', `${spenders.join(', ')} in the last ${days(window)}`];
+  const spenders = forecast.topSpenders.map(
+    (s) => `${oneLine(s.accessKey)} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
+  );
+  return [
+    'Top spenders',
+    `${spenders.join(', ')} in the last ${formatWindow(forecast.windowDays)}`,
+  ];
 }
 
 function failureFix(kind: string, baseUrl: string): string {
   if (kind === 'auth') {
-    return `the key in NGROK_API_KEY was rejected. Create a new key in the settings at ${KEYS_URL}, then export NGROK_API_KEY=...`;
+    return `the key in NGROK_API_KEY was rejected. Create a new key in the settings at ${KEYS_URL}, then set it without echoing it: ${SET_KEY}`;
   }
   return `check the network and the API at ${baseUrl} (NGROK_API_URL), then try again.`;
 }
@@ -349,10 +350,6 @@ function indent(text: string, by: string): string {
     .split('\n')
     .map((line) => (line ? `${by}${line}` : ''))
     .join('\n');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,8 +375,8 @@ function parseCommandLine(argv: readonly string[]): CheckOptions | 'help' {
     throw new UsageError(
       `${keyOption.split('=')[0]} is not accepted: the API key is read only from the ` +
         'NGROK_API_KEY environment variable, because arguments end up in shell history and ' +
-        'process lists. Run:\n' +
-        '  export NGROK_API_KEY=...\n' +
+        'process lists. Run (the first line reads the key without echoing it):\n' +
+        `  ${SET_KEY}\n` +
         `  npx ${PROGRAM} check`,
       'none',
     );

@@ -392,8 +392,12 @@ function quote(value: unknown): string {
   return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS - 1)}…` : text;
 }
 
-/** "1.9 days" under ten days, whole days above: more precision than the rate has is noise. */
-function formatRunwayDays(days: number): string {
+/**
+ * "about 1.9 days" under ten days, whole days above ("about 1,234 days"): more precision than
+ * the rate has is noise. Shared with the notification subject, so the subject and the text
+ * round alike.
+ */
+export function formatRunwayDays(days: number): string {
   if (days < 0.1) {
     return 'less than 0.1 days';
   }
@@ -405,9 +409,16 @@ function formatRunwayDays(days: number): string {
   return `about ${shown} ${shown === '1' ? 'day' : 'days'}`;
 }
 
-function formatWindow(days: number): string {
+/** The span a rate was measured over: "7.5 days", "2 days", or "day" (as in "the last day"). */
+export function formatWindow(days: number): string {
   const shown = trimZero(days.toFixed(1));
   return shown === '1' ? 'day' : `${shown} days`;
+}
+
+/** A top spender's share of the spend: "65%", or "<1%" for a share that rounds to nothing. */
+export function formatShare(share: number): string {
+  const pct = Math.round(share * 100);
+  return pct === 0 && share > 0 ? '<1%' : `${pct}%`;
 }
 
 function formatRate(dailySpendCents: number): string {

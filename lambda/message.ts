@@ -4,8 +4,9 @@
  * for Lambda and SQS subscribers. Pure: no AWS SDK, no clock, no I/O.
  */
 
-import { formatRunway } from './forecast.ts';
+import { formatRunway, formatRunwayDays, formatShare, formatWindow } from './forecast.ts';
 import { formatCents } from './money.ts';
+import { cutAt, oneLine } from './text.ts';
 import type {
   CheckFailure,
   ConfigProblem,
@@ -485,7 +486,7 @@ function balanceFacts(v: View): [string, string][] {
   const spenders = topSpendersText(n.forecast, v.cap);
   if (spenders) {
     facts.push([
-      `Top access keys by spend (last ${formatDays(n.forecast?.windowDays ?? 0)})`,
+      `Top access keys by spend (last ${formatWindow(n.forecast?.windowDays ?? 0)})`,
       spenders,
     ]);
   }
@@ -774,30 +775,14 @@ function chatSafe(text: string, max: number): string {
 // Small formatting helpers
 
 /**
- * "about 1.9 days", rounded as forecast.ts's formatRunway rounds it, for the subject line;
+ * "about 1.9 days", worded as the runway in the text, for the headline and the subject;
  * undefined when there is no forecast or nothing is being spent.
  */
 function runwayDays(f: Forecast | undefined): string | undefined {
   if (!f || f.runwayDays === null || !Number.isFinite(f.runwayDays) || f.runwayDays <= 0) {
     return undefined;
   }
-  const days = f.runwayDays;
-  if (days < 0.1) return 'less than 0.1 days';
-  if (days >= 3650) return 'more than 10 years';
-  const fixed = days < 10 ? days.toFixed(1) : String(Math.round(days));
-  const shown = fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
-  return `about ${shown} ${shown === '1' ? 'day' : 'days'}`;
-}
-
-function formatShare(share: number): string {
-  const pct = Math.round(share * 100);
-  return pct === 0 && share > 0 ? '<1%' : `${pct}%`;
-}
-
-/** "7 days", "7.5 days", "day". */
-function formatDays(x: number): string {
-  const shown = Number.isInteger(x) ? String(x) : (Math.round(x * 10) / 10).toString();
-  return shown === '1' ? 'day' : `${shown} days`;
+  return formatRunwayDays(f.runwayDays);
 }
 
 /** "2025-06-01 14:05 UTC"; the raw text when it is not a date. */
@@ -838,11 +823,6 @@ function printable(text: string, max: number): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   const clean = head.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').trim();
   return text.length > max ? truncate(clean, max, text.length) : clean;
-}
-
-/** Collapses every run of whitespace (newlines included) to one space. */
-function oneLine(s: string): string {
-  return s.replace(/\s+/gu, ' ').trim();
 }
 
 const TRANSLITERATIONS: Readonly<Record<string, string>> = {
@@ -899,11 +879,6 @@ function truncate(text: string, max: number, total = text.length): string {
   const marker = `... [truncated, ${total} characters in all]`;
   if (max <= marker.length) return cutAt(text, max);
   return `${cutAt(text, Math.min(text.length, max - marker.length))}${marker}`;
-}
-
-function cutAt(text: string, end: number): string {
-  const code = text.charCodeAt(end - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? end - 1 : end);
 }
 
 function utf8Bytes(s: string): number {

@@ -6,7 +6,18 @@
  * even when the server echoes it back.
  */
 
-import type { UsageBucket, UsageOverview } from './forecast.ts';
+import type { UsageOverview } from './forecast.ts';
+import {
+  backoffDelay,
+  definedOnly,
+  isRetryableStatus,
+  isTimeoutError,
+  networkErrorReason,
+  parseRetryAfter,
+  type RetryOptions,
+  readCapped,
+  sleep,
+} from './http-retry.ts';
 
 export const DEFAULT_NGROK_API_URL = 'https://api.ngrok.ai';
 
@@ -27,22 +38,9 @@ export class NgrokApiError extends Error {
   }
 }
 
-export interface NgrokClientOptions {
+export interface NgrokClientOptions extends RetryOptions {
   /** Base URL without a trailing path, e.g. https://api.ngrok.ai. */
   readonly baseUrl?: string;
-  /** Injected for tests; defaults to the global fetch. */
-  readonly fetch?: typeof fetch;
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Returns a number in [0, 1); drives the backoff jitter. */
-  readonly random?: () => number;
-  /** Epoch milliseconds; the deadline is measured against it. */
-  readonly now?: () => number;
-  /** Total attempts, first one included. */
-  readonly maxAttempts?: number;
-  /** Upper bound for one attempt, further bounded by the deadline. */
-  readonly attemptTimeoutMs?: number;
-  readonly backoffBaseMs?: number;
-  readonly backoffCapMs?: number;
 }
 
 export interface CallBudget {
@@ -52,7 +50,7 @@ export interface CallBudget {
 
 const RESOLVED: Required<Omit<NgrokClientOptions, 'fetch'>> = {
   baseUrl: DEFAULT_NGROK_API_URL,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep,
   random: Math.random,
   now: Date.now,
   maxAttempts: 4,
@@ -112,9 +110,6 @@ export async function fetchUsageOverview(
   return parseUsageOverview(body);
 }
 
-/** One bucket of the usage overview; the forecast owns the definition. */
-export type UsageOverviewBucket = UsageBucket;
-
 /** The 200 body of GET /usage/overview; the forecast owns the definition. */
 export type UsageOverviewBody = UsageOverview;
 
@@ -142,7 +137,7 @@ async function getJson(
   options: NgrokClientOptions,
   maxBytes: number,
 ): Promise<ParsedBody> {
-  const o = { ...RESOLVED, ...stripUndefined(options) };
+  const o = { ...RESOLVED, ...definedOnly(options) };
   const doFetch = options.fetch ?? fetch;
   // The base URL may carry a path prefix (a proxy): resolve the path below it, not at its root.
   const url = new URL(path.replace(/^\/+/, ''), `${o.baseUrl.replace(/\/+$/, '')}/`);
@@ -172,7 +167,7 @@ async function getJson(
       });
       if (response.ok) {
         await assertJsonContentType(response, path, redact);
-        const text = await readCapped(response, maxBytes, path);
+        const text = await readBody(response, maxBytes, path);
         return parseJson(text, path);
       }
       const detail = await describeErrorBody(response, redact);
@@ -197,7 +192,11 @@ async function getJson(
       }
     }
     if (attempt === o.maxAttempts) break;
-    const backoff = o.random() * Math.min(o.backoffCapMs, o.backoffBaseMs * 2 ** (attempt - 1));
+    const backoff = backoffDelay(attempt, {
+      baseMs: o.backoffBaseMs,
+      capMs: o.backoffCapMs,
+      random: o.random,
+    });
     const wait = Math.max(backoff, retryAfterMs ?? 0);
     const leftAfterWait = budget.deadline - o.now() - wait;
     if (leftAfterWait < MIN_ATTEMPT_MS) {
@@ -212,29 +211,11 @@ async function getJson(
   );
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** 408, 429 and 5xx may pass; other 4xx mean the request itself is wrong. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 /**
- * Retry-After is either delay-seconds or an HTTP date. Returns milliseconds to wait, or
- * undefined when the header is absent or unreadable.
+ * The whole body, or an error: a body larger than the API sends is refused, before it is read
+ * when its content-length says so, else as soon as it passes `maxBytes`.
  */
-export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (header === null) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
-}
-
-async function readCapped(response: Response, maxBytes: number, path: string): Promise<string> {
+async function readBody(response: Response, maxBytes: number, path: string): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel();
@@ -244,25 +225,15 @@ async function readCapped(response: Response, maxBytes: number, path: string): P
       response.status,
     );
   }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new NgrokApiError(
-        `GET ${path} returned more than the ${maxBytes} bytes expected`,
-        'transient',
-        response.status,
-      );
-    }
-    chunks.push(value);
+  const { text, truncated } = await readCapped(response, maxBytes);
+  if (truncated) {
+    throw new NgrokApiError(
+      `GET ${path} returned more than the ${maxBytes} bytes expected`,
+      'transient',
+      response.status,
+    );
   }
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  return text;
 }
 
 /** Checks the content type before the body is read; a non-JSON body is never downloaded. */
@@ -418,7 +389,7 @@ function statusMessage(status: number, path: string, detail: string): string {
  */
 async function describeErrorBody(response: Response, redact: Redact): Promise<string> {
   try {
-    const text = await readCapped(response, MAX_BALANCE_BYTES, '');
+    const text = await readBody(response, MAX_BALANCE_BYTES, '');
     const body: unknown = JSON.parse(text);
     if (!isPlainObject(body)) return '';
     const parts = [body.errorCode, body.msg].filter((p): p is string => typeof p === 'string');
@@ -434,12 +405,8 @@ function describeNetworkError(
   timeoutMs: number,
   redact: Redact,
 ): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `GET ${path} timed out after ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return `GET ${path} failed: ${redact(reason).slice(0, 200)}`;
+  if (isTimeoutError(error)) return `GET ${path} timed out after ${timeoutMs} ms`;
+  return `GET ${path} failed: ${redact(networkErrorReason(error)).slice(0, 200)}`;
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 
 import type { StructuredNotification } from './message.ts';
+import { cutAt, oneLine } from './text.ts';
 
 /** Slack rejects a header block whose plain_text is longer than this. */
 export const HEADER_TEXT_MAX = 150;
@@ -373,15 +374,6 @@ export function truncateMrkdwn(text: string, max: number, marker = '…'): strin
   const ticks = head.split('`').length - 1;
   if (ticks % 2 === 1) head = head.slice(0, head.lastIndexOf('`'));
   return `${head}${marker}`;
-}
-
-function cutAt(text: string, end: number): string {
-  const code = text.charCodeAt(end - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? end - 1 : end);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 function firstLine(text: string): string {

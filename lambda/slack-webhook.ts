@@ -5,6 +5,17 @@
  * error messages.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  backoffDelay,
+  definedOnly,
+  isRetryableStatus,
+  isTimeoutError,
+  networkErrorReason,
+  parseRetryAfter,
+  type RetryOptions,
+  readCapped,
+  sleep,
+} from './http-retry.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { renderSlackMessage, type SlackMessage } from './slack-blocks.ts';
 
@@ -31,21 +42,9 @@ export interface LambdaContext {
 // ---------------------------------------------------------------------------------------------
 // Posting
 
-export interface PostOptions {
+export interface PostOptions extends RetryOptions {
   /** Epoch milliseconds after which no attempt starts and every wait is cut short. */
   readonly deadline: number;
-  /** Injected for tests; defaults to the global fetch. */
-  readonly fetch?: typeof fetch;
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Returns a number in [0, 1); drives the backoff jitter. */
-  readonly random?: () => number;
-  readonly now?: () => number;
-  /** Total attempts, the first one included. */
-  readonly maxAttempts?: number;
-  /** Upper bound for one attempt, further bounded by the deadline. */
-  readonly attemptTimeoutMs?: number;
-  readonly backoffBaseMs?: number;
-  readonly backoffCapMs?: number;
 }
 
 export interface PostResult {
@@ -71,7 +70,7 @@ export class SlackWebhookError extends Error {
 }
 
 const POST_DEFAULTS = {
-  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  sleep,
   random: Math.random,
   now: Date.now,
   maxAttempts: 4,
@@ -130,7 +129,8 @@ export async function postToSlack(
         await response.body?.cancel().catch(() => {});
         return { status: response.status, attempts: attempt };
       }
-      const text = await readCapped(response);
+      // A longer body is not Slack's short error code: its beginning is enough to quote.
+      const { text } = await readCapped(response, MAX_RESPONSE_BYTES);
       const slackError = slackErrorCode(text, webhookUrl);
       const retryable = isRetryableStatus(response.status);
       const hint = PERMANENT_HINTS[response.status];
@@ -158,7 +158,11 @@ export async function postToSlack(
       }
     }
     if (attempt === o.maxAttempts) break;
-    const backoff = o.random() * Math.min(o.backoffCapMs, o.backoffBaseMs * 2 ** (attempt - 1));
+    const backoff = backoffDelay(attempt, {
+      baseMs: o.backoffBaseMs,
+      capMs: o.backoffCapMs,
+      random: o.random,
+    });
     const wait = Math.max(backoff, retryAfterMs ?? 0);
     if (options.deadline - o.now() - wait < MIN_ATTEMPT_MS) {
       // Waiting as asked would leave no time for another attempt: fail now, inside the budget,
@@ -194,38 +198,6 @@ function withMessage(
   );
 }
 
-/** 408, 429 and 5xx may pass; every other status means the request or the webhook is wrong. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
-/** Retry-After as delay-seconds or an HTTP date; milliseconds to wait, or undefined. */
-export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
-  if (header === null) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
-async function readCapped(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks)).slice(0, MAX_RESPONSE_BYTES);
-}
-
 /** Slack's error code ("channel_not_found"), or a short, printable, redacted excerpt. */
 function slackErrorCode(text: string, webhookUrl: string): string | undefined {
   const trimmed = text.trim();
@@ -238,12 +210,9 @@ function slackErrorCode(text: string, webhookUrl: string): string | undefined {
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number, webhookUrl: string): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `Slack webhook did not answer within ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return `Slack webhook request failed: ${redactWebhookUrl(reason, webhookUrl).slice(0, 200)}`;
+  if (isTimeoutError(error)) return `Slack webhook did not answer within ${timeoutMs} ms`;
+  const reason = redactWebhookUrl(networkErrorReason(error), webhookUrl);
+  return `Slack webhook request failed: ${reason.slice(0, 200)}`;
 }
 
 /**
@@ -325,21 +294,19 @@ function isAllowedWebhookUrl(text: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Handler
 
-export interface HandlerDeps {
+export interface HandlerDeps
+  extends Pick<
+    RetryOptions,
+    'fetch' | 'sleep' | 'random' | 'now' | 'maxAttempts' | 'attemptTimeoutMs'
+  > {
   readonly ssm: Pick<SSMClient, 'send'>;
   /** Name of the SecureString parameter, or a function that reads it (from the environment). */
   readonly parameterName: string | (() => string);
   readonly log?: Logger;
-  readonly fetch?: typeof fetch;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
-  readonly now?: () => number;
   /** Time one invocation may spend reading the parameter and posting. */
   readonly budgetMs?: number;
   /** Time kept back from the function timeout, so a failure is reported rather than cut off. */
   readonly reserveMs?: number;
-  readonly maxAttempts?: number;
-  readonly attemptTimeoutMs?: number;
 }
 
 /**
@@ -468,7 +435,3 @@ export const handler: Handler = createHandler({
     return name;
   },
 });
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -13,12 +13,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { parameterArn } from './arns.ts';
 import { ESM_BUNDLING } from './bundling.ts';
+import { isParameterName } from './config.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** Same form as lib/config.ts accepts: letters, digits and _ . - /, at most 1011 characters. */
-const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1011}$/;
 
 export interface SlackNotificationsProps {
   /** The alert topic; every message published to it reaches Slack. */
@@ -109,14 +108,15 @@ export class SlackNotifications extends Construct {
   }
 
   private webhook(topic: sns.ITopic, parameterName: string) {
-    if (!Token.isUnresolved(parameterName) && !PARAMETER_NAME.test(parameterName)) {
+    // The rule the deploy-time configuration applies, so the construct used on its own
+    // accepts exactly the names the app accepts.
+    if (!Token.isUnresolved(parameterName) && !isParameterName(parameterName)) {
       throw new Error(
         `SlackNotifications: webhookParameterName "${parameterName}" is not an SSM parameter ` +
-          'name. Expected e.g. /ngrok-balance-alert/slack-webhook-url.',
+          'name. Expected letters, digits and _ . - /, starting with "/" when it has one and ' +
+          'not with "aws" or "ssm", e.g. /ngrok-balance-alert/slack-webhook-url.',
       );
     }
-    const stack = Stack.of(this);
-
     const logGroup = new logs.LogGroup(this, 'WebhookLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -139,15 +139,7 @@ export class SlackNotifications extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadWebhookUrl',
         actions: ['ssm:GetParameter'],
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            // Exactly one slash after "parameter", whether or not the name starts with one.
-            resourceName: parameterName.replace(/^\/+/, ''),
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
+        resources: [parameterArn(Stack.of(this), parameterName)],
       }),
     );
 

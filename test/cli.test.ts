@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main, thresholdParameterName, USAGE } from '../lambda/cli.ts';
+import { main, USAGE } from '../lambda/cli.ts';
 import { accountParameterNames } from '../lib/ngrok-balance-alert-stack.ts';
 import { startHttpServer, type TestHttpServer } from './support/http-server.ts';
 
@@ -194,7 +194,8 @@ describe('check', () => {
       'could not read the balance: ngrok.ai rejected the API key (HTTP 401)',
     );
     expect(stdout).toContain('the key in NGROK_API_KEY was rejected');
-    expect(stdout).toContain('export NGROK_API_KEY=');
+    expect(stdout).toContain('read -rs NGROK_API_KEY && export NGROK_API_KEY');
+    expect(stdout).not.toContain('NGROK_API_KEY=');
     expect(stdout).toContain(
       'Subject: ngrok monitor cannot read the balance (main): API key rejected',
     );
@@ -277,8 +278,11 @@ describe('check', () => {
     expect(report.notifications).toEqual([]);
   });
 
-  it('renders the same threshold parameter name the stack creates', () => {
-    expect(thresholdParameterName('prod')).toBe(accountParameterNames('prod').threshold);
+  it('renders the same threshold parameter name the stack creates', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    const { code, stdout } = await run(['check', '--account', 'prod', '--threshold-cents', '500']);
+    expect(code).toBe(1);
+    expect(stdout).toContain(`--name ${accountParameterNames('prod').threshold} --type String`);
   });
 });
 
@@ -289,7 +293,8 @@ describe('command line and environment', () => {
       expect(code).toBe(2);
       expect(stdout).toBe('');
       expect(stderr).toContain('NGROK_API_KEY is not set');
-      expect(stderr).toContain('export NGROK_API_KEY=...');
+      expect(stderr).toContain('read -rs NGROK_API_KEY && export NGROK_API_KEY');
+      expect(stderr).not.toContain('NGROK_API_KEY=');
       expect(stderr).toContain('https://app.ngrok.ai');
     }
     expect(api.server.requests).toEqual([]);
@@ -306,6 +311,7 @@ describe('command line and environment', () => {
       expect(stdout).toBe('');
       expect(stderr).toContain('NGROK_API_KEY environment variable');
       expect(stderr).toContain('shell history');
+      expect(stderr).toContain('read -rs NGROK_API_KEY && export NGROK_API_KEY');
       expect(stderr).not.toContain('sk_passed_on_the_command_line');
     }
     expect(api.server.requests).toEqual([]);
@@ -383,9 +389,12 @@ describe('command line and environment', () => {
       'NGROK_API_KEY',
       'NGROK_API_URL',
       'Exit codes',
+      'read -rs NGROK_API_KEY && export NGROK_API_KEY',
     ]) {
       expect(USAGE).toContain(text);
     }
+    // The key is never typed into a command line, where shell history would keep it.
+    expect(USAGE).not.toContain('NGROK_API_KEY=');
     const lines = USAGE.trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(40);
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);

@@ -4,6 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isParameterName } from '../lib/config.ts';
 import { SlackNotifications, type SlackNotificationsProps } from '../lib/slack-notifications.ts';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -260,7 +261,6 @@ describe('SlackNotifications with Amazon Q and a webhook', () => {
 describe('SlackNotifications parameter ARN', () => {
   it.each([
     ['/ngrok-balance-alert/slack-webhook-url', 'parameter/ngrok-balance-alert/slack-webhook-url'],
-    ['ngrok-balance-alert/slack-webhook-url', 'parameter/ngrok-balance-alert/slack-webhook-url'],
     ['slack-webhook-url', 'parameter/slack-webhook-url'],
   ])('grants ssm:GetParameter on exactly one ARN for %s', (name, expected) => {
     const { template } = synth({ webhookParameterName: name });
@@ -277,6 +277,19 @@ describe('SlackNotifications parameter ARN', () => {
   it('rejects a parameter name that SSM would not accept', () => {
     expect(() => synth({ webhookParameterName: 'https://hooks.slack.com/services/T/B/X' })).toThrow(
       /not an SSM parameter name/,
+    );
+  });
+
+  it.each([
+    ['a hierarchical name without the leading "/"', 'ngrok-balance-alert/slack-webhook-url'],
+    ['a name starting with "aws"', '/aws/slack-webhook-url'],
+    ['a name starting with "ssm"', 'ssm-slack-webhook-url'],
+    ['a double slash', '/ngrok-balance-alert//slack-webhook-url'],
+    ['a name that is too long', `/${'a'.repeat(1001)}`],
+  ])('rejects %s, as the deploy-time configuration does, naming the prop', (_, name) => {
+    expect(isParameterName(name)).toBe(false);
+    expect(() => synth({ webhookParameterName: name })).toThrow(
+      /^SlackNotifications: webhookParameterName ".*" is not an SSM parameter name\. Expected /,
     );
   });
 });

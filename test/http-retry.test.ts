@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  backoffDelay,
+  definedOnly,
+  isRetryableStatus,
+  isTimeoutError,
+  networkErrorReason,
+  parseRetryAfter,
+  readCapped,
+} from '../lambda/http-retry.ts';
+
+/** A response whose body arrives in the given chunks, recording whether it was cancelled. */
+function streamed(chunks: readonly Uint8Array[]): { response: Response; cancelled: () => boolean } {
+  let cancelled = false;
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[next++];
+      if (chunk) controller.enqueue(chunk);
+      else controller.close();
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  return { response: new Response(body), cancelled: () => cancelled };
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('isRetryableStatus', () => {
+  test.each([408, 429, 500, 502, 503, 504, 599])('%i may pass on another attempt', (status) => {
+    expect(isRetryableStatus(status)).toBe(true);
+  });
+
+  test.each([200, 301, 400, 401, 403, 404, 410, 422])('%i is final', (status) => {
+    expect(isRetryableStatus(status)).toBe(false);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-06-01T12:00:00Z');
+
+  test('reads delay-seconds', () => {
+    expect(parseRetryAfter('3', now)).toBe(3_000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+  });
+
+  test('reads an HTTP date as the time until then, never negative', () => {
+    expect(parseRetryAfter('Sun, 01 Jun 2025 12:00:05 GMT', now)).toBe(5_000);
+    expect(parseRetryAfter('Sun, 01 Jun 2025 11:59:00 GMT', now)).toBe(0);
+  });
+
+  test('is undefined when absent or unreadable', () => {
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+  });
+});
+
+describe('backoffDelay', () => {
+  test('doubles from the base up to the cap, scaled by the jitter', () => {
+    const full = { baseMs: 250, capMs: 4_000, random: () => 1 };
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(attempt, full))).toEqual([
+      250, 500, 1_000, 2_000, 4_000, 4_000,
+    ]);
+    expect(backoffDelay(3, { ...full, random: () => 0.5 })).toBe(500);
+    expect(backoffDelay(3, { ...full, random: () => 0 })).toBe(0);
+  });
+
+  test('stays within [0, min(cap, base * 2^(attempt - 1))) for any jitter', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 60_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, baseMs, capMs, r) => {
+          const wait = backoffDelay(attempt, { baseMs, capMs, random: () => r });
+          expect(wait).toBeGreaterThanOrEqual(0);
+          expect(wait).toBeLessThanOrEqual(Math.min(capMs, baseMs * 2 ** (attempt - 1)));
+        },
+      ),
+    );
+  });
+});
+
+describe('readCapped', () => {
+  test('reads a body within the cap whole', async () => {
+    const { response } = streamed([bytes('{"ok":'), bytes('true}')]);
+    expect(await readCapped(response, 11)).toEqual({ text: '{"ok":true}', truncated: false });
+  });
+
+  test('keeps the first maxBytes of a longer body and cancels the rest', async () => {
+    const { response, cancelled } = streamed([bytes('abcd'), bytes('efgh'), bytes('ijkl')]);
+    expect(await readCapped(response, 6)).toEqual({ text: 'abcdef', truncated: true });
+    expect(cancelled()).toBe(true);
+  });
+
+  test('reads an empty or absent body as empty text', async () => {
+    expect(await readCapped(new Response(null), 10)).toEqual({ text: '', truncated: false });
+    expect(await readCapped(new Response(''), 10)).toEqual({ text: '', truncated: false });
+  });
+
+  test('decodes UTF-8 split across chunks', async () => {
+    const euro = bytes('€'); // three bytes
+    const { response } = streamed([euro.subarray(0, 1), euro.subarray(1)]);
+    expect(await readCapped(response, 3)).toEqual({ text: '€', truncated: false });
+  });
+});
+
+describe('network errors', () => {
+  test('a timed-out or aborted fetch is a timeout; anything else is not', () => {
+    expect(isTimeoutError(new DOMException('timed out', 'TimeoutError'))).toBe(true);
+    expect(isTimeoutError(new DOMException('aborted', 'AbortError'))).toBe(true);
+    expect(isTimeoutError(new TypeError('fetch failed'))).toBe(false);
+    expect(isTimeoutError('TimeoutError')).toBe(false);
+  });
+
+  test("the reason is the cause's message when there is one", () => {
+    const refused = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
+    expect(networkErrorReason(refused)).toBe('connect ECONNREFUSED');
+    expect(networkErrorReason(new Error('socket hang up'))).toBe('socket hang up');
+    expect(networkErrorReason('a string')).toBe('a string');
+  });
+});
+
+describe('definedOnly', () => {
+  test('drops undefined properties, so spreading keeps the defaults', () => {
+    const options = { maxAttempts: undefined, attemptTimeoutMs: 1_000, random: null };
+    expect(definedOnly(options)).toEqual({ attemptTimeoutMs: 1_000, random: null });
+    expect({ maxAttempts: 4, ...definedOnly(options) }.maxAttempts).toBe(4);
+  });
+});
