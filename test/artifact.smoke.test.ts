@@ -281,6 +281,18 @@ describe('the bundled handler against local stand-ins', () => {
     });
   });
 
+  it('a test invocation publishes one message marked as a test and saves nothing', async () => {
+    await withStandIns(100_000, async (standIns) => {
+      const run = await coldInvoke(standIns, { test: true });
+      expectSucceeded(run);
+      expect(standIns.sns.publishes).toHaveLength(1);
+      expect(standIns.sns.publishes[0]?.subject).toMatch(/^\[TEST\] /);
+      expect(structured(standIns.sns.publishes[0]?.message)).toMatchObject({ kind: 'test' });
+      expect(standIns.ssm.requests.filter((r) => r.action === 'PutParameter')).toEqual([]);
+      expect(standIns.ngrok.requests).toEqual([]);
+    });
+  });
+
   it('the IAM policy of its role allows every SSM and SNS call it makes', async () => {
     // One alerting and one recovering run of its own, so the check never runs on nothing.
     await withStandIns([499, 2000], async (standIns) => {
