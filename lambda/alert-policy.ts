@@ -166,21 +166,37 @@ export function levelFor(
   const raw = rawLevel(balanceCents, thresholds, runway, alertDays);
   if (rank(raw.level) >= rank(prior.level)) return raw;
 
+  const runwayStillShort =
+    runway === undefined || (runway !== null && runway < alertDays * RUNWAY_RECOVERY_FACTOR);
   let level = prior.level;
-  while (rank(level) > rank(raw.level)) {
-    const { criticalThresholdCents, thresholdCents, recoveryMarginCents } = thresholds;
-    const boundary =
-      level === 'empty' ? 0 : level === 'critical' ? (criticalThresholdCents ?? 0) : thresholdCents;
-    if (balanceCents < boundary + recoveryMarginCents) break;
-    if (level === 'low' && prior.reason === 'runway') {
-      // Without a forecast, a runway alert cannot be confirmed over: keep it.
-      if (runway === undefined) break;
-      if (runway !== null && runway < alertDays * RUNWAY_RECOVERY_FACTOR) break;
-    }
+  while (rank(level) > rank(raw.level) && canLeave(level)) {
     level = LEVELS[rank(level) - 1] as Level;
   }
   if (level === raw.level) return raw;
-  return { level, reason: level === 'low' && prior.level === 'low' ? prior.reason : 'balance' };
+  // Held at low: by the runway while it is still short (or unknown), else by the balance.
+  const heldByRunway = level === 'low' && prior.reason === 'runway' && runwayStillShort;
+  return { level, reason: heldByRunway ? 'runway' : 'balance' };
+
+  function canLeave(from: Level): boolean {
+    const { criticalThresholdCents, thresholdCents, recoveryMarginCents } = thresholds;
+    switch (from) {
+      case 'empty':
+        // Any credit at all means requests are served again: no margin here.
+        return balanceCents > 0;
+      case 'critical':
+        // The margin never asks for more than the warning threshold itself.
+        return (
+          balanceCents >=
+          Math.min((criticalThresholdCents ?? 0) + recoveryMarginCents, thresholdCents)
+        );
+      case 'low':
+        if (balanceCents < thresholdCents + recoveryMarginCents) return false;
+        // Without a forecast, a runway alert cannot be confirmed over: keep it.
+        return prior.reason !== 'runway' || !runwayStillShort;
+      default:
+        return false;
+    }
+  }
 }
 
 /** The level the balance and runway point at, before hysteresis. */

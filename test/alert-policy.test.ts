@@ -491,7 +491,7 @@ describe('invariants', () => {
   });
 
   const wobbleArb = fc.record({
-    boundary: fc.constantFrom(0, thresholds.criticalThresholdCents, thresholds.thresholdCents),
+    boundary: fc.constantFrom(thresholds.criticalThresholdCents, thresholds.thresholdCents),
     offsets: fc.array(fc.integer({ min: -99, max: 99 }), { minLength: 96, maxLength: 96 }),
   });
 
@@ -512,7 +512,6 @@ describe('invariants', () => {
 describe('decide: hysteresis at every boundary and what recoveries say', () => {
   it.each([
     { name: 'the critical threshold', low: 295, high: 305 },
-    { name: 'zero', low: 0, high: 2 },
     { name: 'the warning threshold', low: 995, high: 1005 },
   ])(
     'sends one alert, not one per run, while the balance wobbles around $name',
@@ -526,6 +525,28 @@ describe('decide: hysteresis at every boundary and what recoveries say', () => {
     const previous = state({ level: 'critical', lastNotifiedAt: T0.toISOString() });
     expect(decide(input(balance(399), previous, at(1))).state.level).toBe('critical');
     expect(decide(input(balance(400), previous, at(1))).state.level).toBe('low');
+  });
+
+  it('leaves empty with any credit at all: requests are served again', () => {
+    const previous = state({ level: 'empty', lastNotifiedAt: T0.toISOString() });
+    const { state: next, notifications } = decide(input(balance(1), previous, at(1)));
+    expect(next.level).toBe('critical');
+    expect(notifications.map((n) => n.kind)).toEqual(['balance-improved']);
+  });
+
+  it('never needs more than the warning threshold to leave critical', () => {
+    // Critical $9.50 and warning $10.00 are closer together than the $1.00 margin.
+    const close = { thresholdCents: 1000, criticalThresholdCents: 950, recoveryMarginCents: 100 };
+    const previous = state({ level: 'critical', lastNotifiedAt: T0.toISOString() });
+    const decision = decide(input(balance(1020), previous, at(1), { thresholds: close }));
+    expect(decision.state.level).toBe('low');
+  });
+
+  it('blames the balance, not the runway, once the runway is long again', () => {
+    const previous = state({ level: 'low', reason: 'runway', lastNotifiedAt: T0.toISOString() });
+    // Runway recovered, but the balance is inside the margin above the threshold.
+    const decision = decide(input(balance(1050, runway(105)), previous, at(1)));
+    expect(decision.state).toMatchObject({ level: 'low', reason: 'balance' });
   });
 
   it('reports the level found by the check that ends an outage', () => {
