@@ -88,13 +88,17 @@ export class MonitorRunError extends Error {
  * whose API hangs holds only its own check and never delays another account's alert.
  */
 export const ACCOUNT_CONCURRENCY = 100;
+/** Publishes in flight at once; kept apart from saves so alerts never queue behind them. */
+export const PUBLISH_CONCURRENCY = 10;
 /**
- * AWS writes (publish, save) in flight at once. PutParameter shares a low account-wide
- * rate limit: pacing the writes keeps 100 accounts' first run from being throttled.
+ * State saves in flight at once. PutParameter shares a low account-wide rate limit:
+ * pacing the saves keeps 100 accounts' first run from being throttled.
  */
-export const AWS_WRITE_CONCURRENCY = 3;
+export const SAVE_CONCURRENCY = 3;
 /** Any single SSM or SNS call, retries included, gives up after this long. */
 export const AWS_CALL_TIMEOUT_MS = 10_000;
+/** No write starts with less time than this left in the invocation. */
+const WRITE_MIN_TIME_MS = 2_000;
 /** Longest a balance check may take, retries included. */
 export const BALANCE_BUDGET_MS = 20_000;
 /**
@@ -120,15 +124,20 @@ export async function runMonitor(
   const startedAt = deps.now();
   // Deadlines are on the HTTP client's clock; `now` is the decision clock (tests move it).
   const runDeadline = (deps.ngrok?.now ?? Date.now)() + deps.remainingTimeMs() - FINISH_RESERVE_MS;
-  const parameters = await readParameters(deps.ssm, parameterNamesFor(config.accounts));
-  const limitWrites = createLimiter(AWS_WRITE_CONCURRENCY);
+  const parameters = await readParameters(deps.ssm, parameterNamesFor(config.accounts), {
+    // Settings reads may use a third of the invocation; the checks need the rest.
+    budgetMs: Math.min(30_000, deps.remainingTimeMs() / 3),
+  });
+  const limitPublishes = createLimiter(PUBLISH_CONCURRENCY);
+  const limitSaves = createLimiter(SAVE_CONCURRENCY);
 
   const results = await mapWithConcurrency(config.accounts, ACCOUNT_CONCURRENCY, (account) =>
     checkAccount(account, config, deps, parameters, {
       ...request,
       now: startedAt,
       runDeadline,
-      limitWrites,
+      limitPublishes,
+      limitSaves,
     }).catch((error: unknown): AccountResult => {
       deps.log.log('ERROR', 'account run failed', { account: account.name, ...errorFields(error) });
       return {
@@ -144,10 +153,13 @@ export async function runMonitor(
   return { accounts: results, ssmReadCalls: parameters.calls };
 }
 
+type Limiter = <R>(task: () => Promise<R>) => Promise<R>;
+
 interface RunContext extends RunRequest {
   readonly now: Date;
   readonly runDeadline: number;
-  readonly limitWrites: <R>(task: () => Promise<R>) => Promise<R>;
+  readonly limitPublishes: Limiter;
+  readonly limitSaves: Limiter;
 }
 
 async function checkAccount(
@@ -161,7 +173,10 @@ async function checkAccount(
   // Without its state an account cannot count failures or avoid repeats: fail the run.
   const stateError = parameters.failed.get(account.stateParameterName);
   if (stateError) throw stateError;
-  const { thresholds, problems } = resolveThresholds(account, config, parameters.values);
+  const resolved = resolveThresholds(account, config, parameters.values);
+  const { thresholds } = resolved;
+  // A parameter SSM failed to read is not a bad value: that is reported as a failed check.
+  const problems = resolved.problems.filter((p) => !parameters.failed.has(p.parameterName));
   for (const problem of problems) {
     log.log('WARN', 'runtime setting ignored', {
       account: account.name,
@@ -194,13 +209,21 @@ async function checkAccount(
   }
   const previous = parsed.state;
   const apiKey = parameters.values.get(account.tokenParameterName);
-  const keyError = parameters.failed.get(account.tokenParameterName);
-  const { observation, usage, usageProblem } = keyError
+  // A key or threshold SSM could not read is a failed check, never a fallback to defaults:
+  // a throttled threshold read must not turn an alert into a false recovery.
+  const readError = [
+    account.tokenParameterName,
+    account.thresholdParameterName,
+    account.criticalThresholdParameterName,
+  ]
+    .map((name) => (name === undefined ? undefined : parameters.failed.get(name)))
+    .find((error) => error !== undefined);
+  const { observation, usage, usageProblem } = readError
     ? {
         // Counted like any failed check: alerts after failureAlertAfter runs, names the cause.
         observation: {
           ok: false as const,
-          failure: { kind: 'transient' as const, message: keyError.message },
+          failure: { kind: 'transient' as const, message: readError.message },
         },
         usage: previous?.usage,
         usageProblem: undefined,
@@ -397,9 +420,9 @@ function withForecastData(
 async function publish(deps: MonitorDeps, run: RunContext, notification: Notification) {
   const rendered = renderNotification(notification);
   const input = toSnsPublish(rendered, notification.account);
-  await run.limitWrites(() =>
+  await run.limitPublishes(() =>
     deps.sns.send(new PublishCommand({ TopicArn: deps.topicArn, ...input }), {
-      abortSignal: AbortSignal.timeout(AWS_CALL_TIMEOUT_MS),
+      abortSignal: writeSignal(deps),
     }),
   );
   deps.log.log('INFO', 'notification published', {
@@ -415,7 +438,7 @@ async function saveState(
   account: AccountConfig,
   state: AlertState,
 ) {
-  await run.limitWrites(() =>
+  await run.limitSaves(() =>
     deps.ssm.send(
       new PutParameterCommand({
         Name: account.stateParameterName,
@@ -423,7 +446,20 @@ async function saveState(
         Type: 'String',
         Overwrite: true,
       }),
-      { abortSignal: AbortSignal.timeout(AWS_CALL_TIMEOUT_MS) },
+      { abortSignal: writeSignal(deps) },
     ),
   );
+}
+
+/**
+ * A timeout for one write, taken when it leaves the queue. A write that cannot finish
+ * before the invocation times out is not started: the account fails cleanly, its state
+ * stays unsaved, and Lambda's retry or the next run sends what is missing.
+ */
+function writeSignal(deps: MonitorDeps): AbortSignal {
+  const left = deps.remainingTimeMs() - WRITE_MIN_TIME_MS;
+  if (left < WRITE_MIN_TIME_MS) {
+    throw new Error('the invocation is about to time out: left for the next attempt');
+  }
+  return AbortSignal.timeout(Math.floor(Math.min(AWS_CALL_TIMEOUT_MS, left)));
 }

@@ -37,15 +37,17 @@ export function parameterNamesFor(accounts: readonly AccountConfig[]): string[] 
 }
 
 /**
- * Reads the given parameters with decryption, 10 names a call, a few calls at a time.
+ * Reads the given parameters with decryption, 10 names a call, a few calls at a time, all
+ * within `budgetMs`.
  * GetParameters reports unknown names in `InvalidParameters` instead of throwing, so they
  * are returned as `missing` for the caller to explain.
  */
 export async function readParameters(
   ssm: Pick<SSMClient, 'send'>,
   names: readonly string[],
-  concurrency = 4,
+  { concurrency = 8, budgetMs = 30_000 }: { concurrency?: number; budgetMs?: number } = {},
 ): Promise<ParameterValues> {
+  const deadline = Date.now() + budgetMs;
   const batches: string[][] = [];
   for (let i = 0; i < names.length; i += GET_PARAMETERS_BATCH) {
     batches.push(names.slice(i, i + GET_PARAMETERS_BATCH));
@@ -56,8 +58,10 @@ export async function readParameters(
   let calls = 0;
   const read = async (names: string[]) => {
     calls++;
+    const left = Math.floor(Math.min(READ_TIMEOUT_MS, deadline - Date.now()));
+    if (left <= 0) throw new SettingsReadError('no time was left in the run to read it');
     const out = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }), {
-      abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS),
+      abortSignal: AbortSignal.timeout(left),
     });
     for (const p of out.Parameters ?? []) {
       if (p.Name !== undefined && p.Value !== undefined) values.set(p.Name, p.Value);
@@ -71,23 +75,35 @@ export async function readParameters(
     try {
       await read(batch);
     } catch (batchError) {
+      const fail = (name: string, cause: unknown) =>
+        failed.set(
+          name,
+          new SettingsReadError(`could not read SSM parameter ${name}: ${describe(cause)}`, {
+            cause,
+          }),
+        );
+      if (batch.length === 1 || !isPerParameterError(batchError)) {
+        for (const name of batch) fail(name, batchError);
+        return;
+      }
       // A batch fails whole when any one SecureString in it cannot be decrypted (a KMS key
       // the role may not use): read its names one by one so only that account is affected.
-      for (const name of batch) {
-        try {
-          await read([name]);
-        } catch (cause) {
-          failed.set(
-            name,
-            new SettingsReadError(`could not read SSM parameter ${name}: ${describe(cause)}`, {
-              cause: batch.length > 1 ? batchError : cause,
-            }),
-          );
-        }
-      }
+      await Promise.all(
+        batch.map((name) => read([name]).catch((cause: unknown) => fail(name, cause))),
+      );
     }
   });
   return { values, missing, failed, calls };
+}
+
+/**
+ * Errors about one parameter (access to it or its KMS key) rather than about the call:
+ * throttling, timeouts and server faults would only get worse if retried name by name.
+ */
+function isPerParameterError(error: unknown): boolean {
+  const e = error as { name?: string; $fault?: string; $retryable?: unknown } | null;
+  if (!e || e.$fault === 'server' || e.$retryable) return false;
+  return !/Throttl|Timeout|Abort|TooManyRequests|RequestLimitExceeded/i.test(e.name ?? '');
 }
 
 function describe(error: unknown): string {

@@ -33,6 +33,9 @@ import { SlackNotifications } from './slack-notifications.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** Failure alarms look back this many schedule periods before returning to OK. */
+const FAILURE_ALARM_PERIODS = 3;
+
 /** Periods without a successful check before the "no successful check" alarm fires. */
 export const MISSED_CHECK_PERIODS = 3;
 
@@ -44,6 +47,9 @@ export interface NgrokBalanceAlertStackProps extends StackProps {
   /** Validated deploy-time configuration (see lib/config.ts). */
   readonly config: AppConfig;
 }
+
+/** IAM's default quota of managed policies attached to one role. */
+const MANAGED_POLICIES_PER_ROLE = 10;
 
 /** Longest "arn:PARTITION:ssm:REGION:ACCOUNT:parameter/" prefix, with room to spare. */
 const SSM_ARN_PREFIX_MAX = 60;
@@ -163,8 +169,8 @@ export class NgrokBalanceAlertStack extends Stack {
       // 256 MB: the run needs about 90 MB, but Lambda scales CPU with memory and cold
       // start is mostly CPU-bound module loading (see `npm run bench`).
       memorySize: 256,
-      // The balance call gets at most 20 s, the run keeps 8 s to publish and save, and
-      // 100 accounts run 10 at a time: 90 s leaves room without hanging for long.
+      // Settings reads get at most 30 s, balance calls at most 20 s (all accounts at once),
+      // and writes stop 2 s before the end: 90 s leaves room without hanging for long.
       timeout: Duration.seconds(90),
       role,
       logGroup,
@@ -182,6 +188,20 @@ export class NgrokBalanceAlertStack extends Stack {
       },
     });
 
+    role.node.addValidation({
+      // CDK splits large policies into managed policies after construction; IAM allows 10
+      // per role unless the quota is raised. Fail synth rather than the deployment.
+      validate: () => {
+        const overflow = role.node.children.filter((c) => c instanceof iam.ManagedPolicy).length;
+        return overflow > MANAGED_POLICIES_PER_ROLE
+          ? [
+              `The monitor's IAM policy needs ${overflow} managed policies for ` +
+                `${config.accounts.length} accounts; IAM allows ${MANAGED_POLICIES_PER_ROLE} per role. ` +
+                'Use shorter account and tokenParameterName names, or split the accounts over two stacks.',
+            ]
+          : [];
+      },
+    });
     addChunkedStatements(
       role,
       'ReadSettings',
@@ -334,7 +354,10 @@ export class NgrokBalanceAlertStack extends Stack {
           alarmDescription:
             'The ngrok balance monitor failed a run. Check its log group for the error; the run is retried twice.',
           threshold: 1,
-          evaluationPeriods: 1,
+          // Any failure in the last 3 periods: a failure every run stays one alarm, not
+          // an ALARM/OK pair per run.
+          evaluationPeriods: FAILURE_ALARM_PERIODS,
+          datapointsToAlarm: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
@@ -359,16 +382,17 @@ export class NgrokBalanceAlertStack extends Stack {
       }),
     );
     withActions(
-      // Messages sent, not visible: every dropped run alarms again, and nobody has to purge
-      // the queue to re-arm the alarm.
+      // Messages sent, not visible: the alarm re-arms without anyone purging the queue; a
+      // run dropped in any of the last 3 periods keeps it in ALARM, so it does not flap.
       failedRuns
-        .metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: 'Sum' })
+        .metricNumberOfMessagesSent({ period: schedulePeriod, statistic: 'Sum' })
         .createAlarm(this, 'FailedRunsQueued', {
           alarmDescription:
             'A monitor run failed after all retries and was dropped; its event and error are ' +
             'in the failed-runs queue (kept 14 days). Check the function log group.',
           threshold: 1,
-          evaluationPeriods: 1,
+          evaluationPeriods: FAILURE_ALARM_PERIODS,
+          datapointsToAlarm: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),

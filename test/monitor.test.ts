@@ -197,6 +197,15 @@ describe('runMonitor: one account', () => {
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
   });
 
+  it('does not start a write the invocation has no time left to finish', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    const short = { ...deps(ngrok.fetch), remainingTimeMs: () => 3_000 };
+    await expect(runMonitor(config([prod]), short)).rejects.toThrow(/about to time out/);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
   it('fails the invocation when saving state fails after a publish (at most one repeat)', async () => {
     seed(prod, 'key-prod');
     ssm.on(PutParameterCommand).rejects(new Error('throttled'));
@@ -454,6 +463,36 @@ describe('runMonitor: unreadable settings', () => {
       ['prod', 'alerting'],
     ]);
     expect(JSON.parse(parameters.get(cmk.stateParameterName) ?? '{}').failures).toBe(1);
+  });
+
+  it('counts a threshold SSM could not read as a failed check, never falling back to the default', async () => {
+    // Prepare: the user raised the threshold to $50.00 and an alert is active.
+    const prod = account('prod');
+    seed(prod, 'k-prod', '5000');
+    parameters.set(
+      prod.stateParameterName,
+      JSON.stringify({
+        level: 'low',
+        reason: 'balance',
+        since: NOW.toISOString(),
+        lastNotifiedAt: NOW.toISOString(),
+        failures: 0,
+      }),
+    );
+    ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => {
+      if (input.Names.includes(prod.thresholdParameterName)) {
+        throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+      }
+      return { Parameters: input.Names.map((Name) => ({ Name, Value: parameters.get(Name) })) };
+    });
+    // Act: $30.00 is above the $5.00 default but below the real $50.00 threshold.
+    const summary = await runMonitor(
+      config([prod]),
+      deps(fakeNgrok({ 'k-prod': { balance: 3000 } }).fetch),
+    );
+    // Assess: no false recovery.
+    expect(summary.accounts[0]?.status).toBe('check-failed');
+    expect(published()).toEqual([]);
   });
 
   it('fails the run, naming the account, when its saved state cannot be read', async () => {

@@ -137,3 +137,29 @@ describe('readParameters', () => {
     ]);
   });
 });
+
+describe('readParameters under SSM trouble', () => {
+  const ssm = mockClient(SSMClient);
+  beforeEach(() => ssm.reset());
+
+  it('does not retry a throttled batch name by name', async () => {
+    ssm
+      .on(GetParametersCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const result = await readParameters(new SSMClient({ region: 'us-east-1', maxAttempts: 1 }), [
+      '/a',
+      '/b',
+      '/c',
+    ]);
+    expect(result.calls).toBe(1);
+    expect([...result.failed.keys()]).toEqual(['/a', '/b', '/c']);
+  });
+
+  it('gives up when its time budget is spent instead of holding up the run', async () => {
+    ssm.on(GetParametersCommand).resolves({ Parameters: [] });
+    const result = await readParameters(new SSMClient({ region: 'us-east-1' }), ['/a'], {
+      budgetMs: 0,
+    });
+    expect(result.failed.get('/a')?.message).toMatch(/no time was left/);
+  });
+});

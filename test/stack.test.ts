@@ -826,3 +826,16 @@ describe('stack with 100 accounts', () => {
     expect(resourcesOf('ssm:PutParameter')).toHaveLength(100);
   });
 });
+
+describe('too many long names for one role', () => {
+  it('fails synth with the fix instead of failing the deployment', () => {
+    const accounts = Array.from({ length: 100 }, (_, i) => ({
+      name: `client-with-a-rather-long-name-for-testing-${String(i).padStart(3, '0')}`,
+      tokenParameterName: `/${'deeply/nested/path/'.repeat(8)}client-${i}/api-key`,
+      thresholdCents: 1000,
+    }));
+    expect(() => synthesize({ accounts })).toThrow(
+      /managed policies .*split the accounts over two stacks/s,
+    );
+  });
+});
