@@ -19,7 +19,7 @@ try {
   process.exit(1);
 }
 
-new NgrokBalanceAlertStack(app, 'NgrokBalanceAlert', {
+new NgrokBalanceAlertStack(app, config.stackName, {
   config,
   description: 'Alerts before ngrok AI Gateway credits run out (ngrok-balance-alert)',
 });

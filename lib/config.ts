@@ -20,6 +20,8 @@ export interface AccountSettings {
 }
 
 export interface AppConfig {
+  /** CloudFormation stack name; a second deployment in one region needs another. */
+  readonly stackName: string;
   readonly accounts: readonly AccountSettings[];
   /** Addresses that hear about every account and about the monitor's own alarms. */
   readonly emails: readonly string[];
@@ -39,6 +41,7 @@ export interface AppConfig {
 }
 
 export const DEFAULTS = {
+  stackName: 'NgrokBalanceAlert',
   accountName: 'main',
   tokenParameterName: '/ngrok-balance-alert/api-key',
   thresholdCents: 1000,
@@ -52,6 +55,7 @@ export const DEFAULTS = {
 
 /** Every context key the app reads, for the README and for catching typos. */
 export const CONTEXT_KEYS = [
+  'stackName',
   'accounts',
   'accountName',
   'tokenParameterName',
@@ -111,7 +115,15 @@ export function loadConfig(read: ContextReader, allKeys: readonly string[] = [])
 
   const schedule = ctx.string('schedule') ?? DEFAULTS.schedule;
   const schedulePeriodMinutes = parseRate(schedule, errors);
+  const stackName = ctx.string('stackName') ?? DEFAULTS.stackName;
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+    errors.push(
+      `"stackName": ${quote(stackName)} is not a valid stack name. Expected a letter, then up ` +
+        'to 127 letters, digits or hyphens, e.g. NgrokBalanceAlertClients.',
+    );
+  }
   const config: AppConfig = {
+    stackName,
     accounts: readAccounts(ctx, errors),
     emails: ctx.emails('emails'),
     schedule,

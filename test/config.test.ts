@@ -35,6 +35,7 @@ const staging = { name: 'staging', tokenParameterName: '/ngrok/staging', thresho
 describe('defaults', () => {
   it('without any context, watches one account "main" with the documented defaults', () => {
     expect(load({})).toEqual({
+      stackName: 'NgrokBalanceAlert',
       accounts: [
         {
           name: 'main',
@@ -543,5 +544,20 @@ describe('bad config fails at synth', () => {
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('stackName', () => {
+  it('defaults to NgrokBalanceAlert and accepts another name for a second deployment', () => {
+    expect(loadConfig(() => undefined).stackName).toBe('NgrokBalanceAlert');
+    expect(
+      loadConfig((key) => (key === 'stackName' ? 'NgrokBalanceAlertClients' : undefined)).stackName,
+    ).toBe('NgrokBalanceAlertClients');
+  });
+
+  it('rejects a name CloudFormation would refuse, naming the key and the form', () => {
+    expect(() => loadConfig((key) => (key === 'stackName' ? 'my stack!' : undefined))).toThrow(
+      /"stackName": "my stack!" is not a valid stack name\. Expected a letter/,
+    );
   });
 });
