@@ -17,8 +17,9 @@ import { gzipSync } from 'node:zlib';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { build } from 'esbuild';
+import { ESM_BUNDLING } from '../lib/bundling.ts';
 import { DEFAULTS } from '../lib/config.ts';
-import { accountParameterNames, ESM_REQUIRE_BANNER } from '../lib/ngrok-balance-alert-stack.ts';
+import { accountParameterNames } from '../lib/ngrok-balance-alert-stack.ts';
 import {
   FAKE_AWS,
   REPO_ROOT,
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   console.log(`\ntotal ${ms(performance.now() - started)}`);
 }
 
-/** The stack's bundling settings (lib/ngrok-balance-alert-stack.ts), applied to the baseline. */
+/** The stack's bundling settings (lib/bundling.ts), applied to the baseline. */
 async function bundleBaseline(outdir: string): Promise<string> {
   const outfile = path.join(outdir, 'index.mjs');
   await build({
@@ -84,12 +85,12 @@ async function bundleBaseline(outdir: string): Promise<string> {
     outfile,
     bundle: true,
     platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    sourcemap: false,
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_BANNER },
+    format: ESM_BUNDLING.format,
+    target: ESM_BUNDLING.target,
+    minify: ESM_BUNDLING.minify,
+    sourcemap: ESM_BUNDLING.sourceMap,
+    mainFields: [...ESM_BUNDLING.mainFields],
+    banner: { js: ESM_BUNDLING.banner },
     absWorkingDir: REPO_ROOT,
     logLevel: 'warning',
   });

@@ -108,24 +108,29 @@ export type Observation =
     }
   | { readonly ok: false; readonly failure: CheckFailure };
 
-/** Kinds of notification, one per thing a person should hear about. */
-export type NotificationKind =
-  /** The level rose (including the first alert). */
-  | 'balance-alert'
-  /** The level stayed above ok for `renotifyHours`. */
-  | 'balance-reminder'
-  /** The level fell but is still above ok (e.g. critical to low after a small top-up). */
-  | 'balance-improved'
-  /** Back to ok. */
-  | 'balance-recovered'
-  /** The monitor cannot read the balance. */
-  | 'monitor-failing'
-  | 'monitor-reminder'
-  | 'monitor-recovered'
-  /** A runtime parameter is invalid; reported once per distinct problem. */
-  | 'config-problem'
-  /** Sent on request to prove the wiring works. */
-  | 'test';
+/**
+ * Kinds of notification, one per thing a person should hear about:
+ * - balance-alert: the level rose (including the first alert);
+ * - balance-reminder: the level stayed above ok for `renotifyHours`;
+ * - balance-improved: the level fell but is still above ok (a small top-up);
+ * - balance-recovered: back to ok;
+ * - monitor-failing / monitor-reminder / monitor-recovered: the monitor cannot read the
+ *   balance, still cannot, can again;
+ * - config-problem: a runtime parameter is invalid; reported once per distinct problem;
+ * - test: sent on request to prove the wiring works.
+ */
+export const NOTIFICATION_KINDS = [
+  'balance-alert',
+  'balance-reminder',
+  'balance-improved',
+  'balance-recovered',
+  'monitor-failing',
+  'monitor-reminder',
+  'monitor-recovered',
+  'config-problem',
+  'test',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** Everything a renderer needs to describe one account's situation. */
 export interface Notification {

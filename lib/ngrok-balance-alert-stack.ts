@@ -1,23 +1,11 @@
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  Aws,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -27,11 +15,9 @@ import { accountParameterNames } from '../lambda/parameter-names.ts';
 import { INITIAL_STATE_VALUE } from '../lambda/state.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
 import { parameterArn } from './arns.ts';
-import { ESM_BUNDLING } from './bundling.ts';
+import { createBundledFunction } from './bundled-function.ts';
 import type { AppConfig } from './config.ts';
 import { SlackNotifications } from './slack-notifications.ts';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Failure alarms look back this many schedule periods before returning to OK. */
 const FAILURE_ALARM_PERIODS = 3;
@@ -144,49 +130,24 @@ export class NgrokBalanceAlertStack extends Stack {
       usageRefreshHours: config.usageRefreshHours,
     };
 
-    const logGroup = new logs.LogGroup(this, 'MonitorLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'MonitorRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Reads the ngrok balance monitor parameters and publishes its alerts',
-    });
-    // Inline instead of the managed basic-execution policy: this log group only (its ARN
-    // attribute already ends in ":*", which covers the streams Lambda creates in it).
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
     const schedulePeriod = Duration.minutes(config.schedulePeriodMinutes);
-    this.monitor = new nodejs.NodejsFunction(this, 'Monitor', {
-      entry: path.join(here, '..', 'lambda', 'handler.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      // 256 MB: the run needs about 90 MB, but Lambda scales CPU with memory and cold
+    const { fn, role } = createBundledFunction(this, 'Monitor', {
+      entry: 'handler.ts',
+      description: 'Checks ngrok AI Gateway credit balances and publishes alerts',
+      roleDescription: 'Reads the ngrok balance monitor parameters and publishes its alerts',
+      // 256 MB: the run needs about 75 MB, but Lambda scales CPU with memory and cold
       // start is mostly CPU-bound module loading (see `npm run bench`).
       memorySize: 256,
       // Settings reads get at most 30 s, balance calls at most 20 s (all accounts at once),
       // and writes stop 2 s before the end: 90 s leaves room without hanging for long.
       timeout: Duration.seconds(90),
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       reservedConcurrentExecutions: config.reservedConcurrency,
       environment: { TOPIC_ARN: this.topic.topicArn },
-      description: 'Checks ngrok AI Gateway credit balances and publishes alerts',
-      bundling: {
-        ...ESM_BUNDLING,
-        // The account list is compiled in rather than passed as an environment variable,
-        // which Lambda caps at 4 KB in total: 100 accounts do not fit there.
-        define: { 'process.env.MONITOR_CONFIG': JSON.stringify(JSON.stringify(monitorConfig)) },
-      },
+      // The account list is compiled in rather than passed as an environment variable,
+      // which Lambda caps at 4 KB in total: 100 accounts do not fit there.
+      define: { 'process.env.MONITOR_CONFIG': JSON.stringify(JSON.stringify(monitorConfig)) },
     });
+    this.monitor = fn;
 
     role.node.addValidation({
       // CDK splits large policies into managed policies after construction; IAM allows 10

@@ -1,23 +1,17 @@
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { parameterArn } from './arns.ts';
-import { ESM_BUNDLING } from './bundling.ts';
+import { createBundledFunction } from './bundled-function.ts';
 import { isParameterName } from './config.ts';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface SlackNotificationsProps {
   /** The alert topic; every message published to it reaches Slack. */
@@ -117,22 +111,20 @@ export class SlackNotifications extends Construct {
           'not with "aws" or "ssm", e.g. /ngrok-balance-alert/slack-webhook-url.',
       );
     }
-    const logGroup = new logs.LogGroup(this, 'WebhookLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+    const { fn, role } = createBundledFunction(this, 'Webhook', {
+      entry: 'slack-webhook.ts',
+      description: 'Posts the ngrok balance alerts to Slack through an incoming webhook',
+      roleDescription: 'Reads the Slack webhook URL parameter and writes its own logs',
+      // 256 MB: the function needs well under 128 MB, but Lambda scales CPU with memory and
+      // the cold start (loading the bundled SDK) is CPU-bound; at a few invocations a day
+      // the difference in cost is nil.
+      memorySize: 256,
+      // The handler gives the parameter read and posting 20 s (four attempts of at most 5 s
+      // plus backoff) and keeps the rest to report a failure instead of being cut off.
+      timeout: Duration.seconds(30),
+      // The name only: the URL is a secret and is read at run time.
+      environment: { WEBHOOK_PARAMETER_NAME: parameterName },
     });
-    const role = new iam.Role(this, 'WebhookRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Reads the Slack webhook URL parameter and writes its own logs',
-    });
-    // Inline instead of the managed basic-execution policy: this log group only.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
     // The parameter is encrypted with the AWS managed aws/ssm key, whose key policy lets
     // SSM decrypt for any principal of the account: no kms:Decrypt grant is needed.
     role.addToPolicy(
@@ -142,29 +134,6 @@ export class SlackNotifications extends Construct {
         resources: [parameterArn(Stack.of(this), parameterName)],
       }),
     );
-
-    const fn = new nodejs.NodejsFunction(this, 'Webhook', {
-      entry: path.join(here, '..', 'lambda', 'slack-webhook.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      // 256 MB: the function needs well under 128 MB, but Lambda scales CPU with memory and
-      // the cold start (loading the bundled SDK) is CPU-bound; at a few invocations a day
-      // the difference in cost is nil.
-      memorySize: 256,
-      // The handler gives the parameter read and posting 20 s (four attempts of at most 5 s
-      // plus backoff) and keeps the rest to report a failure instead of being cut off.
-      timeout: Duration.seconds(30),
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      // The name only: the URL is a secret and is read at run time.
-      environment: { WEBHOOK_PARAMETER_NAME: parameterName },
-      description: 'Posts the ngrok balance alerts to Slack through an incoming webhook',
-      bundling: ESM_BUNDLING,
-    });
 
     const dlq = new sqs.Queue(this, 'WebhookFailures', {
       retentionPeriod: Duration.days(14),

@@ -11,7 +11,7 @@ import {
   type StructuredNotification,
   toSnsPublish,
 } from '../lambda/message.ts';
-import type { Forecast, Notification, NotificationKind } from '../lambda/types.ts';
+import { type Forecast, NOTIFICATION_KINDS, type Notification } from '../lambda/types.ts';
 
 const schema = JSON.parse(
   readFileSync(
@@ -27,17 +27,7 @@ function expectValidChat(chat: unknown): void {
   expect(ok).toBe(true);
 }
 
-const ALL_KINDS: readonly NotificationKind[] = [
-  'balance-alert',
-  'balance-reminder',
-  'balance-improved',
-  'balance-recovered',
-  'monitor-failing',
-  'monitor-reminder',
-  'monitor-recovered',
-  'config-problem',
-  'test',
-];
+const ALL_KINDS = NOTIFICATION_KINDS;
 
 const THRESHOLD_PARAM = '/ngrok-balance-alert/prod/threshold-cents';
 

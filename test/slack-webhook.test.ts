@@ -30,7 +30,7 @@ import {
   SlackWebhookError,
   type SnsEvent,
 } from '../lambda/slack-webhook.ts';
-import type { Notification, NotificationKind } from '../lambda/types.ts';
+import { NOTIFICATION_KINDS, type Notification, type NotificationKind } from '../lambda/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A local stand-in for Slack
@@ -123,17 +123,7 @@ const base = {
   at: '2025-06-02T09:00:00.000Z',
 } as Notification;
 
-const KINDS: readonly NotificationKind[] = [
-  'balance-alert',
-  'balance-reminder',
-  'balance-improved',
-  'balance-recovered',
-  'monitor-failing',
-  'monitor-reminder',
-  'monitor-recovered',
-  'config-problem',
-  'test',
-];
+const KINDS = NOTIFICATION_KINDS;
 
 function notificationOf(kind: NotificationKind, extra: Partial<Notification> = {}): Notification {
   const failing = kind.startsWith('monitor-') && kind !== 'monitor-recovered';
