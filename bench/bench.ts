@@ -9,6 +9,7 @@
  *    local stand-ins.
  * 3. Runs of 1, 10 and 100 accounts against the stand-ins with latency injected on every
  *    call: wall time and calls per run.
+ * 4. The monthly CloudWatch cost of the synthesized template, default and opt-in.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { build } from 'esbuild';
 import { ESM_BUNDLING } from '../lib/bundling.ts';
 import { DEFAULTS } from '../lib/config.ts';
 import { accountParameterNames } from '../lib/ngrok-balance-alert-stack.ts';
+import { monthlyCost, usd } from '../test/support/cost.ts';
 import {
   FAKE_AWS,
   REPO_ROOT,
@@ -32,6 +34,7 @@ import {
   synthesize,
   writeRunner,
 } from '../test/support/stand-ins.ts';
+import { synthesize as synthesizeInProcess } from '../test/support/synth.ts';
 
 const COLD_IMPORT_RUNS = 25;
 const RSS_RUNS = 5;
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
   await printColdImport(project.bundle, baseline);
   await printPeakRss(project.bundle, baseline);
   await printScale(project);
+  printCosts();
   console.log(`\ntotal ${ms(performance.now() - started)}`);
 }
 
@@ -376,6 +380,8 @@ async function invokeInProcess(
     forecastDays: DEFAULTS.forecastDays,
     runwayAlertDays: DEFAULTS.runwayAlertDays,
     usageRefreshHours: DEFAULTS.usageRefreshHours,
+    metrics: DEFAULTS.metrics,
+    deployment: DEFAULTS.stackName,
   };
   const startedAt = performance.now();
   const deadline = Date.now() + timeoutSeconds * 1000;
@@ -454,4 +460,34 @@ function table(rows: readonly (readonly string[])[]): void {
         .trimEnd()}`,
     );
   }
+}
+
+/** The README's cost table, computed from synthesized templates (test/cost.test.ts checks it). */
+function printCosts(): void {
+  console.log('\nMonthly CloudWatch cost (us-east-1 list prices), from the synthesized template');
+  const variants = {
+    default: {},
+    'metrics=per-account': { metrics: 'per-account' },
+    'dashboard=true': { dashboard: 'true' },
+    both: { metrics: 'per-account', dashboard: 'true' },
+  };
+  const rows = Object.entries(variants).map(([name, context]) => [
+    name,
+    ...ACCOUNT_COUNTS.map((count) => {
+      const { json, config } = synthesizeInProcess({
+        ...context,
+        emails: 'a@example.com',
+        accounts: JSON.stringify(
+          Array.from({ length: count }, (_, i) => ({
+            name: `a${i}`,
+            tokenParameterName: `/k/a${i}`,
+            thresholdCents: 1000,
+          })),
+        ),
+      });
+      const cost = monthlyCost(json, { mode: config.metrics, accounts: count });
+      return `${usd(cost.usd)} (${cost.alarmMetrics} alarm metrics, ${cost.customMetrics} custom, ${cost.dashboards} dashboards)`;
+    }),
+  ]);
+  table([['deployment', ...ACCOUNT_COUNTS.map((n) => `${n} account(s)`)], ...rows]);
 }

@@ -18,7 +18,7 @@ import {
 } from './forecast.ts';
 import { errorFields, type Logger } from './log.ts';
 import { renderNotification, toSnsPublish } from './message.ts';
-import { emfDocument } from './metrics.ts';
+import { ACCOUNT_CHECKED_MESSAGE, accountValues, emfDocument } from './metrics.ts';
 import {
   fetchCreditBalance,
   fetchUsageOverview,
@@ -279,24 +279,25 @@ async function checkAccount(
   }
 
   const balanceCents = observation.ok ? observation.balanceCents : undefined;
-  log.raw(
-    emfDocument(
-      {
-        account: account.name,
-        checkSucceeded: observation.ok ? 1 : 0,
-        balanceCents,
-        forecast: observation.ok ? observation.forecast : undefined,
-      },
-      run.now.getTime(),
-    ),
-  );
-  log.log('INFO', 'account checked', {
+  const measured = {
+    account: account.name,
+    checkSucceeded: observation.ok ? 1 : 0,
+    balanceCents,
+    forecast: observation.ok ? observation.forecast : undefined,
+  } as const;
+  if (config.metrics === 'per-account') {
+    log.raw(emfDocument(measured, config.deployment, run.now.getTime()));
+  }
+  const values = accountValues(measured);
+  log.log('INFO', ACCOUNT_CHECKED_MESSAGE, {
     account: account.name,
     status: decision.status,
     alertLevel: decision.state.level,
     balanceCents,
+    balanceDollars: values.BalanceDollars,
+    dailySpendDollars: values.DailySpendDollars,
     thresholdCents: thresholds.thresholdCents,
-    runwayDays: observation.ok ? observation.forecast?.runwayDays : undefined,
+    runwayDays: values.RunwayDays,
     forecastNote: observation.ok ? observation.forecastNote : undefined,
     failure: observation.ok ? undefined : observation.failure,
     notifications: decision.notifications.map((n) => n.kind),

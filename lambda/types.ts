@@ -1,6 +1,7 @@
 /**
  * The domain model shared by the monitor's modules. Nothing here knows about AWS.
  */
+import type { MetricsMode } from './metrics.ts';
 
 /** How bad the balance is. Ordered: each level is worse than the one before. */
 export const LEVELS = ['ok', 'low', 'critical', 'empty'] as const;
@@ -42,6 +43,10 @@ export interface MonitorConfig {
   readonly runwayAlertDays: number;
   /** Fetch the usage overview at most this often. */
   readonly usageRefreshHours: number;
+  /** Per-account CloudWatch metrics cost money each month: declared only when opted in. */
+  readonly metrics: MetricsMode;
+  /** The stack name: the metrics' `Deployment` dimension. */
+  readonly deployment: string;
 }
 
 /** The thresholds in force for one run, after reading the runtime parameters. */

@@ -4,6 +4,7 @@
  * Constructs never read context themselves.
  */
 
+import { METRICS_MODES, type MetricsMode } from '../lambda/metrics.ts';
 import { ACCOUNT_NAME } from '../lambda/parameter-names.ts';
 
 /** Reads one context value; `app.node.tryGetContext` in the app, a plain object in tests. */
@@ -38,6 +39,10 @@ export interface AppConfig {
   readonly reservedConcurrency?: number;
   readonly slack?: { readonly workspaceId: string; readonly channelId: string };
   readonly slackWebhookParameterName?: string;
+  /** Per-account CloudWatch metrics: $0.30 a month each, so opt-in. */
+  readonly metrics: MetricsMode;
+  /** A CloudWatch dashboard: $3 a month beyond an AWS account's first three, so opt-in. */
+  readonly dashboard: boolean;
 }
 
 export const DEFAULTS = {
@@ -51,6 +56,8 @@ export const DEFAULTS = {
   forecastDays: 7,
   runwayAlertDays: 3,
   usageRefreshHours: 6,
+  metrics: 'none',
+  dashboard: false,
 } as const;
 
 /** Every context key the app reads, for the README and for catching typos. */
@@ -73,6 +80,8 @@ export const CONTEXT_KEYS = [
   'slackWorkspaceId',
   'slackChannelId',
   'slackWebhookParameterName',
+  'metrics',
+  'dashboard',
 ] as const;
 
 export class ConfigError extends Error {
@@ -139,6 +148,8 @@ export function loadConfig(read: ContextReader, allKeys: readonly string[] = [])
       ctx.integer('usageRefreshHours', { min: 1, max: 24 }) ?? DEFAULTS.usageRefreshHours,
     reservedConcurrency: ctx.integer('reservedConcurrency', { min: 1, max: 10 }),
     ...readSlack(ctx, errors),
+    metrics: ctx.oneOf('metrics', METRICS_MODES) ?? DEFAULTS.metrics,
+    dashboard: ctx.boolean('dashboard') ?? DEFAULTS.dashboard,
   };
   if (errors.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);
@@ -407,6 +418,26 @@ class Context {
       return undefined;
     }
     return number;
+  }
+
+  oneOf<T extends string>(key: string, choices: readonly T[]): T | undefined {
+    const value = this.string(key);
+    if (value === undefined || (choices as readonly string[]).includes(value)) {
+      return value as T | undefined;
+    }
+    this.errors.push(
+      `"${this.keyOf(key)}": ${quote(value)} is not valid. Expected one of: ${choices.join(', ')}.`,
+    );
+    return undefined;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const value = this.raw(key);
+    if (value === undefined || value === null) return undefined;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    this.errors.push(`"${this.keyOf(key)}": ${quote(value)} is not valid. Expected true or false.`);
+    return undefined;
   }
 
   emails(key: string): string[] {

@@ -1,6 +1,5 @@
 import { Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,20 +9,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { METRIC_NAMESPACE, SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
 import { accountParameterNames } from '../lambda/parameter-names.ts';
 import { INITIAL_STATE_VALUE } from '../lambda/state.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
 import { parameterArn } from './arns.ts';
 import { createBundledFunction } from './bundled-function.ts';
 import type { AppConfig } from './config.ts';
+import { addMonitorAlarms, addMonitorDashboard } from './monitoring.ts';
 import { SlackNotifications } from './slack-notifications.ts';
-
-/** Failure alarms look back this many schedule periods before returning to OK. */
-const FAILURE_ALARM_PERIODS = 3;
-
-/** Periods without a successful check before the "no successful check" alarm fires. */
-export const MISSED_CHECK_PERIODS = 3;
 
 export { accountParameterNames, PARAMETER_PREFIX } from '../lambda/parameter-names.ts';
 export { parameterArn } from './arns.ts';
@@ -77,6 +70,8 @@ function addChunkedStatements(
 export class NgrokBalanceAlertStack extends Stack {
   readonly topic: sns.Topic;
   readonly monitor: nodejs.NodejsFunction;
+  /** Function errors, and no run ending without error for 3 schedule periods. */
+  readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: NgrokBalanceAlertStackProps) {
     super(scope, id, props);
@@ -128,10 +123,12 @@ export class NgrokBalanceAlertStack extends Stack {
       forecastDays: config.forecastDays,
       runwayAlertDays: config.runwayAlertDays,
       usageRefreshHours: config.usageRefreshHours,
+      metrics: config.metrics,
+      deployment: config.stackName,
     };
 
     const schedulePeriod = Duration.minutes(config.schedulePeriodMinutes);
-    const { fn, role } = createBundledFunction(this, 'Monitor', {
+    const { fn, role, logGroup } = createBundledFunction(this, 'Monitor', {
       entry: 'handler.ts',
       description: 'Checks ngrok AI Gateway credit balances and publishes alerts',
       roleDescription: 'Reads the ngrok balance monitor parameters and publishes its alerts',
@@ -148,6 +145,7 @@ export class NgrokBalanceAlertStack extends Stack {
       define: { 'process.env.MONITOR_CONFIG': JSON.stringify(JSON.stringify(monitorConfig)) },
     });
     this.monitor = fn;
+    const fnParts = { monitor: fn, logGroup };
 
     role.node.addValidation({
       // CDK splits large policies into managed policies after construction; IAM allows 10
@@ -224,8 +222,14 @@ export class NgrokBalanceAlertStack extends Stack {
       webhookParameterName: config.slackWebhookParameterName,
     });
 
-    this.addAlarms(failedRuns, schedulePeriod);
-    this.addDashboard(config);
+    const alarms = addMonitorAlarms(this, {
+      monitor: this.monitor,
+      topic: this.topic,
+      schedulePeriod,
+    });
+    this.alarms = [alarms.monitorErrors, alarms.noSuccessfulRun];
+    if (config.dashboard)
+      addMonitorDashboard(this, { ...fnParts, runwayAlertDays: config.runwayAlertDays });
     this.addOutputs(accounts);
   }
 
@@ -299,122 +303,6 @@ export class NgrokBalanceAlertStack extends Stack {
       stateArn,
     ];
     return { config, readArns, stateArn, names, settings: account };
-  }
-
-  private addAlarms(failedRuns: sqs.Queue, schedulePeriod: Duration) {
-    const notify = new cloudwatchActions.SnsAction(this.topic);
-    const withActions = (alarm: cloudwatch.Alarm) => {
-      alarm.addAlarmAction(notify);
-      alarm.addOkAction(notify);
-      return alarm;
-    };
-    withActions(
-      this.monitor
-        .metricErrors({ period: schedulePeriod, statistic: 'Sum' })
-        .createAlarm(this, 'MonitorErrors', {
-          alarmDescription:
-            'The ngrok balance monitor failed a run. Check its log group for the error; the run is retried twice.',
-          threshold: 1,
-          // Any failure in the last 3 periods: a failure every run stays one alarm, not
-          // an ALARM/OK pair per run.
-          evaluationPeriods: FAILURE_ALARM_PERIODS,
-          datapointsToAlarm: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
-    withActions(
-      new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: 'CheckSucceeded',
-        dimensionsMap: { Service: SERVICE_DIMENSION_VALUE },
-        statistic: 'Sum',
-        period: schedulePeriod,
-      }).createAlarm(this, 'NoSuccessfulCheck', {
-        alarmDescription:
-          `No ngrok balance check succeeded for ${MISSED_CHECK_PERIODS} schedule periods: ` +
-          'the monitor is not running or cannot read any balance. Alerts about the balance may be missing.',
-        threshold: 1,
-        evaluationPeriods: MISSED_CHECK_PERIODS,
-        datapointsToAlarm: MISSED_CHECK_PERIODS,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        // Silence is the failure this alarm exists for.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-    );
-    withActions(
-      // Messages sent, not visible: the alarm re-arms without anyone purging the queue; a
-      // run dropped in any of the last 3 periods keeps it in ALARM, so it does not flap.
-      failedRuns
-        .metricNumberOfMessagesSent({ period: schedulePeriod, statistic: 'Sum' })
-        .createAlarm(this, 'FailedRunsQueued', {
-          alarmDescription:
-            'A monitor run failed after all retries and was dropped; its event and error are ' +
-            'in the failed-runs queue (kept 14 days). Check the function log group.',
-          threshold: 1,
-          evaluationPeriods: FAILURE_ALARM_PERIODS,
-          datapointsToAlarm: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
-  }
-
-  private addDashboard(config: AppConfig) {
-    const metric = (metricName: string, account: string) =>
-      new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName,
-        dimensionsMap: { Account: account },
-        statistic: 'Minimum',
-        period: Duration.hours(1),
-        label: account,
-      });
-    const names = config.accounts.map((a) => a.name);
-    const thresholds = config.accounts.map((a) => ({
-      value: a.thresholdCents / 100,
-      label: `${a.name} threshold (deployed)`,
-      color: cloudwatch.Color.ORANGE,
-    }));
-    new cloudwatch.Dashboard(this, 'Dashboard', {
-      defaultInterval: Duration.days(14),
-      widgets: [
-        [
-          new cloudwatch.GraphWidget({
-            title: 'Credit balance (USD)',
-            left: names.map((n) => metric('BalanceDollars', n)),
-            leftAnnotations: thresholds,
-            width: 12,
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Spend per day (USD)',
-            left: names.map((n) => metric('DailySpendDollars', n)),
-            width: 12,
-          }),
-        ],
-        [
-          new cloudwatch.GraphWidget({
-            title: 'Runway (days)',
-            left: names.map((n) => metric('RunwayDays', n)),
-            leftAnnotations: [
-              {
-                value: config.runwayAlertDays,
-                label: 'runway alert',
-                color: cloudwatch.Color.ORANGE,
-              },
-            ],
-            width: 12,
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Successful checks',
-            left: names.map((n) =>
-              metric('CheckSucceeded', n).with({ statistic: 'Sum', period: Duration.hours(1) }),
-            ),
-            width: 12,
-          }),
-        ],
-      ],
-    });
   }
 
   private addOutputs(accounts: ReturnType<NgrokBalanceAlertStack['accountParameters']>[]) {

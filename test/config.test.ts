@@ -55,6 +55,8 @@ describe('defaults', () => {
       runwayAlertDays: 3,
       usageRefreshHours: 6,
       reservedConcurrency: undefined,
+      metrics: 'none',
+      dashboard: false,
     });
   });
 
@@ -279,6 +281,28 @@ describe('integer settings with a range', () => {
     expect(message).toContain(`"${key}"`);
     expect(message).toContain(`"${value}"`);
     expect(message).toContain(range);
+  });
+});
+
+describe('metrics and dashboard', () => {
+  it('accepts the opt-in values', () => {
+    expect(load({ metrics: 'per-account', dashboard: 'true' })).toMatchObject({
+      metrics: 'per-account',
+      dashboard: true,
+    });
+    expect(load({ metrics: 'none', dashboard: false })).toMatchObject({
+      metrics: 'none',
+      dashboard: false,
+    });
+  });
+
+  it.each([
+    ['metrics', 'all', 'none, per-account'],
+    ['dashboard', 'yes', 'true or false'],
+  ])('rejects %s=%s and lists what it accepts', (key, value, accepted) => {
+    const message = errorOf({ [key]: value });
+    expect(message).toContain(`"${key}": "${value}"`);
+    expect(message).toContain(accepted);
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { emfDocument, METRIC_NAMESPACE } from '../lambda/metrics.ts';
+import { declaredMetricCount, emfDocument, METRIC_NAMESPACE } from '../lambda/metrics.ts';
 
 describe('emfDocument', () => {
-  it('publishes balance, spend, runway and outcome per account, and the outcome per service', () => {
+  it('publishes balance, spend, runway and outcome per deployment and account', () => {
     // Act
     const doc = emfDocument(
       {
@@ -17,12 +17,13 @@ describe('emfDocument', () => {
           topSpenders: [],
         },
       },
+      'NgrokBalanceAlertClients',
       1_700_000_000_000,
     );
     // Assess
     expect(doc).toMatchObject({
+      Deployment: 'NgrokBalanceAlertClients',
       Account: 'prod',
-      Service: 'ngrok-balance-alert',
       CheckSucceeded: 1,
       BalanceDollars: 6,
       DailySpendDollars: 3.1,
@@ -33,7 +34,7 @@ describe('emfDocument', () => {
     expect(directives).toEqual([
       {
         Namespace: METRIC_NAMESPACE,
-        Dimensions: [['Account']],
+        Dimensions: [['Deployment', 'Account']],
         Metrics: [
           { Name: 'CheckSucceeded', Unit: 'Count' },
           { Name: 'BalanceDollars', Unit: 'None' },
@@ -41,16 +42,11 @@ describe('emfDocument', () => {
           { Name: 'RunwayDays', Unit: 'None' },
         ],
       },
-      {
-        Namespace: METRIC_NAMESPACE,
-        Dimensions: [['Service']],
-        Metrics: [{ Name: 'CheckSucceeded', Unit: 'Count' }],
-      },
     ]);
   });
 
   it('leaves out what a failed check could not measure', () => {
-    const doc = emfDocument({ account: 'prod', checkSucceeded: 0 }, 0);
+    const doc = emfDocument({ account: 'prod', checkSucceeded: 0 }, 'D', 0);
     expect(doc.CheckSucceeded).toBe(0);
     expect(doc).not.toHaveProperty('BalanceDollars');
     expect(doc).not.toHaveProperty('RunwayDays');
@@ -70,9 +66,18 @@ describe('emfDocument', () => {
           topSpenders: [],
         },
       },
+      'D',
       0,
     );
     expect(doc.DailySpendDollars).toBe(0);
     expect(doc).not.toHaveProperty('RunwayDays');
+  });
+});
+
+describe('declaredMetricCount', () => {
+  it('declares nothing by default and four metrics per account when opted in', () => {
+    expect(declaredMetricCount('none', 100)).toBe(0);
+    expect(declaredMetricCount('per-account', 1)).toBe(4);
+    expect(declaredMetricCount('per-account', 10)).toBe(40);
   });
 });

@@ -28,6 +28,8 @@ function config(accounts: AccountConfig[]): MonitorConfig {
     forecastDays: 7,
     runwayAlertDays: 3,
     usageRefreshHours: 6,
+    metrics: 'none',
+    deployment: 'NgrokBalanceAlert',
   };
 }
 
@@ -277,11 +279,31 @@ describe('runMonitor: one account', () => {
     expect(everything.join('\n')).not.toContain(secret);
   });
 
-  it('emits embedded metrics for the account', async () => {
+  it('declares no custom metric by default, and logs the values for Logs Insights', async () => {
     seed(prod, 'key-prod');
     await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 1234 } }).fetch));
+    const lines = logLines.map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l._aws)).toEqual([]);
+    expect(lines.find((l) => l.message === 'account checked')).toMatchObject({
+      account: 'prod',
+      balanceCents: 1234,
+      balanceDollars: 12.34,
+    });
+  });
+
+  it('emits embedded metrics for the account with metrics: per-account', async () => {
+    seed(prod, 'key-prod');
+    await runMonitor(
+      { ...config([prod]), metrics: 'per-account', deployment: 'Clients' },
+      deps(fakeNgrok({ 'key-prod': { balance: 1234 } }).fetch),
+    );
     const emf = logLines.map((l) => JSON.parse(l)).find((l) => l._aws);
-    expect(emf).toMatchObject({ Account: 'prod', CheckSucceeded: 1, BalanceDollars: 12.34 });
+    expect(emf).toMatchObject({
+      Deployment: 'Clients',
+      Account: 'prod',
+      CheckSucceeded: 1,
+      BalanceDollars: 12.34,
+    });
   });
 });
 

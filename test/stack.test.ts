@@ -3,9 +3,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
 import { ConfigError } from '../lib/config.ts';
-import { MISSED_CHECK_PERIODS } from '../lib/ngrok-balance-alert-stack.ts';
+import { MISSED_RUN_PERIODS } from '../lib/monitoring.ts';
 import { type CfnTemplate, rolePolicies } from './support/stand-ins.ts';
 import {
   list,
@@ -61,6 +60,15 @@ function idsOf(synth: Synthesized): Ids {
     logGroup,
     failedRunsQueue: destination,
   };
+}
+
+/** The alarm that fires when the monitor stops completing runs. */
+function deadManAlarm(json: TemplateJson): Record<string, unknown> {
+  const found = logicalIds(json, 'AWS::CloudWatch::Alarm')
+    .map((id) => json.Resources[id]?.Properties ?? {})
+    .filter((props) => props.TreatMissingData === 'breaching');
+  expect(found).toHaveLength(1);
+  return found[0] as Record<string, unknown>;
 }
 
 /** Every statement of every policy document in the template, with where it is. */
@@ -261,7 +269,7 @@ function commonChecks(get: () => Synthesized) {
     const { json } = get();
     const { topic } = idsOf(get());
     const alarms = logicalIds(json, 'AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBeGreaterThanOrEqual(3);
+    expect(alarms.length).toBeGreaterThanOrEqual(2);
     for (const id of alarms) {
       const props = json.Resources[id]?.Properties ?? {};
       expect(props.AlarmActions, id).toEqual([{ Ref: topic }]);
@@ -491,36 +499,41 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       });
     });
 
-    it(`alarms when no check succeeded for ${MISSED_CHECK_PERIODS} schedule periods, counting silence`, () => {
-      const alarms = synth.template.findResources('AWS::CloudWatch::Alarm', {
-        Properties: { Namespace: 'NgrokBalanceAlert', MetricName: 'CheckSucceeded' },
-      });
-      const all = Object.values(alarms);
-      expect(all).toHaveLength(1);
-      const props = all[0]?.Properties as Record<string, unknown>;
+    it(`alarms when no run ended without error for ${MISSED_RUN_PERIODS} schedule periods, counting silence`, () => {
+      const props = deadManAlarm(synth.json);
       expect(props).toMatchObject({
-        Dimensions: [{ Name: 'Service', Value: SERVICE_DIMENSION_VALUE }],
-        Statistic: 'Sum',
-        Period: 900,
-        EvaluationPeriods: MISSED_CHECK_PERIODS,
+        EvaluationPeriods: MISSED_RUN_PERIODS,
+        DatapointsToAlarm: MISSED_RUN_PERIODS,
         ComparisonOperator: 'LessThanThreshold',
         Threshold: 1,
         TreatMissingData: 'breaching',
       });
-      expect(props.DatapointsToAlarm ?? props.EvaluationPeriods).toBe(MISSED_CHECK_PERIODS);
+      const metrics = props.Metrics as Array<{
+        ReturnData?: boolean;
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string } };
+      }>;
+      expect(metrics.find((m) => m.ReturnData !== false)?.Expression).toBe(
+        'FILL(invocations, 0) - FILL(errors, 0)',
+      );
+      const stats = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat] : []));
+      expect(stats.map((m) => m.Metric.MetricName).sort()).toEqual(['Errors', 'Invocations']);
+      for (const stat of stats) {
+        expect(stat).toMatchObject({
+          Metric: {
+            Namespace: 'AWS/Lambda',
+            Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }],
+          },
+          Period: 900,
+          Stat: 'Sum',
+        });
+      }
     });
 
-    it('alarms each time a run lands in the failed-runs queue', () => {
-      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
-        MetricName: 'NumberOfMessagesSent',
-        Statistic: 'Sum',
-        Dimensions: [
-          { Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.failedRunsQueue, 'QueueName'] } },
-        ],
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      });
+    it('costs $0.30 a month in alarms and declares no custom metric', () => {
+      expect(logicalIds(synth.json, 'AWS::CloudWatch::Alarm')).toHaveLength(2);
+      expect(JSON.stringify(synth.json)).not.toContain('NgrokBalanceAlert/');
+      synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     });
   });
 
@@ -560,10 +573,6 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       expect(command).toContain(`--function-name <Ref:${ids.fn}>`);
       expect(command).toContain(`'{"test":true}'`);
     });
-
-    it('creates a dashboard', () => {
-      synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    });
   });
 
   commonChecks(() => synth);
@@ -588,12 +597,12 @@ describe('stack with -c schedule=rate(1 hour) -c reservedConcurrency=1', () => {
     });
   });
 
-  it('sizes the "no successful check" alarm and the retry window from the schedule', () => {
-    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'CheckSucceeded',
-      Period: 3600,
-      EvaluationPeriods: MISSED_CHECK_PERIODS,
-    });
+  it('sizes the "no successful run" alarm and the retry window from the schedule', () => {
+    const alarm = deadManAlarm(synth.json);
+    expect(alarm.EvaluationPeriods).toBe(MISSED_RUN_PERIODS);
+    for (const metric of alarm.Metrics as Array<{ MetricStat?: { Period: number } }>) {
+      if (metric.MetricStat) expect(metric.MetricStat.Period).toBe(3600);
+    }
     const { resource } = onlyResource(synth.json, 'AWS::Lambda::EventInvokeConfig');
     expect(resource.Properties?.MaximumEventAgeInSeconds).toBeLessThanOrEqual(3600);
   });

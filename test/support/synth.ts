@@ -9,9 +9,6 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { type AppConfig, loadConfig } from '../../lib/config.ts';
 import { NgrokBalanceAlertStack } from '../../lib/ngrok-balance-alert-stack.ts';
 
-/** The stack id used by bin/ngrok-balance-alert.ts. */
-export const STACK_ID = 'NgrokBalanceAlert';
-
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context?: Record<string, unknown>;
 };
@@ -46,7 +43,7 @@ export interface Synthesized {
 export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
   const config = loadConfig((key) => app.node.tryGetContext(key));
-  const stack = new NgrokBalanceAlertStack(app, STACK_ID, { config });
+  const stack = new NgrokBalanceAlertStack(app, config.stackName, { config });
   const template = Template.fromStack(stack);
   return { app, config, stack, template, json: template.toJSON() as TemplateJson };
 }
