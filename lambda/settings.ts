@@ -146,20 +146,20 @@ export function resolveThresholds(
 
   const thresholdCents = read(
     account.thresholdParameterName,
-    account.defaultThresholdCents,
+    account.thresholdCents,
     'threshold',
   );
   let criticalThresholdCents: number | undefined;
   if (
     account.criticalThresholdParameterName &&
-    account.defaultCriticalThresholdCents !== undefined
+    account.criticalThresholdCents !== undefined
   ) {
     const name = account.criticalThresholdParameterName;
-    const critical = read(name, account.defaultCriticalThresholdCents, 'critical threshold');
+    const critical = read(name, account.criticalThresholdCents, 'critical threshold');
     if (critical < thresholdCents) {
       criticalThresholdCents = critical;
     } else {
-      const fallback = account.defaultCriticalThresholdCents;
+      const fallback = account.criticalThresholdCents;
       criticalThresholdCents = fallback < thresholdCents ? fallback : undefined;
       problems.push({
         parameterName: name,

@@ -46,7 +46,7 @@ export interface Synthesized {
 export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
   const config = loadConfig((key) => app.node.tryGetContext(key));
-  const stack = new NgrokBalanceAlertStack(app, STACK_ID, { config });
+  const stack = new NgrokBalanceAlertStack(app, STACK_ID, { config: config.props });
   const template = Template.fromStack(stack);
   return { app, config, stack, template, json: template.toJSON() as TemplateJson };
 }

@@ -1,0 +1,10 @@
+/**
+ * The package entry: the NgrokBalanceAlert construct and the types of its props.
+ */
+export type { AccountProps, SettingsProps } from '../lambda/config/contract.ts';
+export { ConfigError } from '../lambda/config/validate.ts';
+export {
+  NgrokBalanceAlert,
+  type NgrokBalanceAlertAlarms,
+  type NgrokBalanceAlertProps,
+} from './ngrok-balance-alert.ts';
