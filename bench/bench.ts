@@ -17,9 +17,9 @@ import { gzipSync } from 'node:zlib';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { build } from 'esbuild';
-import { ESM_BUNDLING } from '../scripts/bundling.ts';
 import { DEFAULTS } from '../lambda/config/contract.ts';
 import { accountParameterNames } from '../lambda/parameter-names.ts';
+import { ESM_BUNDLING } from '../scripts/bundling.ts';
 import {
   FAKE_AWS,
   REPO_ROOT,

@@ -5,7 +5,12 @@
  * too, because a function deployed from a hand-edited asset should fail with a message
  * rather than alert on the wrong numbers.
  */
-import { ACCOUNT_SETTINGS, FUNCTION_SETTING_KEYS, SETTINGS, TEXT_FORMS } from './config/contract.ts';
+import {
+  ACCOUNT_SETTINGS,
+  FUNCTION_SETTING_KEYS,
+  SETTINGS,
+  TEXT_FORMS,
+} from './config/contract.ts';
 import { wholeNumber } from './config/validate.ts';
 import type { MonitorConfig } from './types.ts';
 
@@ -38,7 +43,10 @@ export function parseMonitorConfig(json: string | undefined): MonitorConfig {
   for (const key of FUNCTION_SETTING_KEYS) {
     const value = config?.[key];
     const optional = !('default' in SETTINGS[key]);
-    if (!(optional && value === undefined) && wholeNumber(value, SETTINGS[key], false) === undefined) {
+    if (
+      !(optional && value === undefined) &&
+      wholeNumber(value, SETTINGS[key], false) === undefined
+    ) {
       problems.push(key);
     }
   }

@@ -144,16 +144,9 @@ export function resolveThresholds(
     return fallback;
   };
 
-  const thresholdCents = read(
-    account.thresholdParameterName,
-    account.thresholdCents,
-    'threshold',
-  );
+  const thresholdCents = read(account.thresholdParameterName, account.thresholdCents, 'threshold');
   let criticalThresholdCents: number | undefined;
-  if (
-    account.criticalThresholdParameterName &&
-    account.criticalThresholdCents !== undefined
-  ) {
+  if (account.criticalThresholdParameterName && account.criticalThresholdCents !== undefined) {
     const name = account.criticalThresholdParameterName;
     const critical = read(name, account.criticalThresholdCents, 'critical threshold');
     if (critical < thresholdCents) {

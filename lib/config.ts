@@ -5,7 +5,7 @@
  * does a misspelt key.
  */
 import { SHORTHAND } from '../lambda/config/contract.ts';
-import { SETTING_KEYS, resolveSettings } from '../lambda/config/validate.ts';
+import { resolveSettings, SETTING_KEYS } from '../lambda/config/validate.ts';
 import type { NgrokBalanceAlertProps } from './ngrok-balance-alert.ts';
 
 export { ConfigError } from '../lambda/config/validate.ts';
@@ -36,7 +36,10 @@ export function loadConfig(read: ContextReader, allKeys: readonly string[] = [])
   }
   const raw = read('stackName');
   const stackName = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : DEFAULT_STACK_NAME;
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName) || (raw !== undefined && typeof raw !== 'string')) {
+  if (
+    !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName) ||
+    (raw !== undefined && typeof raw !== 'string')
+  ) {
     errors.push(
       `"stackName": ${JSON.stringify(raw)} is not a valid stack name. Expected a letter, then up ` +
         'to 127 letters, digits or hyphens, e.g. NgrokBalanceAlertClients.',

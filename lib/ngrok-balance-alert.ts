@@ -1,10 +1,4 @@
-import {
-  Aws,
-  CfnOutput,
-  Duration,
-  Stack,
-  Validations,
-} from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -332,9 +326,7 @@ export class NgrokBalanceAlert extends Construct {
     // parameters live.
     const shipped = Object.entries(ACCOUNT_SETTINGS).filter(([, s]) => 'function' in s);
     const config = {
-      ...Object.fromEntries(
-        shipped.map(([key]) => [key, account[key as keyof ResolvedAccount]]),
-      ),
+      ...Object.fromEntries(shipped.map(([key]) => [key, account[key as keyof ResolvedAccount]])),
       thresholdParameterName: names.threshold,
       criticalThresholdParameterName: hasCritical ? names.criticalThreshold : undefined,
       stateParameterName: names.state,

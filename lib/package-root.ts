@@ -9,10 +9,14 @@ import { fileURLToPath } from 'node:url';
  */
 function packageRoot(): string {
   // `__dirname` exists in the CommonJS build only; the ES module builds use import.meta.url.
-  let dir = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+  let dir =
+    typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'ngrok-balance-alert') {
+    if (
+      existsSync(manifest) &&
+      JSON.parse(readFileSync(manifest, 'utf8')).name === 'ngrok-balance-alert'
+    ) {
       return dir;
     }
     const parent = path.dirname(dir);

@@ -291,7 +291,10 @@ describe('integer settings with a range', () => {
 describe('Slack', () => {
   it('accepts a workspace and a channel given together', () => {
     const config = load({ slackWorkspaceId: 'T0123456789', slackChannelId: 'C0123456789' });
-    expect(config).toMatchObject({ slackWorkspaceId: 'T0123456789', slackChannelId: 'C0123456789' });
+    expect(config).toMatchObject({
+      slackWorkspaceId: 'T0123456789',
+      slackChannelId: 'C0123456789',
+    });
   });
 
   it('rejects slackWorkspaceId without slackChannelId, naming both keys and what to give', () => {

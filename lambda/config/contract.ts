@@ -88,7 +88,10 @@ export const TEXT_FORMS = {
     problem: 'is not a Slack channel ID',
     expected: "Expected the ID from the channel's details in Slack",
   },
-} as const satisfies Record<string, { test(value: string): boolean; problem: string; expected: string }>;
+} as const satisfies Record<
+  string,
+  { test(value: string): boolean; problem: string; expected: string }
+>;
 type TextForm = keyof typeof TEXT_FORMS;
 
 const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
@@ -177,7 +180,14 @@ export const SETTINGS = {
    * Consecutive failed checks (timeouts, 5xx, malformed answers) before the monitor reports
    * its own failure. A rejected key is reported at once.
    */
-  failureAlertAfter: { kind: 'integer', unit: 'runs', min: 1, max: 100, default: 3, function: true },
+  failureAlertAfter: {
+    kind: 'integer',
+    unit: 'runs',
+    min: 1,
+    max: 100,
+    default: 3,
+    function: true,
+  },
   /** Window in days of the spending rate used for the runway forecast. */
   forecastDays: {
     kind: 'integer',
@@ -289,9 +299,9 @@ export type FunctionAccountSettings = Pick<
 export type AnySetting = Setting | AccountSetting;
 
 /** Keys of the deployment-wide settings shipped to the function. */
-export const FUNCTION_SETTING_KEYS = (
-  Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]
-).filter((key) => 'function' in SETTINGS[key]) as FunctionKeys<typeof SETTINGS>[];
+export const FUNCTION_SETTING_KEYS = (Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]).filter(
+  (key) => 'function' in SETTINGS[key],
+) as FunctionKeys<typeof SETTINGS>[];
 
 type DefaultOf<T> = {
   readonly [K in keyof T as T[K] extends { default: unknown } ? K : never]: T[K] extends {

@@ -11,8 +11,8 @@ import {
   type AccountProps,
   type AnySetting,
   SETTINGS,
-  SHORTHAND,
   type SettingsProps,
+  SHORTHAND,
   TEXT_FORMS,
 } from './contract.ts';
 
@@ -45,7 +45,10 @@ export type ResolvedConfig = Required<Pick<SettingsProps, Defaulted>> &
   };
 
 /** Every top-level key the contract knows, for typo checks. */
-export const SETTING_KEYS: readonly string[] = [...Object.keys(SETTINGS), ...Object.keys(SHORTHAND)];
+export const SETTING_KEYS: readonly string[] = [
+  ...Object.keys(SETTINGS),
+  ...Object.keys(SHORTHAND),
+];
 
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]{2,}$/;
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
@@ -63,7 +66,9 @@ export function resolveSettings(
   if (source === 'props') {
     for (const key of Object.keys(input)) {
       if (!SETTING_KEYS.includes(key) && input[key] !== undefined) {
-        errors.push(`"${key}" is not a known setting. Expected one of: ${SETTING_KEYS.join(', ')}.`);
+        errors.push(
+          `"${key}" is not a known setting. Expected one of: ${SETTING_KEYS.join(', ')}.`,
+        );
       }
     }
   }
@@ -106,7 +111,10 @@ function readAccounts(
     const entry: Record<string, unknown> = {};
     const keyOf: Record<string, string> = {};
     for (const [key, { field, ...rest }] of Object.entries(SHORTHAND)) {
-      entry[field] = input[key] === '' || input[key] === undefined ? (rest as { default?: unknown }).default : input[key];
+      entry[field] =
+        input[key] === '' || input[key] === undefined
+          ? (rest as { default?: unknown }).default
+          : input[key];
       keyOf[field] = key;
     }
     const account = readAccount(entry, (field) => keyOf[field] ?? field, read.source, errors);
@@ -208,7 +216,10 @@ export function readAccount(
     );
   }
   if (errors.length > before) return undefined;
-  return { ...values, emails: (values.emails as string[] | undefined) ?? [] } as unknown as ResolvedAccount;
+  return {
+    ...values,
+    emails: (values.emails as string[] | undefined) ?? [],
+  } as unknown as ResolvedAccount;
 }
 
 /** Minutes between runs of a `rate(...)` expression; the alarms are sized from it. */
@@ -258,7 +269,10 @@ export function wholeNumber(
         : '';
   const number = Number(text);
   const max = setting.max ?? Number.MAX_SAFE_INTEGER;
-  return /^\d+$/.test(text) && Number.isSafeInteger(number) && number >= setting.min && number <= max
+  return /^\d+$/.test(text) &&
+    Number.isSafeInteger(number) &&
+    number >= setting.min &&
+    number <= max
     ? number
     : undefined;
 }
@@ -309,7 +323,9 @@ class Reader {
         const form = TEXT_FORMS[setting.form];
         if (setting.form !== 'rate' && !form.test(text)) {
           const example = setting.example ? `, e.g. ${setting.example}.` : '.';
-          this.errors.push(`"${name}": ${quote(value)} ${form.problem}. ${form.expected}${example}`);
+          this.errors.push(
+            `"${name}": ${quote(value)} ${form.problem}. ${form.expected}${example}`,
+          );
         }
         return text;
       }
@@ -335,7 +351,7 @@ class Reader {
           `"${name}": ${quote(item)} is not an email address. Expected ` +
             (this.source === 'context'
               ? 'comma-separated addresses, e.g. -c emails=oncall@example.com,finance@example.com.'
-              : "a list of addresses, e.g. ['oncall@example.com'].") ,
+              : "a list of addresses, e.g. ['oncall@example.com']."),
         );
         continue;
       }
