@@ -1,0 +1,154 @@
+/**
+ * The configuration contract against what is derived from it: the README's configuration
+ * table, the function's configuration file and the `check` command's options.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  ACCOUNT_SETTINGS,
+  type AnySetting,
+  DEFAULTS,
+  FLAGS,
+  FUNCTION_SETTING_KEYS,
+  SETTINGS,
+  SHORTHAND,
+  TEXT_FORMS,
+} from '../lambda/config/contract.ts';
+import { MonitorConfigError, parseMonitorConfig } from '../lambda/monitor-config.ts';
+import { CONTEXT_KEYS } from '../lib/config.ts';
+
+/** The rows of the README's configuration table: key, default, range. */
+function readmeRows(): Map<string, { defaultText: string; range: string }> {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Configuration\n'));
+  const table = section.slice(
+    section.indexOf('| Key |'),
+    section.indexOf('\n\n', section.indexOf('| Key |')),
+  );
+  const rows = new Map<string, { defaultText: string; range: string }>();
+  for (const line of table.split('\n').slice(2)) {
+    const [key = '', defaultText = '', range = ''] = line
+      .split(/(?<!\\)\|/)
+      .slice(1, 4)
+      .map((cell) => cell.trim());
+    rows.set(key.replace(/`/g, ''), { defaultText, range });
+  }
+  return rows;
+}
+
+/** The setting behind a top-level key (a shorthand key's is its account field's). */
+function settingOf(key: string): AnySetting & { default?: unknown } {
+  const shorthand = (SHORTHAND as Record<string, { field: keyof typeof ACCOUNT_SETTINGS }>)[key];
+  if (shorthand) return { ...ACCOUNT_SETTINGS[shorthand.field], ...shorthand };
+  return (SETTINGS as Record<string, AnySetting>)[key] as AnySetting;
+}
+
+/** How the README states a setting's range. */
+function rangeOf(setting: AnySetting): string {
+  switch (setting.kind) {
+    case 'integer':
+      return setting.max === undefined ? `${setting.min} up` : `${setting.min} to ${setting.max}`;
+    case 'text':
+      return TEXT_FORMS[setting.form].problem.replace(/^is not (a valid |an? )?/, '');
+    case 'emails':
+      return 'email addresses';
+    case 'accounts':
+      return `1 to ${setting.maxItems} accounts`;
+  }
+}
+
+describe('the README configuration table', () => {
+  const rows = readmeRows();
+
+  it('has one row per context key, and no other', () => {
+    expect([...rows.keys()].sort()).toEqual([...CONTEXT_KEYS].sort());
+  });
+
+  it.each(CONTEXT_KEYS.filter((key) => key !== 'stackName'))(
+    'states the default and range of %s as the contract does',
+    (key) => {
+      const setting = settingOf(key);
+      const row = rows.get(key);
+      const defaultText =
+        setting.default !== undefined
+          ? `\`${String(setting.default)}\``
+          : (setting.unset ?? 'none');
+      expect(row?.defaultText).toBe(defaultText);
+      expect(row?.range).toBe(rangeOf(setting));
+    },
+  );
+});
+
+describe('the contract', () => {
+  it('documents each entry with TSDoc right above it', () => {
+    // The entry's TSDoc is the prop's documentation, so none may be missing.
+    const source = readFileSync(new URL('../lambda/config/contract.ts', import.meta.url), 'utf8');
+    for (const key of [...Object.keys(SETTINGS), ...Object.keys(ACCOUNT_SETTINGS)]) {
+      expect(source, key).toMatch(new RegExp(`\\*/\\n  ${key}: \\{`));
+    }
+  });
+
+  it('gives every default as a value inside its own range', () => {
+    for (const [key, value] of Object.entries(DEFAULTS)) {
+      const setting = settingOf(key);
+      if (setting.kind === 'integer') {
+        expect(value, key).toBeGreaterThanOrEqual(setting.min);
+        expect(value, key).toBeLessThanOrEqual(setting.max ?? Number.MAX_SAFE_INTEGER);
+      }
+      if (setting.kind === 'text' && setting.form !== 'rate') {
+        expect(TEXT_FORMS[setting.form].test(String(value)), key).toBe(true);
+      }
+    }
+  });
+
+  it('names the check command options after their settings', () => {
+    expect(Object.keys(FLAGS).sort()).toEqual([
+      'account',
+      'critical-threshold-cents',
+      'forecast-days',
+      'runway-alert-days',
+      'threshold-cents',
+    ]);
+    expect(FLAGS['forecast-days']).toBe(SETTINGS.forecastDays);
+    expect(FLAGS['threshold-cents']).toBe(ACCOUNT_SETTINGS.thresholdCents);
+  });
+});
+
+describe("the function's configuration file", () => {
+  const account = {
+    name: 'main',
+    tokenParameterName: '/k',
+    thresholdCents: 1000,
+    thresholdParameterName: '/t',
+    stateParameterName: '/s',
+  };
+  const valid = {
+    ...Object.fromEntries(
+      FUNCTION_SETTING_KEYS.map((key) => [key, DEFAULTS[key as keyof typeof DEFAULTS]]),
+    ),
+    accounts: [account],
+  };
+
+  it('accepts what the construct writes', () => {
+    expect(parseMonitorConfig(JSON.stringify(valid))).toEqual(valid);
+  });
+
+  it.each(FUNCTION_SETTING_KEYS.filter((key) => 'max' in SETTINGS[key]))(
+    'rejects %s beyond the range the contract states',
+    (key) => {
+      const setting = SETTINGS[key] as { max: number };
+      const json = JSON.stringify({ ...valid, [key]: setting.max + 1 });
+      expect(() => parseMonitorConfig(json)).toThrow(new RegExp(`invalid ${key}`));
+    },
+  );
+
+  it('rejects an account whose threshold is not whole cents', () => {
+    const json = JSON.stringify({ ...valid, accounts: [{ ...account, thresholdCents: 10.5 }] });
+    expect(() => parseMonitorConfig(json)).toThrow(/invalid accounts\["main"\]/);
+  });
+
+  it('says how to fix a missing file', () => {
+    expect(() => parseMonitorConfig(undefined)).toThrow(MonitorConfigError);
+    expect(() => parseMonitorConfig(undefined)).toThrow(/NgrokBalanceAlert construct/);
+  });
+});
