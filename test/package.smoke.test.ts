@@ -109,10 +109,18 @@ function template(stack: string): CfnTemplate {
   return JSON.parse(readFileSync(path.join(outdir, `${stack}.template.json`), 'utf8'));
 }
 
+/** The parts of an AWS::Lambda::Function's properties read here. */
+interface FunctionProperties {
+  readonly Code: { readonly S3Key: string };
+  readonly Environment: { readonly Variables: Record<string, unknown> };
+  readonly Role: { readonly 'Fn::GetAtt': [string, string] };
+}
+
 /** The monitor's index.mjs: its S3 key names the asset in the stack's asset manifest. */
 function bundleOf(stack: string): string {
   const { resource } = findMonitorFunction(template(stack));
-  const key = String(((resource.Properties ?? {}).Code as { S3Key: string }).S3Key);
+  const { Code } = resource.Properties as unknown as FunctionProperties;
+  const key = Code.S3Key;
   const manifest = JSON.parse(readFileSync(path.join(outdir, `${stack}.assets.json`), 'utf8')) as {
     files: Record<string, { source: { path: string } }>;
   };
@@ -192,12 +200,9 @@ describe("a consumer's app with the construct", () => {
     expect(topics.map(([, r]) => r.Properties?.TopicName)).toEqual([TEAM_TOPIC_NAME]);
     const [teamId] = topics[0] as [string, unknown];
     const { resource } = findMonitorFunction(json);
-    const env = ((resource.Properties ?? {}).Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    expect(env.TOPIC_ARN).toEqual({ Ref: teamId });
-    const roleId = ((resource.Properties ?? {}).Role as { 'Fn::GetAtt': [string] })[
-      'Fn::GetAtt'
-    ][0];
+    const { Environment, Role } = resource.Properties as unknown as FunctionProperties;
+    expect(Environment.Variables.TOPIC_ARN).toEqual({ Ref: teamId });
+    const [roleId] = Role['Fn::GetAtt'];
     const snsStatements = rolePolicies(json, roleId, { [teamId]: TEAM_TOPIC_ARN })
       .flatMap((p) => p.statements)
       .filter((s) => [s.Action].flat().some((a) => String(a).startsWith('sns:')));
