@@ -88,6 +88,26 @@ describe('the contract', () => {
     }
   });
 
+  it.each([
+    ['SETTINGS', SETTINGS],
+    ['SHORTHAND', SHORTHAND],
+  ] as const)('states each default of %s in its TSDoc as @default', (table, entries) => {
+    // The TSDoc is what a construct user reads on the prop; it must not drift.
+    const source = readFileSync(new URL('../lambda/config/contract.ts', import.meta.url), 'utf8');
+    const body = source.slice(source.indexOf(`export const ${table} = {`));
+    for (const [key, entry] of Object.entries(entries)) {
+      const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\n  ${key}: \\{`).exec(body)?.[1];
+      const tag = /@default (.+)/.exec(doc ?? '')?.[1]?.trim();
+      const expected =
+        'default' in entry
+          ? typeof entry.default === 'string'
+            ? `'${entry.default}'`
+            : String(entry.default)
+          : expect.stringMatching(/^- \w/);
+      expect(tag, `${table}.${key}`).toEqual(expected);
+    }
+  });
+
   it('gives every default as a value inside its own range', () => {
     for (const [key, value] of Object.entries(DEFAULTS)) {
       const setting = settingOf(key);

@@ -131,9 +131,15 @@ export const ACCOUNT_SETTINGS = {
   /**
    * Optional second, lower threshold in cents; must be below `thresholdCents`. Gets its own
    * runtime parameter.
+   *
+   * @default - no critical level
    */
   criticalThresholdCents: { ...CENTS, function: true, flag: 'critical-threshold-cents' },
-  /** Addresses that hear only about this account (on top of the deployment-wide `emails`). */
+  /**
+   * Addresses that hear only about this account (on top of the deployment-wide `emails`).
+   *
+   * @default - only the deployment-wide `emails`
+   */
   emails: { kind: 'emails' },
 } as const satisfies Record<string, AccountSetting>;
 
@@ -142,9 +148,29 @@ export const ACCOUNT_SETTINGS = {
  * `accounts` is not given, with these defaults.
  */
 export const SHORTHAND = {
+  /**
+   * The single account's `name`.
+   *
+   * @default 'main'
+   */
   accountName: { field: 'name', default: 'main' },
+  /**
+   * The single account's `tokenParameterName`.
+   *
+   * @default '/ngrok-balance-alert/api-key'
+   */
   tokenParameterName: { field: 'tokenParameterName', default: '/ngrok-balance-alert/api-key' },
+  /**
+   * The single account's `thresholdCents`.
+   *
+   * @default 1000
+   */
   thresholdCents: { field: 'thresholdCents', default: 1000 },
+  /**
+   * The single account's `criticalThresholdCents`.
+   *
+   * @default - no critical level
+   */
   criticalThresholdCents: { field: 'criticalThresholdCents' },
 } as const satisfies Record<
   string,
@@ -153,16 +179,30 @@ export const SHORTHAND = {
 
 /** Deployment-wide settings. */
 export const SETTINGS = {
-  /** Addresses that receive every notification and the CloudWatch alarms. */
+  /**
+   * Addresses that receive every notification and the CloudWatch alarms.
+   *
+   * @default - nobody by email
+   */
   emails: { kind: 'emails' },
-  /** Several accounts; replaces the single-account settings. */
+  /**
+   * Several accounts; replaces the single-account settings.
+   *
+   * @default - one account, from the single-account settings
+   */
   accounts: { kind: 'accounts', maxItems: 100 },
   /**
    * How often to check: `rate(N minutes|hours|days)`, at least once a day. cron is not
    * accepted because the alarms are sized from the period.
+   *
+   * @default 'rate(15 minutes)'
    */
   schedule: { kind: 'text', form: 'rate', default: 'rate(15 minutes)' },
-  /** While a problem lasts, remind this often. */
+  /**
+   * While a problem lasts, remind this often.
+   *
+   * @default 24
+   */
   renotifyHours: {
     kind: 'integer',
     unit: 'hours',
@@ -174,11 +214,15 @@ export const SETTINGS = {
   /**
    * An alert eases only once the balance clears the boundary by this margin, so a balance
    * hovering at a threshold does not flap.
+   *
+   * @default - 10% of the warning threshold in force
    */
   recoveryMarginCents: { ...CENTS, function: true, unset: '10% of the threshold' },
   /**
    * Consecutive failed checks (timeouts, 5xx, malformed answers) before the monitor reports
    * its own failure. A rejected key is reported at once.
+   *
+   * @default 3
    */
   failureAlertAfter: {
     kind: 'integer',
@@ -188,7 +232,11 @@ export const SETTINGS = {
     default: 3,
     function: true,
   },
-  /** Window in days of the spending rate used for the runway forecast. */
+  /**
+   * Window in days of the spending rate used for the runway forecast.
+   *
+   * @default 7
+   */
   forecastDays: {
     kind: 'integer',
     unit: 'days',
@@ -201,6 +249,8 @@ export const SETTINGS = {
   /**
    * Alert when the credits are forecast to last fewer days than this, even above the
    * threshold. 0 turns the forecast alert off.
+   *
+   * @default 3
    */
   runwayAlertDays: {
     kind: 'integer',
@@ -211,7 +261,11 @@ export const SETTINGS = {
     function: true,
     flag: 'runway-alert-days',
   },
-  /** Fetch the usage overview (which changes at most daily) at most this often. */
+  /**
+   * Fetch the usage overview (which changes at most daily) at most this often.
+   *
+   * @default 6
+   */
   usageRefreshHours: {
     kind: 'integer',
     unit: 'hours',
@@ -223,15 +277,27 @@ export const SETTINGS = {
   /**
    * Opt-in: reserve this many concurrent executions (1 makes runs strictly sequential). New
    * AWS accounts with a concurrency quota of 10 cannot deploy any reservation.
+   *
+   * @default - no reservation
    */
   reservedConcurrency: { kind: 'integer', unit: 'executions', min: 1, max: 10 },
-  /** Slack workspace ID (T...) for Amazon Q Developer; needs `slackChannelId`. */
+  /**
+   * Slack workspace ID (T...) for Amazon Q Developer; needs `slackChannelId`.
+   *
+   * @default - no Amazon Q Developer channel
+   */
   slackWorkspaceId: { kind: 'text', form: 'slackWorkspaceId', example: 'T0123456789' },
-  /** Slack channel ID (C... or G...) for Amazon Q Developer; needs `slackWorkspaceId`. */
+  /**
+   * Slack channel ID (C... or G...) for Amazon Q Developer; needs `slackWorkspaceId`.
+   *
+   * @default - no Amazon Q Developer channel
+   */
   slackChannelId: { kind: 'text', form: 'slackChannelId', example: 'C0123456789' },
   /**
    * Name of a SecureString parameter holding a Slack incoming webhook URL: a small function
    * posts every message there.
+   *
+   * @default - no webhook function
    */
   slackWebhookParameterName: {
     kind: 'text',
