@@ -5,6 +5,7 @@
  *   construct deploys these files as they are, so a consumer needs no esbuild or Docker.
  * - dist/index.mjs and dist/index.cjs: the library entry (lib/index.ts) for `import` and
  *   `require`, with aws-cdk-lib and constructs left to the consumer's copies.
+ * - dist/cli.mjs: the `check` command, bundled for Node 20 and later.
  * - dist/types/: declarations, by tsc.
  */
 import { execFileSync } from 'node:child_process';
@@ -40,6 +41,14 @@ await Promise.all([
       absWorkingDir: root,
     }),
   ),
+  buildAtomically({
+    ...ESM_BUNDLING,
+    entryPoints: [path.join(root, 'bin', 'cli-entry.ts')],
+    outfile: path.join(dist, 'cli.mjs'),
+    target: 'node20',
+    banner: { js: `#!/usr/bin/env node\n${ESM_BUNDLING.banner.js}` },
+    absWorkingDir: root,
+  }),
   ...(['esm', 'cjs'] as const).map((format) =>
     buildAtomically({
       entryPoints: [path.join(root, 'lib', 'index.ts')],

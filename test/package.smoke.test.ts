@@ -161,6 +161,7 @@ describe('the packed package', () => {
         'dist/types/lib/index.d.ts',
         'dist/lambda/handler/index.mjs',
         'dist/lambda/slack-webhook/index.mjs',
+        'dist/cli.mjs',
         'package.json',
         'CHANGELOG.md',
       ]),
@@ -169,6 +170,15 @@ describe('the packed package', () => {
     expect(tarballFiles.filter((f) => f.startsWith('test/') || f.startsWith('lambda/'))).toEqual(
       [],
     );
+  });
+
+  it('runs the check command without tsx or TypeScript', () => {
+    const help = run(
+      process.execPath,
+      [path.join(appDir, 'node_modules', 'ngrok-balance-alert', 'dist', 'cli.mjs'), '--help'],
+      appDir,
+    );
+    expect(help).toContain('Usage: ngrok-balance-alert check');
   });
 
   it('loads through `import` as well as `require`', () => {
