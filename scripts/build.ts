@@ -6,10 +6,18 @@
  * - dist/index.mjs and dist/index.cjs: the library entry (lib/index.ts) for `import` and
  *   `require`, with aws-cdk-lib and constructs left to the consumer's copies.
  * - dist/cli.mjs: the `check` command, bundled for Node 20 and later.
- * - dist/types/: declarations, by tsc.
+ * - dist/types/ and dist/types-cjs/: declarations, by tsc, for `import` and `require`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 import { ESM_BUNDLING } from './bundling.ts';
@@ -79,4 +87,10 @@ if (!skipTypes) {
     const text = readFileSync(full, 'utf8');
     writeFileSync(full, text.replace(/(from '\.{1,2}\/[^']+)\.ts'/g, "$1.js'"));
   }
+  // The same declarations marked CommonJS, for TypeScript projects that `require` the
+  // package: the package is "type": "module", so dist/types alone reads as ES modules.
+  const typesCjs = path.join(dist, 'types-cjs');
+  rmSync(typesCjs, { recursive: true, force: true });
+  cpSync(types, typesCjs, { recursive: true });
+  writeFileSync(path.join(typesCjs, 'package.json'), '{ "type": "commonjs" }\n');
 }
