@@ -36,11 +36,11 @@ const FAILURE_ALARM_PERIODS = 3;
 export const MISSED_CHECK_PERIODS = 3;
 
 /**
- * Props of {@link NgrokBalanceAlert}. Every setting of the configuration contract is a prop
- * with the same name as its CDK context key in the standalone app (each documents its
- * meaning and range; see the README's configuration table for defaults), plus `topic`.
- * All are optional: `{}` watches one account whose API key is in
- * `/ngrok-balance-alert/api-key`, with a threshold of $10.00.
+ * Props of {@link NgrokBalanceAlert}: every setting of the configuration contract
+ * (lambda/config/contract.ts, where each prop's TSDoc and `@default` live) under the same
+ * name as its CDK context key in the standalone app, plus `topic`. All are optional: `{}`
+ * watches one account whose API key is in `/ngrok-balance-alert/api-key`, with a
+ * threshold of $10.00.
  */
 export interface NgrokBalanceAlertProps extends SettingsProps {
   /**

@@ -191,7 +191,7 @@ function readAccounts(
  * Checks one account's fields; `keyOf` names a field as the user wrote it (`thresholdCents`
  * for the shorthand, `accounts[2].thresholdCents` in a list).
  */
-export function readAccount(
+function readAccount(
   entry: Readonly<Record<string, unknown>>,
   keyOf: (field: string) => string,
   source: Source,
