@@ -14,6 +14,7 @@ import {
   SHORTHAND,
   TEXT_FORMS,
 } from '../lambda/config/contract.ts';
+import { ConfigError, resolveSettings } from '../lambda/config/validate.ts';
 import { MonitorConfigError, parseMonitorConfig } from '../lambda/monitor-config.ts';
 import { CONTEXT_KEYS } from '../lib/config.ts';
 
@@ -170,5 +171,125 @@ describe("the function's configuration file", () => {
   it('says how to fix a missing file', () => {
     expect(() => parseMonitorConfig(undefined)).toThrow(MonitorConfigError);
     expect(() => parseMonitorConfig(undefined)).toThrow(/NgrokBalanceAlert construct/);
+  });
+});
+
+describe('resolveSettings on props (typed values, no context coercion)', () => {
+  /** The ConfigError message for `props`. */
+  function problemsOf(props: Record<string, unknown>): string {
+    try {
+      resolveSettings(props, 'props');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error(`expected a ConfigError for ${JSON.stringify(props)}`);
+  }
+  const account = (name: string) => ({
+    name,
+    tokenParameterName: `/ngrok/${name}`,
+    thresholdCents: 1000,
+  });
+
+  it('rejects an unknown prop and lists the known ones, but ignores one set to undefined', () => {
+    expect(problemsOf({ threshold: 5 })).toContain(
+      '"threshold" is not a known setting. Expected one of: emails, accounts,',
+    );
+    expect(resolveSettings({ threshold: undefined }, 'props').accounts).toHaveLength(1);
+  });
+
+  it('takes numbers but not digits in a string, which only context may give', () => {
+    expect(resolveSettings({ thresholdCents: 2000 }, 'props').accounts[0]?.thresholdCents).toBe(
+      2000,
+    );
+    expect(problemsOf({ thresholdCents: '2000' })).toContain(
+      '"thresholdCents": "2000" is not valid',
+    );
+    expect(resolveSettings({ thresholdCents: '2000' }, 'context').accounts[0]?.thresholdCents).toBe(
+      2000,
+    );
+  });
+
+  it('takes emails as a list only, and says so', () => {
+    expect(problemsOf({ emails: 'a@example.com' })).toContain(
+      `"emails": "a@example.com" is not a list. Expected a list of addresses, e.g. ['oncall@example.com'].`,
+    );
+    expect(resolveSettings({ emails: [' a@example.com '] }, 'props').emails).toEqual([
+      'a@example.com',
+    ]);
+  });
+
+  it('rejects an address with anything after its domain', () => {
+    expect(problemsOf({ emails: ['a@example.com;'] })).toContain('"a@example.com;"');
+  });
+
+  it('takes accounts as a list only: a JSON string is context syntax', () => {
+    const json = JSON.stringify([account('prod')]);
+    expect(problemsOf({ accounts: json })).toContain(
+      `"accounts": "${json}" is not a list of 1 to 100 accounts. Expected an array of { name, ` +
+        'tokenParameterName, thresholdCents, criticalThresholdCents?, emails? }.',
+    );
+    expect(resolveSettings({ accounts: json }, 'context').accounts).toHaveLength(1);
+  });
+
+  it('accepts exactly 100 accounts and refuses 101', () => {
+    const names = Array.from({ length: 101 }, (_, i) => `a${i}`);
+    expect(
+      resolveSettings({ accounts: names.slice(0, 100).map(account) }, 'props').accounts,
+    ).toHaveLength(100);
+    expect(problemsOf({ accounts: names.map(account) })).toContain('1 to 100 accounts');
+  });
+
+  it('refuses an entry that is null, naming its index', () => {
+    expect(problemsOf({ accounts: [account('prod'), null] })).toContain(
+      '"accounts[1]": null is not an object.',
+    );
+  });
+
+  it('refuses two names that differ only in punctuation', () => {
+    expect(problemsOf({ accounts: [account('prod-eu'), account('prod_eu')] })).toContain(
+      'the name "prod_eu" is used twice ("prod-eu" differs only',
+    );
+  });
+
+  it('lists every single-account prop given next to accounts', () => {
+    expect(
+      problemsOf({ accounts: [account('prod')], accountName: 'x', thresholdCents: 1 }),
+    ).toContain('single-account keys (accountName, thresholdCents) were both given');
+  });
+
+  it('trims text and takes a rate with spaces around it', () => {
+    const config = resolveSettings(
+      { tokenParameterName: ' /ngrok/key ', schedule: ' rate(5 minutes) ' },
+      'props',
+    );
+    expect(config.accounts[0]?.tokenParameterName).toBe('/ngrok/key');
+    expect(config.schedulePeriodMinutes).toBe(5);
+  });
+
+  it('states open and closed ranges, and the example of a parameter name', () => {
+    expect(problemsOf({ recoveryMarginCents: -1 })).toContain(
+      'Expected a whole number of cents, digits only (1000 is $10.00) from 0 up.',
+    );
+    expect(problemsOf({ usageRefreshHours: 25 })).toContain(
+      'Expected a whole number of hours from 1 to 24.',
+    );
+    expect(problemsOf({ slackWebhookParameterName: 'ssm-x' })).toContain(
+      'e.g. /ngrok-balance-alert/slack-webhook-url.',
+    );
+    expect(problemsOf({ slackWorkspaceId: 't1', slackChannelId: 'C0123456789' })).toContain(
+      '"slackWorkspaceId": "t1" is not a Slack workspace ID. Expected the ID shown in the Amazon Q Developer console, e.g. T0123456789.',
+    );
+  });
+
+  it('refuses a number where text is expected', () => {
+    expect(problemsOf({ accountName: 5 })).toContain('"accountName": 5 is not a string.');
+  });
+
+  it('shows a long value cut to 120 characters, and a shorter one whole', () => {
+    const long = `/${'a'.repeat(200)}`;
+    expect(problemsOf({ emails: [long] })).toContain(`"${long.slice(0, 116)}... is not`);
+    const fits = 'b'.repeat(118);
+    expect(problemsOf({ emails: [fits] })).toContain(`"${fits}" is not`);
   });
 });

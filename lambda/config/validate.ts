@@ -337,9 +337,15 @@ class Reader {
   }
 
   private emails(name: string, value: unknown): string[] {
+    if (!Array.isArray(value) && this.source === 'props') {
+      this.errors.push(
+        `"${name}": ${quote(value)} is not a list. Expected a list of addresses, e.g. ['oncall@example.com'].`,
+      );
+      return [];
+    }
     const list = Array.isArray(value)
       ? value
-      : typeof value === 'string' && this.source === 'context'
+      : typeof value === 'string'
         ? value.split(',')
         : [value];
     const emails: string[] = [];
