@@ -18,9 +18,9 @@ import { gzipSync } from 'node:zlib';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { build } from 'esbuild';
-import { ESM_BUNDLING } from '../lib/bundling.ts';
-import { DEFAULTS } from '../lib/config.ts';
-import { accountParameterNames } from '../lib/ngrok-balance-alert-stack.ts';
+import { DEFAULTS } from '../lambda/config/contract.ts';
+import { accountParameterNames } from '../lambda/parameter-names.ts';
+import { ESM_BUNDLING } from '../scripts/bundling.ts';
 import { monthlyCost, usd } from '../test/support/cost.ts';
 import {
   FAKE_AWS,
@@ -81,20 +81,13 @@ async function main(): Promise<void> {
   console.log(`\ntotal ${ms(performance.now() - started)}`);
 }
 
-/** The stack's bundling settings (lib/bundling.ts), applied to the baseline. */
+/** The package's bundling settings (scripts/bundling.ts), applied to the baseline. */
 async function bundleBaseline(outdir: string): Promise<string> {
   const outfile = path.join(outdir, 'index.mjs');
   await build({
     entryPoints: [path.join(REPO_ROOT, 'bench', 'baseline-handler.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: ESM_BUNDLING.format,
-    target: ESM_BUNDLING.target,
-    minify: ESM_BUNDLING.minify,
-    sourcemap: ESM_BUNDLING.sourceMap,
-    mainFields: [...ESM_BUNDLING.mainFields],
-    banner: { js: ESM_BUNDLING.banner },
+    ...ESM_BUNDLING,
     absWorkingDir: REPO_ROOT,
     logLevel: 'warning',
   });
@@ -372,7 +365,7 @@ async function invokeInProcess(
         tokenParameterName: a.tokenParameterName,
         thresholdParameterName: names.threshold,
         stateParameterName: names.state,
-        defaultThresholdCents: a.thresholdCents,
+        thresholdCents: a.thresholdCents,
       };
     }),
     renotifyHours: DEFAULTS.renotifyHours,
@@ -381,7 +374,7 @@ async function invokeInProcess(
     runwayAlertDays: DEFAULTS.runwayAlertDays,
     usageRefreshHours: DEFAULTS.usageRefreshHours,
     metrics: DEFAULTS.metrics,
-    deployment: DEFAULTS.stackName,
+    deployment: 'NgrokBalanceAlert',
   };
   const startedAt = performance.now();
   const deadline = Date.now() + timeoutSeconds * 1000;
@@ -485,7 +478,7 @@ function printCosts(): void {
           })),
         ),
       });
-      const cost = monthlyCost(json, { mode: config.metrics, accounts: count });
+      const cost = monthlyCost(json, { mode: config.props.metrics ?? 'none', accounts: count });
       return `${usd(cost.usd)} (${cost.alarmMetrics} alarm metrics, ${cost.customMetrics} custom, ${cost.dashboards} dashboards)`;
     }),
   ]);

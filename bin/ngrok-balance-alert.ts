@@ -20,7 +20,7 @@ try {
 }
 
 new NgrokBalanceAlertStack(app, config.stackName, {
-  config,
+  config: config.props,
   description: 'Alerts before ngrok AI Gateway credits run out (ngrok-balance-alert)',
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -7,15 +7,16 @@
  * Started by bin/ngrok-balance-alert-cli.mjs. Nothing runs at import time: `main` takes the
  * arguments, the environment and the output streams, so it can be tested in-process.
  */
-import { DEFAULTS } from '../lib/config.ts';
 import { decide } from './alert-policy.ts';
+import { DEFAULTS, FLAGS, type Flag, TEXT_FORMS } from './config/contract.ts';
+import { expectedNumber, wholeNumber } from './config/validate.ts';
 import { formatRunway, formatShare, formatWindow } from './forecast.ts';
 import { renderNotification } from './message.ts';
 import { formatCents } from './money.ts';
 import { observeAccount } from './monitor.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
-import { ACCOUNT_NAME, accountParameterNames } from './parameter-names.ts';
-import { defaultRecoveryMargin, parseCents } from './settings.ts';
+import { accountParameterNames } from './parameter-names.ts';
+import { defaultRecoveryMargin } from './settings.ts';
 import { oneLine } from './text.ts';
 import type { Forecast, Level, LevelReason, Notification, Observation } from './types.ts';
 
@@ -355,14 +356,9 @@ function indent(text: string, by: string): string {
 // ---------------------------------------------------------------------------------------------
 // The command line
 
-const VALUE_OPTIONS = [
-  'threshold-cents',
-  'critical-threshold-cents',
-  'runway-alert-days',
-  'forecast-days',
-  'account',
-] as const;
-type ValueOption = (typeof VALUE_OPTIONS)[number];
+/** Value options are the contract's settings that name a flag: their ranges are the contract's. */
+const VALUE_OPTIONS = Object.keys(FLAGS) as readonly Flag[];
+type ValueOption = Flag;
 const FLAG_OPTIONS = ['json', 'help'] as const;
 
 /** Options someone might try to pass the key with: refused, whatever their value. */
@@ -440,23 +436,19 @@ function parseCommandLine(argv: readonly string[]): CheckOptions | 'help' {
 }
 
 function validate(values: ReadonlyMap<ValueOption, string>, json: boolean): CheckOptions {
-  const integer = (name: ValueOption, min: number, max: number, fallback: number): number => {
+  const integer = (name: ValueOption, fallback: number): number => {
     const raw = values.get(name);
     if (raw === undefined) return fallback;
-    const value = parseCents(raw);
-    if (value === undefined || value < min || value > max) {
+    const setting = FLAGS[name];
+    const value = setting.kind === 'integer' ? wholeNumber(raw, setting, true) : undefined;
+    if (value === undefined) {
       throw new UsageError(`--${name}: ${echo(raw)} is not valid. ${expected(name)}`);
     }
     return value;
   };
-  const thresholdCents = integer(
-    'threshold-cents',
-    0,
-    Number.MAX_SAFE_INTEGER,
-    DEFAULTS.thresholdCents,
-  );
+  const thresholdCents = integer('threshold-cents', DEFAULTS.thresholdCents);
   const critical = values.has('critical-threshold-cents')
-    ? integer('critical-threshold-cents', 0, Number.MAX_SAFE_INTEGER, 0)
+    ? integer('critical-threshold-cents', 0)
     : undefined;
   if (critical !== undefined && critical >= thresholdCents) {
     throw new UsageError(
@@ -465,33 +457,29 @@ function validate(values: ReadonlyMap<ValueOption, string>, json: boolean): Chec
     );
   }
   const account = values.get('account') ?? DEFAULTS.accountName;
-  if (!ACCOUNT_NAME.test(account)) {
+  if (!TEXT_FORMS.accountName.test(account)) {
     throw new UsageError(`--account: ${echo(account)} is not valid. ${expected('account')}`);
   }
   return {
     account,
     thresholdCents,
     ...(critical !== undefined && { criticalThresholdCents: critical }),
-    runwayAlertDays: integer('runway-alert-days', 0, 365, DEFAULTS.runwayAlertDays),
-    forecastDays: integer('forecast-days', 1, 30, DEFAULTS.forecastDays),
+    runwayAlertDays: integer('runway-alert-days', DEFAULTS.runwayAlertDays),
+    forecastDays: integer('forecast-days', DEFAULTS.forecastDays),
     json,
   };
 }
 
+/** The form a value option expects, as the contract states it. */
 function expected(name: ValueOption): string {
-  switch (name) {
-    case 'threshold-cents':
-    case 'critical-threshold-cents':
-      return 'Expected a whole number of cents, digits only (1000 is $10.00).';
-    case 'runway-alert-days':
-      return 'Expected a whole number of days from 0 to 365 (0 turns the runway alert off).';
-    case 'forecast-days':
-      return 'Expected a whole number of days from 1 to 30.';
-    case 'account':
-      return (
-        'Expected 1-48 letters, digits, ".", "_" or "-", starting with a letter or digit ' +
-        '(the name the account has in the deployed stack).'
-      );
+  const setting = FLAGS[name];
+  switch (setting.kind) {
+    case 'integer':
+      return `Expected ${expectedNumber(setting)}.`;
+    case 'text':
+      return TEXT_FORMS[setting.form].expected;
+    default:
+      return 'Expected a value.';
   }
 }
 

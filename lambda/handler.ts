@@ -3,11 +3,12 @@
  * are created once per container; configuration is read on the first invocation, so a
  * bad value fails that invocation with a message instead of crashing the init phase.
  */
+import { readFileSync } from 'node:fs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger } from './log.ts';
 import { type RunSummary, runMonitor } from './monitor.ts';
-import { parseMonitorConfig } from './monitor-config.ts';
+import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './monitor-config.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
 import type { MonitorConfig } from './types.ts';
 
@@ -31,8 +32,7 @@ export interface LambdaContext {
 }
 
 export async function handler(event: MonitorEvent, context: LambdaContext): Promise<RunSummary> {
-  // Replaced with the deployment's configuration when the function is bundled (see the stack).
-  config ??= parseMonitorConfig(process.env.MONITOR_CONFIG);
+  config ??= parseMonitorConfig(readConfigFile());
   const test = event?.test === true;
   return runMonitor(
     config,
@@ -47,6 +47,16 @@ export async function handler(event: MonitorEvent, context: LambdaContext): Prom
     },
     { eventId: test ? undefined : event?.id, test },
   );
+}
+
+/** The construct writes the configuration next to the bundle (see monitor-config.ts). */
+function readConfigFile(): string | undefined {
+  try {
+    return readFileSync(new URL(`./${MONITOR_CONFIG_FILE}`, import.meta.url), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 function requiredEnv(name: string): string {

@@ -4,15 +4,14 @@
  * needs no extra IAM permission. Each metric costs $0.30 a month, so by default none is
  * declared; the "account checked" log line carries the same values for Logs Insights.
  */
-import type { Forecast } from './types.ts';
+import type { Forecast, MonitorConfig } from './types.ts';
 
 export const METRIC_NAMESPACE = 'NgrokBalanceAlert';
 
 /** The message of the one log line each account's check writes (the dashboard queries it). */
 export const ACCOUNT_CHECKED_MESSAGE = 'account checked';
 
-export const METRICS_MODES = ['none', 'per-account'] as const;
-export type MetricsMode = (typeof METRICS_MODES)[number];
+export type MetricsMode = MonitorConfig['metrics'];
 
 /** The metrics one account declares with `metrics: per-account`. */
 export const PER_ACCOUNT_METRICS = [

@@ -1,56 +1,71 @@
 /**
- * The deployment's monitor configuration as the function receives it: JSON written by the
- * stack at bundle time. Checked here too, because a function deployed from a hand-edited
- * template should fail with a message rather than alert on the wrong numbers.
+ * The deployment's monitor configuration as the function receives it: a JSON file that the
+ * construct writes next to the bundled code (Lambda caps environment variables at 4 KB in
+ * total, and 100 accounts do not fit there). Checked against the contract's ranges here
+ * too, because a function deployed from a hand-edited asset should fail with a message
+ * rather than alert on the wrong numbers.
  */
+import {
+  ACCOUNT_SETTINGS,
+  FUNCTION_SETTING_KEYS,
+  SETTINGS,
+  TEXT_FORMS,
+} from './config/contract.ts';
+import { conforms, wholeNumber } from './config/validate.ts';
 import type { MonitorConfig } from './types.ts';
+
+/** The file's name, next to the function's index.mjs. */
+export const MONITOR_CONFIG_FILE = 'monitor-config.json';
 
 export class MonitorConfigError extends Error {
   override readonly name = 'MonitorConfigError';
 }
 
+/** Parses and checks the file's text; `undefined` when the file is missing. */
 export function parseMonitorConfig(json: string | undefined): MonitorConfig {
-  if (!json) {
+  if (json === undefined) {
     throw new MonitorConfigError(
-      'MONITOR_CONFIG is missing: the function must be built by the stack (npx cdk deploy).',
+      `${MONITOR_CONFIG_FILE} is missing next to the function's code: deploy the function ` +
+        'with the NgrokBalanceAlert construct (npx cdk deploy).',
     );
   }
   let config: MonitorConfig;
   try {
     config = JSON.parse(json) as MonitorConfig;
   } catch (cause) {
-    throw new MonitorConfigError('MONITOR_CONFIG is not JSON: redeploy the stack.', { cause });
+    throw new MonitorConfigError(`${MONITOR_CONFIG_FILE} is not JSON: redeploy the stack.`, {
+      cause,
+    });
   }
-  const atLeast = (n: unknown, min: number) =>
-    typeof n === 'number' && Number.isFinite(n) && n >= min;
-  const positive = (n: unknown) => atLeast(n, 0);
   const problems: string[] = [];
-  if (!Array.isArray(config.accounts) || config.accounts.length === 0) problems.push('accounts');
-  // The same minimums as at synth: a renotifyHours of 0, say, would remind on every run.
-  const minimums = {
-    renotifyHours: 1,
-    failureAlertAfter: 1,
-    forecastDays: 1,
-    runwayAlertDays: 0,
-    usageRefreshHours: 1,
-  } as const;
-  for (const [key, min] of Object.entries(minimums) as [keyof typeof minimums, number][]) {
-    if (!atLeast(config[key], min)) problems.push(key);
+  if (!Array.isArray(config?.accounts) || config.accounts.length === 0) problems.push('accounts');
+  // The same ranges as at synth: a renotifyHours of 0, say, would remind on every run.
+  for (const key of FUNCTION_SETTING_KEYS) {
+    const value = config?.[key];
+    const optional = !('default' in SETTINGS[key]);
+    if (!(optional && value === undefined) && !conforms(SETTINGS[key], value)) {
+      problems.push(key);
+    }
   }
-  for (const account of config.accounts ?? []) {
+  for (const account of Array.isArray(config?.accounts) ? config.accounts : []) {
+    const cents = (value: unknown, optional: boolean) =>
+      (optional && value === undefined) ||
+      wholeNumber(value, ACCOUNT_SETTINGS.thresholdCents, false) !== undefined;
     if (
-      typeof account.name !== 'string' ||
+      typeof account?.name !== 'string' ||
+      !TEXT_FORMS.accountName.test(account.name) ||
       typeof account.tokenParameterName !== 'string' ||
       typeof account.thresholdParameterName !== 'string' ||
       typeof account.stateParameterName !== 'string' ||
-      !positive(account.defaultThresholdCents)
+      !cents(account.thresholdCents, false) ||
+      !cents(account.criticalThresholdCents, true)
     ) {
       problems.push(`accounts[${JSON.stringify(account?.name)}]`);
     }
   }
   if (problems.length > 0) {
     throw new MonitorConfigError(
-      `MONITOR_CONFIG has invalid ${problems.join(', ')}: redeploy the stack with valid context.`,
+      `${MONITOR_CONFIG_FILE} has invalid ${problems.join(', ')}: redeploy the stack with valid settings.`,
     );
   }
   return config;

@@ -6,12 +6,6 @@
 /** Root of every parameter the stack creates. */
 export const PARAMETER_PREFIX = '/ngrok-balance-alert';
 
-/**
- * Account names become part of parameter paths and a metric dimension: letters, digits,
- * ".", "_" and "-", starting with a letter or digit, at most 48 characters.
- */
-export const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
-
 /** Parameter names the stack creates for one account. */
 export function accountParameterNames(accountName: string) {
   const base = `${PARAMETER_PREFIX}/${accountName}`;

@@ -144,22 +144,15 @@ export function resolveThresholds(
     return fallback;
   };
 
-  const thresholdCents = read(
-    account.thresholdParameterName,
-    account.defaultThresholdCents,
-    'threshold',
-  );
+  const thresholdCents = read(account.thresholdParameterName, account.thresholdCents, 'threshold');
   let criticalThresholdCents: number | undefined;
-  if (
-    account.criticalThresholdParameterName &&
-    account.defaultCriticalThresholdCents !== undefined
-  ) {
+  if (account.criticalThresholdParameterName && account.criticalThresholdCents !== undefined) {
     const name = account.criticalThresholdParameterName;
-    const critical = read(name, account.defaultCriticalThresholdCents, 'critical threshold');
+    const critical = read(name, account.criticalThresholdCents, 'critical threshold');
     if (critical < thresholdCents) {
       criticalThresholdCents = critical;
     } else {
-      const fallback = account.defaultCriticalThresholdCents;
+      const fallback = account.criticalThresholdCents;
       criticalThresholdCents = fallback < thresholdCents ? fallback : undefined;
       problems.push({
         parameterName: name,

@@ -1,7 +1,7 @@
 /**
  * The domain model shared by the monitor's modules. Nothing here knows about AWS.
  */
-import type { MetricsMode } from './metrics.ts';
+import type { FunctionAccountSettings, FunctionSettings } from './config/contract.ts';
 
 /** How bad the balance is. Ordered: each level is worse than the one before. */
 export const LEVELS = ['ok', 'low', 'critical', 'empty'] as const;
@@ -10,44 +10,27 @@ export type Level = (typeof LEVELS)[number];
 /** Why the level is above `ok`: the balance itself, or the forecast of when it runs out. */
 export type LevelReason = 'balance' | 'runway';
 
-/** What the deployment says about one ngrok account (fixed at deploy time). */
-export interface AccountConfig {
-  /** Label used in messages, metric dimensions and parameter paths. */
-  readonly name: string;
-  /** SecureString parameter holding the ngrok.ai API key (created by the user). */
-  readonly tokenParameterName: string;
+/**
+ * What the deployment says about one ngrok account (fixed at deploy time): its settings
+ * marked `function` in the contract, and where its runtime parameters live.
+ * `thresholdCents` and `criticalThresholdCents` are the deployed values, used when a
+ * parameter holds something that is not an amount.
+ */
+export type AccountConfig = FunctionAccountSettings & {
   /** String parameter holding the warning threshold in cents (created by the stack). */
   readonly thresholdParameterName: string;
   /** String parameter holding the critical threshold in cents, when one is configured. */
   readonly criticalThresholdParameterName?: string;
   /** String parameter holding the saved alert state (written only by the function). */
   readonly stateParameterName: string;
-  /** Used when the threshold parameter holds something that is not an amount. */
-  readonly defaultThresholdCents: number;
-  /** Used when the critical threshold parameter holds something that is not an amount. */
-  readonly defaultCriticalThresholdCents?: number;
-}
+};
 
-/** Settings that apply to every account (fixed at deploy time). */
-export interface MonitorConfig {
+/** Settings that apply to every account (fixed at deploy time; see config/contract.ts). */
+export type MonitorConfig = FunctionSettings & {
   readonly accounts: readonly AccountConfig[];
-  /** While a problem lasts, remind this often. */
-  readonly renotifyHours: number;
-  /** Fixed recovery margin; when absent, 10% of the warning threshold in force. */
-  readonly recoveryMarginCents?: number;
-  /** Consecutive failed checks (other than a rejected key) before the monitor alerts. */
-  readonly failureAlertAfter: number;
-  /** Window of the burn-rate forecast. */
-  readonly forecastDays: number;
-  /** Alert when the forecast says the credits last fewer days than this. */
-  readonly runwayAlertDays: number;
-  /** Fetch the usage overview at most this often. */
-  readonly usageRefreshHours: number;
-  /** Per-account CloudWatch metrics cost money each month: declared only when opted in. */
-  readonly metrics: MetricsMode;
-  /** The stack name: the metrics' `Deployment` dimension. */
+  /** The stack name: the `Deployment` dimension of the opt-in metrics. */
   readonly deployment: string;
-}
+};
 
 /** The thresholds in force for one run, after reading the runtime parameters. */
 export interface Thresholds {

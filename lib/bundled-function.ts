@@ -1,32 +1,29 @@
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ESM_BUNDLING } from './bundling.ts';
-
-const lambdaDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lambda');
+import { LAMBDA_DIST } from './package-root.ts';
 
 export interface BundledFunctionProps {
-  /** File in lambda/ that exports `handler`. */
-  readonly entry: string;
+  /** Entry in lambda/ whose prebuilt bundle runs (see scripts/build.mjs). */
+  readonly entry: 'handler' | 'slack-webhook';
   readonly description: string;
   /** What the role is for, shown in IAM. */
   readonly roleDescription: string;
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
-  /** Values compiled into the bundle (esbuild `define`). @default - none */
-  readonly define?: Record<string, string>;
+  /** Files written next to the bundle's index.mjs, by name. @default - none */
+  readonly files?: Record<string, string>;
   /** @default - no reservation */
   readonly reservedConcurrentExecutions?: number;
 }
 
 /**
- * A Node.js 24 arm64 function bundled by the local esbuild, with its own log group (kept
+ * A Node.js 24 arm64 function running a bundle prebuilt when the package is built, with its own log group (kept
  * a month, JSON logs) and its own role. The role writes only to that log group, through an
  * inline statement rather than the managed basic-execution policy; callers add the rest.
  * Construct ids: `${id}Logs`, `${id}Role` and `id` for the function.
@@ -49,9 +46,9 @@ export function createBundledFunction(scope: Construct, id: string, props: Bundl
       resources: [logGroup.logGroupArn],
     }),
   );
-  const fn = new nodejs.NodejsFunction(scope, id, {
-    entry: path.join(lambdaDir, props.entry),
-    handler: 'handler',
+  const fn = new lambda.Function(scope, id, {
+    code: prebuiltCode(props.entry, props.files ?? {}),
+    handler: 'index.handler',
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memorySize,
@@ -64,7 +61,37 @@ export function createBundledFunction(scope: Construct, id: string, props: Bundl
     reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     environment: props.environment,
     description: props.description,
-    bundling: props.define ? { ...ESM_BUNDLING, define: props.define } : ESM_BUNDLING,
   });
   return { fn, role, logGroup };
+}
+
+/**
+ * The prebuilt bundle as an asset, with `files` staged next to it. The staging is CDK's
+ * local bundling: a copy, no Docker (the image is never pulled because it succeeds), and
+ * the asset is hashed by its output, so a change of `files` alone updates the function.
+ */
+function prebuiltCode(entry: string, files: Record<string, string>): lambda.Code {
+  const dir = path.join(LAMBDA_DIST, entry);
+  if (!existsSync(path.join(dir, 'index.mjs'))) {
+    throw new Error(
+      `The prebuilt function code ${path.join(dir, 'index.mjs')} is missing. In a clone of ` +
+        'the repository, run npm run build (npm ci runs it).',
+    );
+  }
+  if (Object.keys(files).length === 0) return lambda.Code.fromAsset(dir);
+  return lambda.Code.fromAsset(dir, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/busybox'),
+      local: {
+        tryBundle(outputDir) {
+          cpSync(dir, outputDir, { recursive: true });
+          for (const [name, text] of Object.entries(files)) {
+            writeFileSync(path.join(outputDir, name), text);
+          }
+          return true;
+        },
+      },
+    },
+  });
 }

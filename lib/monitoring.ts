@@ -13,6 +13,14 @@ const FAILURE_ALARM_PERIODS = 3;
 /** Periods without a successful run before the "no successful run" alarm fires. */
 export const MISSED_RUN_PERIODS = 3;
 
+/** The alarms on the monitor itself; each notifies the topic on ALARM and on OK. */
+export interface NgrokBalanceAlertAlarms {
+  /** The function failed a run. */
+  readonly errors: cloudwatch.Alarm;
+  /** No run ended without error for several schedule periods: the monitor is silent. */
+  readonly noSuccessfulRun: cloudwatch.Alarm;
+}
+
 export interface MonitorAlarmsProps {
   readonly monitor: lambda.IFunction;
   readonly topic: sns.ITopic;
@@ -25,7 +33,10 @@ export interface MonitorAlarmsProps {
  * second deployment in the same region can never keep this one's dead-man alarm quiet.
  * Three alarm metrics at $0.10: $0.30 a month whatever the number of accounts.
  */
-export function addMonitorAlarms(scope: Construct, props: MonitorAlarmsProps) {
+export function addMonitorAlarms(
+  scope: Construct,
+  props: MonitorAlarmsProps,
+): NgrokBalanceAlertAlarms {
   const { monitor, topic, schedulePeriod } = props;
   const notify = new cloudwatchActions.SnsAction(topic);
   const withActions = (alarm: cloudwatch.Alarm) => {
@@ -34,7 +45,7 @@ export function addMonitorAlarms(scope: Construct, props: MonitorAlarmsProps) {
     return alarm;
   };
   const errors = monitor.metricErrors({ period: schedulePeriod, statistic: 'Sum' });
-  const monitorErrors = withActions(
+  const errorsAlarm = withActions(
     errors.createAlarm(scope, 'MonitorErrors', {
       alarmDescription:
         'The ngrok balance monitor failed a run. Check its log group for the error; the run ' +
@@ -74,7 +85,7 @@ export function addMonitorAlarms(scope: Construct, props: MonitorAlarmsProps) {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }),
   );
-  return { monitorErrors, noSuccessfulRun };
+  return { errors: errorsAlarm, noSuccessfulRun };
 }
 
 export interface MonitorDashboardProps {

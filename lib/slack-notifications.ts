@@ -3,15 +3,15 @@ import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { isParameterName } from '../lambda/config/contract.ts';
 import { parameterArn } from './arns.ts';
 import { createBundledFunction } from './bundled-function.ts';
-import { isParameterName } from './config.ts';
 
 export interface SlackNotificationsProps {
   /** The alert topic; every message published to it reaches Slack. */
@@ -48,7 +48,7 @@ export class SlackNotifications extends Construct {
   /** The Amazon Q Developer channel configuration, when `slack` is set. */
   readonly channelConfiguration?: chatbot.SlackChannelConfiguration;
   /** The webhook subscriber, when `webhookParameterName` is set. */
-  readonly webhookFunction?: nodejs.NodejsFunction;
+  readonly webhookFunction?: lambda.Function;
   /** Messages the webhook function could not post after all retries. */
   readonly deadLetterQueue?: sqs.Queue;
 
@@ -112,7 +112,7 @@ export class SlackNotifications extends Construct {
       );
     }
     const { fn, role } = createBundledFunction(this, 'Webhook', {
-      entry: 'slack-webhook.ts',
+      entry: 'slack-webhook',
       description: 'Posts the ngrok balance alerts to Slack through an incoming webhook',
       roleDescription: 'Reads the Slack webhook URL parameter and writes its own logs',
       // 256 MB: the function needs well under 128 MB, but Lambda scales CPU with memory and

@@ -142,7 +142,7 @@ describe('the synthesized bundle', () => {
   });
 
   it('loads in a fresh Node 24 process and carries the createRequire banner', async () => {
-    const { ESM_REQUIRE_BANNER } = await import('../lib/ngrok-balance-alert-stack.ts');
+    const { ESM_REQUIRE_BANNER } = await import('../scripts/bundling.ts');
     const text = readFileSync(synth.bundle, 'utf8');
     // esbuild's shim for a CommonJS require in an ESM bundle throws "Dynamic require of ...
     // is not supported" when no real `require` is in scope; the banner provides one.
@@ -157,7 +157,7 @@ describe('the synthesized bundle', () => {
     // The SDK version in the bundle today is pure ESM (the bundle loads with or without the
     // banner); this pins down that the banner does its job for the day a CommonJS
     // dependency arrives, built with the stack's own esbuild settings.
-    const { ESM_REQUIRE_BANNER } = await import('../lib/ngrok-balance-alert-stack.ts');
+    const { ESM_REQUIRE_BANNER } = await import('../scripts/bundling.ts');
     const dir = path.join(work, 'banner-check');
     mkdirSync(dir, { recursive: true });
     writeFileSync(

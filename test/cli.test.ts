@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, USAGE } from '../lambda/cli.ts';
-import { accountParameterNames } from '../lib/ngrok-balance-alert-stack.ts';
+import { accountParameterNames } from '../lambda/parameter-names.ts';
 import { startHttpServer, type TestHttpServer } from './support/http-server.ts';
 
 const KEY = 'ngrok-cli-key-NEVER-PRINT-42';

@@ -4,13 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type AppConfig, CONTEXT_KEYS, ConfigError, DEFAULTS, loadConfig } from '../lib/config.ts';
+import { DEFAULTS } from '../lambda/config/contract.ts';
+import { type ResolvedConfig, resolveSettings } from '../lambda/config/validate.ts';
+import { CONTEXT_KEYS, ConfigError, loadConfig } from '../lib/config.ts';
+
+/** What the app deploys for a context: the stack name and the construct's resolved props. */
+type AppConfig = ResolvedConfig & { readonly stackName: string };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** loadConfig over a plain object, as the app does over `app.node.tryGetContext`. */
 function load(context: Record<string, unknown>): AppConfig {
-  return loadConfig((key) => context[key]);
+  const { stackName, props } = loadConfig((key) => context[key]);
+  return { stackName, ...resolveSettings({ ...props }, 'props') };
 }
 
 /** The message of the ConfigError that `context` causes; fails the test when it loads. */
@@ -309,7 +315,10 @@ describe('metrics and dashboard', () => {
 describe('Slack', () => {
   it('accepts a workspace and a channel given together', () => {
     const config = load({ slackWorkspaceId: 'T0123456789', slackChannelId: 'C0123456789' });
-    expect(config.slack).toEqual({ workspaceId: 'T0123456789', channelId: 'C0123456789' });
+    expect(config).toMatchObject({
+      slackWorkspaceId: 'T0123456789',
+      slackChannelId: 'C0123456789',
+    });
   });
 
   it('rejects slackWorkspaceId without slackChannelId, naming both keys and what to give', () => {

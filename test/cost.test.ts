@@ -32,10 +32,7 @@ function costOf(variant: string, accounts: number): MonthlyCost {
     metrics,
     dashboard: String(dashboard),
   });
-  return monthlyCost(synth.json, {
-    mode: synth.config.metrics,
-    accounts: synth.config.accounts.length,
-  });
+  return monthlyCost(synth.json, { mode: synth.config.props.metrics ?? 'none', accounts });
 }
 
 describe('monthly CloudWatch cost', () => {

@@ -15,7 +15,7 @@ function account(name: string, extra: Partial<AccountConfig> = {}): AccountConfi
     tokenParameterName: `/keys/${name}`,
     thresholdParameterName: `/ngrok-balance-alert/${name}/threshold-cents`,
     stateParameterName: `/ngrok-balance-alert/${name}/state`,
-    defaultThresholdCents: 500,
+    thresholdCents: 500,
     ...extra,
   };
 }

@@ -15,8 +15,8 @@ const account: AccountConfig = {
   thresholdParameterName: '/t/prod',
   criticalThresholdParameterName: '/c/prod',
   stateParameterName: '/s/prod',
-  defaultThresholdCents: 1000,
-  defaultCriticalThresholdCents: 200,
+  thresholdCents: 1000,
+  criticalThresholdCents: 200,
 };
 
 describe('parseCents', () => {

@@ -4,7 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isParameterName } from '../lib/config.ts';
+import { isParameterName } from '../lambda/config/contract.ts';
 import { SlackNotifications, type SlackNotificationsProps } from '../lib/slack-notifications.ts';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };

@@ -43,7 +43,7 @@ export interface Synthesized {
 export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
   const config = loadConfig((key) => app.node.tryGetContext(key));
-  const stack = new NgrokBalanceAlertStack(app, config.stackName, { config });
+  const stack = new NgrokBalanceAlertStack(app, config.stackName, { config: config.props });
   const template = Template.fromStack(stack);
   return { app, config, stack, template, json: template.toJSON() as TemplateJson };
 }

@@ -1,4 +1,4 @@
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * A real `require` for ESM bundles. Any CommonJS dependency that reaches the bundle calls
@@ -10,16 +10,18 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
-/** How every function in the app is bundled: by the local esbuild, never Docker. */
+/** How every Lambda function is bundled when the package is built: by esbuild, never Docker. */
 export const ESM_BUNDLING = {
-  format: nodejs.OutputFormat.ESM,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
   target: 'node24',
   minify: true,
-  sourceMap: false,
+  sourcemap: false,
   // Bundle the AWS SDK instead of using the runtime's copy: pins the tested version and
   // loads faster than the runtime's unbundled one (see `npm run bench`).
-  externalModules: [],
+  external: [],
   mainFields: ['module', 'main'],
-  banner: ESM_REQUIRE_BANNER,
-  forceDockerBundling: false,
-} as const satisfies nodejs.BundlingOptions;
+  banner: { js: ESM_REQUIRE_BANNER },
+  logLevel: 'warning',
+} as const satisfies BuildOptions;

@@ -1,0 +1,428 @@
+/**
+ * The configuration contract: every setting of the monitor, stated once. The construct's
+ * props, the app's context keys, the function's configuration file, the `check` command's
+ * flags and the README's configuration table are all derived from these two tables.
+ *
+ * An entry's TSDoc is the setting's meaning (it shows on the construct's prop); the entry
+ * itself gives its form, range and default. To add a setting, add one entry: to SETTINGS
+ * for a deployment-wide one, to ACCOUNT_SETTINGS for one per account. `function: true`
+ * ships it to the monitor function (it then appears in `MonitorConfig`); `flag` makes it
+ * an option of the `check` command.
+ */
+
+/** What a whole number counts; cents get the "digits only (1000 is $10.00)" hint. */
+type Unit = 'cents' | 'hours' | 'days' | 'runs' | 'executions';
+
+interface WholeNumber {
+  readonly kind: 'integer';
+  readonly unit: Unit;
+  readonly min: number;
+  /** @default - no upper bound */
+  readonly max?: number;
+  readonly default?: number;
+}
+
+interface Text {
+  readonly kind: 'text';
+  readonly form: TextForm;
+  readonly default?: string;
+  /** Shown after "e.g." in the error message. */
+  readonly example?: string;
+}
+
+interface EmailList {
+  readonly kind: 'emails';
+}
+
+/** One of a few words. */
+interface Choice {
+  readonly kind: 'choice';
+  readonly choices: readonly string[];
+  readonly default?: string;
+}
+
+interface OnOff {
+  readonly kind: 'boolean';
+  readonly default?: boolean;
+}
+
+interface AccountList {
+  readonly kind: 'accounts';
+  readonly maxItems: number;
+}
+
+type Setting = (WholeNumber | Text | EmailList | AccountList | Choice | OnOff) & {
+  /** Written into the function's configuration file and checked again when it is read. */
+  readonly function?: true;
+  /** The `check` command's flag for it. */
+  readonly flag?: string;
+  /** Meaning of "no value" where there is no default, for the README table. */
+  readonly unset?: string;
+};
+
+type AccountSetting = (WholeNumber | Text | EmailList) & {
+  /** Must be given in every entry of `accounts`. */
+  readonly required?: true;
+  readonly function?: true;
+  readonly flag?: string;
+  readonly unset?: string;
+};
+
+/** The forms a text setting can take; each names its rule and its expected form. */
+export const TEXT_FORMS = {
+  accountName: {
+    test: (value: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/.test(value),
+    problem: 'is not a valid account name',
+    expected:
+      'Expected 1-48 letters, digits, ".", "_" or "-", starting with a letter or digit (it ' +
+      'becomes part of parameter paths and a metric dimension).',
+  },
+  parameterName: {
+    test: isParameterName,
+    problem: 'is not an SSM parameter name',
+    expected:
+      'Expected letters, digits and _ . - /, starting with "/" when it has one and not with ' +
+      '"aws" or "ssm"',
+  },
+  rate: {
+    // The rate itself is checked by parseRate, which also needs the period.
+    test: (value: string) => value.length > 0,
+    problem: 'is not a valid rate expression',
+    expected: 'Expected rate(N minutes|hours|days)',
+  },
+  slackWorkspaceId: {
+    test: (value: string) => /^T[A-Z0-9]{6,}$/.test(value),
+    problem: 'is not a Slack workspace ID',
+    expected: 'Expected the ID shown in the Amazon Q Developer console',
+  },
+  slackChannelId: {
+    test: (value: string) => /^[CG][A-Z0-9]{6,}$/.test(value),
+    problem: 'is not a Slack channel ID',
+    expected: "Expected the ID from the channel's details in Slack",
+  },
+} as const satisfies Record<
+  string,
+  { test(value: string): boolean; problem: string; expected: string }
+>;
+type TextForm = keyof typeof TEXT_FORMS;
+
+const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
+
+/**
+ * SSM's own naming rules: letters, digits and _ . - /; a hierarchical name starts with "/";
+ * no name starts with "aws" or "ssm" (any case).
+ */
+export function isParameterName(name: string): boolean {
+  return (
+    PARAMETER_NAME.test(name) &&
+    (!name.includes('/') || name.startsWith('/')) &&
+    !/^\/?(aws|ssm)/i.test(name) &&
+    !name.includes('//')
+  );
+}
+
+const CENTS = { kind: 'integer', unit: 'cents', min: 0 } as const;
+
+/** Settings of one ngrok account: an entry of `accounts`. */
+export const ACCOUNT_SETTINGS = {
+  /** Label of the account in messages, parameter paths and metrics. */
+  name: { kind: 'text', form: 'accountName', required: true, function: true, flag: 'account' },
+  /** Name of the SecureString parameter that holds the account's ngrok.ai API key. */
+  tokenParameterName: {
+    kind: 'text',
+    form: 'parameterName',
+    example: '/ngrok-balance-alert/api-key',
+    required: true,
+    function: true,
+  },
+  /**
+   * Warning threshold in cents: alert when the balance is below it. Initial value of the
+   * account's threshold parameter, which can be changed at any time.
+   */
+  thresholdCents: { ...CENTS, required: true, function: true, flag: 'threshold-cents' },
+  /**
+   * Optional second, lower threshold in cents; must be below `thresholdCents`. Gets its own
+   * runtime parameter.
+   *
+   * @default - no critical level
+   */
+  criticalThresholdCents: { ...CENTS, function: true, flag: 'critical-threshold-cents' },
+  /**
+   * Addresses that hear only about this account (on top of the deployment-wide `emails`).
+   *
+   * @default - only the deployment-wide `emails`
+   */
+  emails: { kind: 'emails' },
+} as const satisfies Record<string, AccountSetting>;
+
+/**
+ * The single-account shorthand: these top-level settings fill the one account when
+ * `accounts` is not given, with these defaults.
+ */
+export const SHORTHAND = {
+  /**
+   * The single account's `name`.
+   *
+   * @default 'main'
+   */
+  accountName: { field: 'name', default: 'main' },
+  /**
+   * The single account's `tokenParameterName`.
+   *
+   * @default '/ngrok-balance-alert/api-key'
+   */
+  tokenParameterName: { field: 'tokenParameterName', default: '/ngrok-balance-alert/api-key' },
+  /**
+   * The single account's `thresholdCents`.
+   *
+   * @default 1000
+   */
+  thresholdCents: { field: 'thresholdCents', default: 1000 },
+  /**
+   * The single account's `criticalThresholdCents`.
+   *
+   * @default - no critical level
+   */
+  criticalThresholdCents: { field: 'criticalThresholdCents' },
+} as const satisfies Record<
+  string,
+  { field: keyof typeof ACCOUNT_SETTINGS; default?: string | number }
+>;
+
+/** Deployment-wide settings. */
+export const SETTINGS = {
+  /**
+   * Addresses that receive every notification and the CloudWatch alarms.
+   *
+   * @default - nobody by email
+   */
+  emails: { kind: 'emails' },
+  /**
+   * Several accounts; replaces the single-account settings.
+   *
+   * @default - one account, from the single-account settings
+   */
+  accounts: { kind: 'accounts', maxItems: 100 },
+  /**
+   * How often to check: `rate(N minutes|hours|days)`, at least once a day. cron is not
+   * accepted because the alarms are sized from the period.
+   *
+   * @default 'rate(15 minutes)'
+   */
+  schedule: { kind: 'text', form: 'rate', default: 'rate(15 minutes)' },
+  /**
+   * While a problem lasts, remind this often.
+   *
+   * @default 24
+   */
+  renotifyHours: {
+    kind: 'integer',
+    unit: 'hours',
+    min: 1,
+    max: 24 * 30,
+    default: 24,
+    function: true,
+  },
+  /**
+   * An alert eases only once the balance clears the boundary by this margin, so a balance
+   * hovering at a threshold does not flap.
+   *
+   * @default - 10% of the warning threshold in force
+   */
+  recoveryMarginCents: { ...CENTS, function: true, unset: '10% of the threshold' },
+  /**
+   * Consecutive failed checks (timeouts, 5xx, malformed answers) before the monitor reports
+   * its own failure. A rejected key is reported at once.
+   *
+   * @default 3
+   */
+  failureAlertAfter: {
+    kind: 'integer',
+    unit: 'runs',
+    min: 1,
+    max: 100,
+    default: 3,
+    function: true,
+  },
+  /**
+   * Window in days of the spending rate used for the runway forecast.
+   *
+   * @default 7
+   */
+  forecastDays: {
+    kind: 'integer',
+    unit: 'days',
+    min: 1,
+    max: 30,
+    default: 7,
+    function: true,
+    flag: 'forecast-days',
+  },
+  /**
+   * Alert when the credits are forecast to last fewer days than this, even above the
+   * threshold. 0 turns the forecast alert off.
+   *
+   * @default 3
+   */
+  runwayAlertDays: {
+    kind: 'integer',
+    unit: 'days',
+    min: 0,
+    max: 365,
+    default: 3,
+    function: true,
+    flag: 'runway-alert-days',
+  },
+  /**
+   * Fetch the usage overview (which changes at most daily) at most this often.
+   *
+   * @default 6
+   */
+  usageRefreshHours: {
+    kind: 'integer',
+    unit: 'hours',
+    min: 1,
+    max: 24,
+    default: 6,
+    function: true,
+  },
+  /**
+   * Opt-in: reserve this many concurrent executions (1 makes runs strictly sequential). New
+   * AWS accounts with a concurrency quota of 10 cannot deploy any reservation.
+   *
+   * @default - no reservation
+   */
+  reservedConcurrency: { kind: 'integer', unit: 'executions', min: 1, max: 10 },
+  /**
+   * Slack workspace ID (T...) for Amazon Q Developer; needs `slackChannelId`.
+   *
+   * @default - no Amazon Q Developer channel
+   */
+  slackWorkspaceId: { kind: 'text', form: 'slackWorkspaceId', example: 'T0123456789' },
+  /**
+   * Slack channel ID (C... or G...) for Amazon Q Developer; needs `slackWorkspaceId`.
+   *
+   * @default - no Amazon Q Developer channel
+   */
+  slackChannelId: { kind: 'text', form: 'slackChannelId', example: 'C0123456789' },
+  /**
+   * Name of a SecureString parameter holding a Slack incoming webhook URL: a small function
+   * posts every message there.
+   *
+   * @default - no webhook function
+   */
+  slackWebhookParameterName: {
+    kind: 'text',
+    form: 'parameterName',
+    example: '/ngrok-balance-alert/slack-webhook-url',
+  },
+  /**
+   * `per-account` declares CloudWatch metrics for every account in the embedded metric
+   * format ($1.20 a month per account); by default the values are only logged.
+   *
+   * @default 'none'
+   */
+  metrics: { kind: 'choice', choices: ['none', 'per-account'], default: 'none', function: true },
+  /**
+   * `true` adds a CloudWatch dashboard of balance, spend and runway per account ($3 a month
+   * beyond an AWS account's first three).
+   *
+   * @default false
+   */
+  dashboard: { kind: 'boolean', default: false },
+} as const satisfies Record<string, Setting>;
+
+// ---------------------------------------------------------------------------------------
+// Types inferred from the tables
+
+type ValueOf<S> = S extends { kind: 'integer' }
+  ? number
+  : S extends { kind: 'text' }
+    ? string
+    : S extends { kind: 'emails' }
+      ? readonly string[]
+      : S extends { kind: 'choice'; choices: readonly (infer C)[] }
+        ? C
+        : S extends { kind: 'boolean' }
+          ? boolean
+          : readonly AccountProps[];
+
+/** One ngrok account to watch: an entry of the `accounts` prop. */
+export type AccountProps = {
+  readonly [K in keyof typeof ACCOUNT_SETTINGS as (typeof ACCOUNT_SETTINGS)[K] extends {
+    required: true;
+  }
+    ? K
+    : never]: ValueOf<(typeof ACCOUNT_SETTINGS)[K]>;
+} & {
+  readonly [K in keyof typeof ACCOUNT_SETTINGS as (typeof ACCOUNT_SETTINGS)[K] extends {
+    required: true;
+  }
+    ? never
+    : K]?: ValueOf<(typeof ACCOUNT_SETTINGS)[K]>;
+};
+
+/** Every setting as a prop of the construct (all optional: each has a default or is opt-in). */
+export type SettingsProps = {
+  readonly [K in keyof typeof SETTINGS]?: ValueOf<(typeof SETTINGS)[K]>;
+} & {
+  readonly [K in keyof typeof SHORTHAND]?: ValueOf<
+    (typeof ACCOUNT_SETTINGS)[(typeof SHORTHAND)[K]['field']]
+  >;
+};
+
+type FunctionKeys<T> = { [K in keyof T]: T[K] extends { function: true } ? K : never }[keyof T];
+type WithDefault<T> = { [K in keyof T]: T[K] extends { default: unknown } ? K : never }[keyof T];
+
+/** The deployment-wide settings the function receives: those with a default are always set. */
+export type FunctionSettings = {
+  readonly [K in FunctionKeys<typeof SETTINGS> & WithDefault<typeof SETTINGS>]: ValueOf<
+    (typeof SETTINGS)[K]
+  >;
+} & {
+  readonly [K in Exclude<FunctionKeys<typeof SETTINGS>, WithDefault<typeof SETTINGS>>]?: ValueOf<
+    (typeof SETTINGS)[K]
+  >;
+};
+
+/** The account settings the function receives (what it derives parameter names from). */
+export type FunctionAccountSettings = Pick<
+  AccountProps,
+  FunctionKeys<typeof ACCOUNT_SETTINGS> & keyof AccountProps
+>;
+
+/** A setting's entry, whichever table it is in. */
+export type AnySetting = Setting | AccountSetting;
+
+/** Keys of the deployment-wide settings shipped to the function. */
+export const FUNCTION_SETTING_KEYS = (Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]).filter(
+  (key) => 'function' in SETTINGS[key],
+) as FunctionKeys<typeof SETTINGS>[];
+
+type DefaultOf<T> = {
+  readonly [K in keyof T as T[K] extends { default: unknown } ? K : never]: T[K] extends {
+    default: infer D;
+  }
+    ? D
+    : never;
+};
+
+/** Every default, by top-level key (the single-account shorthand included). */
+export const DEFAULTS = Object.fromEntries(
+  [...Object.entries(SETTINGS), ...Object.entries(SHORTHAND)].flatMap(([key, entry]) =>
+    'default' in entry ? [[key, entry.default]] : [],
+  ),
+) as DefaultOf<typeof SETTINGS> & DefaultOf<typeof SHORTHAND>;
+
+type FlagOf<T> = {
+  [K in keyof T]: T[K] extends { flag: infer F extends string } ? F : never;
+}[keyof T];
+/** The `check` command's value options. */
+export type Flag = FlagOf<typeof SETTINGS> | FlagOf<typeof ACCOUNT_SETTINGS>;
+
+/** The setting behind each of the `check` command's value options. */
+export const FLAGS = Object.fromEntries(
+  [...Object.values(SETTINGS), ...Object.values(ACCOUNT_SETTINGS)].flatMap((setting: AnySetting) =>
+    setting.flag === undefined ? [] : [[setting.flag, setting]],
+  ),
+) as Record<Flag, AnySetting>;

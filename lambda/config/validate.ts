@@ -1,0 +1,412 @@
+/**
+ * Checks settings against the contract and resolves them: the single-account shorthand
+ * becomes a list of one, defaults are applied, the schedule's period is computed. Every
+ * problem is reported at once, naming the setting, the value and the expected form.
+ *
+ * Two sources: `props` (typed values, from the construct) and `context` (CDK context,
+ * where -c gives every value as a string, lists comma-separated and `accounts` as JSON).
+ */
+import {
+  ACCOUNT_SETTINGS,
+  type AccountProps,
+  type AnySetting,
+  SETTINGS,
+  type SettingsProps,
+  SHORTHAND,
+  TEXT_FORMS,
+} from './contract.ts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Source = 'props' | 'context';
+
+/** One account after checking, with every field the deployment needs. */
+export interface ResolvedAccount {
+  readonly name: string;
+  readonly tokenParameterName: string;
+  readonly thresholdCents: number;
+  readonly criticalThresholdCents?: number;
+  readonly emails: readonly string[];
+}
+
+type Defaulted = {
+  [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] extends { default: unknown } ? K : never;
+}[keyof typeof SETTINGS];
+
+/** Checked settings with their defaults applied. */
+export type ResolvedConfig = Required<Pick<SettingsProps, Defaulted>> &
+  Omit<SettingsProps, Defaulted | keyof typeof SHORTHAND | 'accounts' | 'emails'> & {
+    readonly accounts: readonly ResolvedAccount[];
+    readonly emails: readonly string[];
+    /** Minutes between runs; the alarms are sized from it. */
+    readonly schedulePeriodMinutes: number;
+  };
+
+/** Every top-level key the contract knows, for typo checks. */
+export const SETTING_KEYS: readonly string[] = [
+  ...Object.keys(SETTINGS),
+  ...Object.keys(SHORTHAND),
+];
+
+const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]{2,}$/;
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+
+/**
+ * Checks `input` (keys of the contract) and returns the resolved configuration, or throws
+ * a ConfigError listing every problem. `extraErrors` are prepended (the app's own keys).
+ */
+export function resolveSettings(
+  input: Readonly<Record<string, unknown>>,
+  source: Source,
+  extraErrors: readonly string[] = [],
+): ResolvedConfig {
+  const errors = [...extraErrors];
+  if (source === 'props') {
+    for (const key of Object.keys(input)) {
+      if (!SETTING_KEYS.includes(key) && input[key] !== undefined) {
+        errors.push(
+          `"${key}" is not a known setting. Expected one of: ${SETTING_KEYS.join(', ')}.`,
+        );
+      }
+    }
+  }
+  const read = new Reader((key) => input[key], errors, source);
+  const values: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, AnySetting][]) {
+    if (setting.kind === 'accounts') continue;
+    values[key] = read.value(key, setting) ?? ('default' in setting ? setting.default : undefined);
+  }
+  const schedule = values.schedule as string;
+  const schedulePeriodMinutes = parseRate(schedule, errors);
+  const slackWorkspaceId = values.slackWorkspaceId as string | undefined;
+  const slackChannelId = values.slackChannelId as string | undefined;
+  if ((slackWorkspaceId === undefined) !== (slackChannelId === undefined)) {
+    errors.push(
+      '"slackWorkspaceId" and "slackChannelId" must be given together. Expected both: the ' +
+        'workspace ID (T...) from the Amazon Q Developer console and the channel ID (C...).',
+    );
+  }
+  const accounts = readAccounts(input, read, errors);
+  if (errors.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);
+  }
+  return {
+    ...values,
+    emails: (values.emails as string[] | undefined) ?? [],
+    accounts,
+    schedulePeriodMinutes,
+  } as unknown as ResolvedConfig;
+}
+
+function readAccounts(
+  input: Readonly<Record<string, unknown>>,
+  read: Reader,
+  errors: string[],
+): ResolvedAccount[] {
+  const raw = read.raw('accounts');
+  const given = Object.keys(SHORTHAND).filter((key) => read.raw(key) !== undefined);
+  if (raw === undefined) {
+    const entry: Record<string, unknown> = {};
+    const keyOf: Record<string, string> = {};
+    for (const [key, { field, ...rest }] of Object.entries(SHORTHAND)) {
+      entry[field] =
+        input[key] === '' || input[key] === undefined
+          ? (rest as { default?: unknown }).default
+          : input[key];
+      keyOf[field] = key;
+    }
+    const account = readAccount(entry, (field) => keyOf[field] ?? field, read.source, errors);
+    return account ? [account] : [];
+  }
+  if (given.length > 0) {
+    errors.push(
+      `"accounts" and the single-account keys (${given.join(', ')}) were both given. ` +
+        'Expected one or the other: put those settings inside each entry of "accounts".',
+    );
+  }
+  let list: unknown = raw;
+  if (typeof raw === 'string' && read.source === 'context') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      errors.push(
+        `"accounts": ${quote(raw)} is not JSON. Expected a JSON array, e.g. ` +
+          `-c accounts='[{"name":"prod","tokenParameterName":"/ngrok/prod-key","thresholdCents":1000}]'`,
+      );
+      return [];
+    }
+  }
+  const max = SETTINGS.accounts.maxItems;
+  if (!Array.isArray(list) || list.length === 0 || list.length > max) {
+    errors.push(
+      `"accounts": ${quote(raw)} is not a list of 1 to ${max} accounts. Expected an array of ` +
+        `{ ${Object.entries(ACCOUNT_SETTINGS)
+          .map(([key, s]) => ('required' in s ? key : `${key}?`))
+          .join(', ')} }.`,
+    );
+    return [];
+  }
+  const accounts: ResolvedAccount[] = [];
+  const known = Object.keys(ACCOUNT_SETTINGS);
+  list.forEach((entry, index) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      errors.push(`"accounts[${index}]": ${quote(entry)} is not an object.`);
+      return;
+    }
+    for (const key of Object.keys(entry)) {
+      if (!known.includes(key)) {
+        errors.push(
+          `"accounts[${index}].${key}" is not a known field. Expected: ${known.join(', ')}.`,
+        );
+      }
+    }
+    const account = readAccount(
+      entry as Record<string, unknown>,
+      (field) => `accounts[${index}].${field}`,
+      read.source,
+      errors,
+    );
+    if (account) accounts.push(account);
+  });
+  const seen = new Map<string, string>();
+  for (const account of accounts) {
+    // Construct ids keep only letters and digits, so "prod-eu" and "prod_eu" would collide.
+    const key = account.name.toLowerCase().replace(/[^a-z0-9]/g, '');
+    const other = seen.get(key);
+    if (other !== undefined) {
+      errors.push(
+        `"accounts": the name "${account.name}" is used twice ("${other}" differs only in ` +
+          'case or punctuation). Expected unique names: each account has its own parameters ' +
+          'and metrics.',
+      );
+    }
+    seen.set(key, account.name);
+  }
+  return accounts;
+}
+
+/**
+ * Checks one account's fields; `keyOf` names a field as the user wrote it (`thresholdCents`
+ * for the shorthand, `accounts[2].thresholdCents` in a list).
+ */
+function readAccount(
+  entry: Readonly<Record<string, unknown>>,
+  keyOf: (field: string) => string,
+  source: Source,
+  errors: string[],
+): ResolvedAccount | undefined {
+  const before = errors.length;
+  const read = new Reader((field) => entry[field], errors, source, keyOf);
+  const values: Record<string, unknown> = {};
+  for (const [field, setting] of Object.entries(ACCOUNT_SETTINGS) as [string, AnySetting][]) {
+    values[field] = read.value(field, setting, 'required' in setting);
+  }
+  const { thresholdCents, criticalThresholdCents } = values as Partial<AccountProps>;
+  if (
+    thresholdCents !== undefined &&
+    criticalThresholdCents !== undefined &&
+    criticalThresholdCents >= thresholdCents
+  ) {
+    errors.push(
+      `"${keyOf('criticalThresholdCents')}": ${criticalThresholdCents} is not below ` +
+        `"${keyOf('thresholdCents')}" ${thresholdCents}. Expected a critical threshold lower ` +
+        'than the warning threshold.',
+    );
+  }
+  if (errors.length > before) return undefined;
+  return {
+    ...values,
+    emails: (values.emails as string[] | undefined) ?? [],
+  } as unknown as ResolvedAccount;
+}
+
+/** Minutes between runs of a `rate(...)` expression; the alarms are sized from it. */
+function parseRate(schedule: string, errors: string[]): number {
+  const match = RATE.exec(schedule.trim());
+  const amount = Number(match?.[1]);
+  const unit = match?.[2] ?? '';
+  const singular = amount === 1;
+  if (!match || amount < 1 || singular !== !unit.endsWith('s')) {
+    errors.push(
+      `"schedule": ${quote(schedule)} ${TEXT_FORMS.rate.problem}. ${TEXT_FORMS.rate.expected} ` +
+        'with "minute", "hour" or "day" when N is 1, e.g. ' +
+        `${SETTINGS.schedule.default}. (cron expressions are not supported: the alarms need a fixed period.)`,
+    );
+    return 15;
+  }
+  const minutes = amount * (unit.startsWith('minute') ? 1 : unit.startsWith('hour') ? 60 : 1440);
+  if (minutes > 1440) {
+    errors.push(
+      `"schedule": ${quote(schedule)} runs less than once a day. Expected at most rate(1 day): ` +
+        'a balance can run out within a day.',
+    );
+  }
+  return minutes;
+}
+
+/** What a whole-number setting expects, e.g. "a whole number of days from 1 to 30". */
+export function expectedNumber(setting: { unit: string; min: number; max?: number }): string {
+  const what =
+    setting.unit === 'cents'
+      ? 'a whole number of cents, digits only (1000 is $10.00)'
+      : `a whole number of ${setting.unit}`;
+  return `${what} from ${setting.min}${setting.max === undefined ? ' up' : ` to ${setting.max}`}`;
+}
+
+/** A whole number from a value: a number, or digits in a string. */
+export function wholeNumber(
+  value: unknown,
+  setting: { min: number; max?: number },
+  acceptText: boolean,
+): number | undefined {
+  const text =
+    typeof value === 'number'
+      ? String(value)
+      : typeof value === 'string' && acceptText
+        ? value.trim()
+        : '';
+  const number = Number(text);
+  const max = setting.max ?? Number.MAX_SAFE_INTEGER;
+  return /^\d+$/.test(text) &&
+    Number.isSafeInteger(number) &&
+    number >= setting.min &&
+    number <= max
+    ? number
+    : undefined;
+}
+
+/**
+ * Whether a typed value (from the function's configuration file, never a string from -c)
+ * has the setting's form. The file is written by the construct from checked props.
+ */
+export function conforms(setting: AnySetting, value: unknown): boolean {
+  switch (setting.kind) {
+    case 'integer':
+      return wholeNumber(value, setting, false) !== undefined;
+    case 'text':
+      return (
+        typeof value === 'string' &&
+        (setting.form === 'rate' || TEXT_FORMS[setting.form].test(value))
+      );
+    case 'choice':
+      return typeof value === 'string' && setting.choices.includes(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'emails':
+    case 'accounts':
+      return Array.isArray(value);
+  }
+}
+
+/** Typed reads of one setting; context values may be strings. */
+class Reader {
+  constructor(
+    private readonly read: (key: string) => unknown,
+    private readonly errors: string[],
+    readonly source: Source,
+    private readonly keyOf: (key: string) => string = (key) => key,
+  ) {}
+
+  raw(key: string): unknown {
+    const value = this.read(key);
+    return value === '' || value === null ? undefined : value;
+  }
+
+  value(key: string, setting: AnySetting, required = false): unknown {
+    const value = this.raw(key);
+    const name = this.keyOf(key);
+    if (value === undefined) {
+      if (required) {
+        this.errors.push(
+          setting.kind === 'integer'
+            ? `"${name}" is missing. Expected a whole number.`
+            : `"${name}" is missing.`,
+        );
+      }
+      return undefined;
+    }
+    switch (setting.kind) {
+      case 'integer': {
+        const number = wholeNumber(value, setting, this.source === 'context');
+        if (number === undefined) {
+          this.errors.push(
+            `"${name}": ${quote(value)} is not valid. Expected ${expectedNumber(setting)}.`,
+          );
+        }
+        return number;
+      }
+      case 'text': {
+        if (typeof value !== 'string') {
+          this.errors.push(`"${name}": ${quote(value)} is not a string.`);
+          return undefined;
+        }
+        const text = value.trim();
+        const form = TEXT_FORMS[setting.form];
+        if (setting.form !== 'rate' && !form.test(text)) {
+          const example = setting.example ? `, e.g. ${setting.example}.` : '.';
+          this.errors.push(
+            `"${name}": ${quote(value)} ${form.problem}. ${form.expected}${example}`,
+          );
+        }
+        return text;
+      }
+      case 'emails':
+        return this.emails(name, value);
+      case 'choice': {
+        const text = typeof value === 'string' ? value.trim() : value;
+        if (typeof text === 'string' && setting.choices.includes(text)) return text;
+        this.errors.push(
+          `"${name}": ${quote(value)} is not valid. Expected one of: ${setting.choices.join(', ')}.`,
+        );
+        return undefined;
+      }
+      case 'boolean': {
+        if (typeof value === 'boolean') return value;
+        if (this.source === 'context' && (value === 'true' || value === 'false')) {
+          return value === 'true';
+        }
+        this.errors.push(`"${name}": ${quote(value)} is not valid. Expected true or false.`);
+        return undefined;
+      }
+      case 'accounts':
+        return value;
+    }
+  }
+
+  private emails(name: string, value: unknown): string[] {
+    if (!Array.isArray(value) && this.source === 'props') {
+      this.errors.push(
+        `"${name}": ${quote(value)} is not a list. Expected a list of addresses, e.g. ['oncall@example.com'].`,
+      );
+      return [];
+    }
+    const list = Array.isArray(value)
+      ? value
+      : typeof value === 'string'
+        ? value.split(',')
+        : [value];
+    const emails: string[] = [];
+    for (const item of list) {
+      const email = typeof item === 'string' ? item.trim() : '';
+      if (email === '' && typeof item === 'string') continue;
+      if (!EMAIL.test(email)) {
+        this.errors.push(
+          `"${name}": ${quote(item)} is not an email address. Expected ` +
+            (this.source === 'context'
+              ? 'comma-separated addresses, e.g. -c emails=oncall@example.com,finance@example.com.'
+              : "a list of addresses, e.g. ['oncall@example.com']."),
+        );
+        continue;
+      }
+      if (!emails.includes(email)) emails.push(email);
+    }
+    return emails;
+  }
+}
+
+function quote(value: unknown): string {
+  const text = typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

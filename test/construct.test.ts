@@ -1,0 +1,132 @@
+/**
+ * The NgrokBalanceAlert construct on its own, as a consumer's app uses it: in a plain Stack,
+ * without the standalone app's context parser.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, NgrokBalanceAlert, type NgrokBalanceAlertProps } from '../lib/index.ts';
+
+function inStack(props: NgrokBalanceAlertProps) {
+  const app = new App();
+  const stack = new Stack(app, 'Consumer');
+  const alert = new NgrokBalanceAlert(stack, 'NgrokCredits', props);
+  return { app, stack, alert };
+}
+
+/** The ConfigError message that `props` cause. */
+function errorOf(props: Record<string, unknown>): string {
+  try {
+    inStack(props as NgrokBalanceAlertProps);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(props)}`);
+}
+
+describe('prop validation', () => {
+  it.each([
+    [{ thresholdCents: -5 }, ['"thresholdCents"', '-5', 'whole number of cents']],
+    [{ thresholdCents: 10.5 }, ['"thresholdCents"', '10.5', 'whole number of cents']],
+    // A JavaScript caller's string is not silently taken for a number.
+    [{ thresholdCents: '2000' }, ['"thresholdCents"', '"2000"', 'whole number of cents']],
+    [{ forecastDays: 31 }, ['"forecastDays"', '31', 'from 1 to 30']],
+    [{ renotifyHours: 0 }, ['"renotifyHours"', '0', 'from 1 to 720']],
+    [{ emails: ['not-an-email'] }, ['"emails"', '"not-an-email"', 'a list of addresses']],
+    [
+      { tokenParameterName: 'aws/key' },
+      ['"tokenParameterName"', '"aws/key"', 'SSM parameter name'],
+    ],
+    [{ schedule: 'cron(0 * * * ? *)' }, ['"schedule"', 'cron expressions are not supported']],
+    [{ slackWorkspaceId: 'T0123456789' }, ['"slackChannelId"', 'together']],
+    [{ thresholdcents: 2000 }, ['"thresholdcents" is not a known setting', 'thresholdCents']],
+    [
+      { thresholdCents: 1000, criticalThresholdCents: 1000 },
+      ['"criticalThresholdCents"', 'lower than the warning threshold'],
+    ],
+  ])('rejects %j, naming the prop, the value and the expected form', (props, parts) => {
+    const message = errorOf(props);
+    expect(message).toMatch(/^Invalid configuration:\n {2}- /);
+    for (const part of parts) expect(message).toContain(part);
+  });
+
+  it('checks every account and names each by its index', () => {
+    const message = errorOf({
+      accounts: [
+        { name: 'prod', tokenParameterName: '/ngrok/prod', thresholdCents: 1000 },
+        { name: 'PROD', tokenParameterName: '/ngrok/prod2', thresholdCents: -1 },
+      ],
+    });
+    expect(message).toContain('"accounts[1].thresholdCents"');
+    expect(message).toContain('-1');
+  });
+
+  it('reports accounts and the single-account props given together', () => {
+    const message = errorOf({
+      thresholdCents: 500,
+      accounts: [{ name: 'prod', tokenParameterName: '/ngrok/prod', thresholdCents: 1000 }],
+    });
+    expect(message).toContain('one or the other');
+  });
+});
+
+describe('with its own topic', () => {
+  let alert: NgrokBalanceAlert;
+  let template: Template;
+  let app: App;
+  beforeAll(() => {
+    ({ alert, app } = inStack({ emails: ['oncall@example.com'], thresholdCents: 2000 }));
+    template = Template.fromStack(Stack.of(alert));
+  });
+
+  it('creates one topic with the emails subscribed and exposes it', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    expect(alert.topic).toBeInstanceOf(sns.Topic);
+  });
+
+  it('exposes the function and the two alarms, each notifying the topic', () => {
+    expect(alert.monitorFunction.functionArn).toBeDefined();
+    const alarms = [alert.alarms.errors, alert.alarms.noSuccessfulRun];
+    expect(new Set(alarms.map((a) => a.node.id)).size).toBe(2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    const topicId = Stack.of(alert).getLogicalId(alert.topic.node.defaultChild as sns.CfnTopic);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it("passes cdk-nag's AwsSolutions checks in a consumer's app", () => {
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+});
+
+describe('with a topic given', () => {
+  it('creates no topic and grants the function exactly sns:Publish on the given one', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Consumer');
+    const topic = new sns.Topic(stack, 'Team', { enforceSSL: true });
+    const alert = new NgrokBalanceAlert(stack, 'NgrokCredits', { topic });
+    const template = Template.fromStack(stack);
+
+    expect(alert.topic).toBe(topic);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const topicId = stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic);
+    const publish = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]).filter(
+        (s) => [s.Action].flat().some((a) => String(a).startsWith('sns:')),
+      ),
+    );
+    expect(publish).toEqual([
+      expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }),
+    ]);
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * The package as a consumer gets it: `npm pack`, the tarball unpacked into a fresh plain
+ * JavaScript CDK app that has only aws-cdk-lib, constructs (and cdk-nag, to check our
+ * findings) besides it, synthesized by `node app.js`. The monitor's code is then taken from
+ * that app's cloud assembly and run against the local stand-ins. Nothing here imports the
+ * sources: esbuild, tsx and TypeScript are out of reach of the app's module resolution.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CfnTemplate,
+  FAKE_AWS,
+  findMonitorFunction,
+  REPO_ROOT,
+  rolePolicies,
+  runBundle,
+  type StandIns,
+  startStandIns,
+  writeRunner,
+} from './support/stand-ins.ts';
+
+const API_KEY = 'ngrok-package-key-NEVER-LOG-1234';
+const TOKEN_PARAMETER = '/acme/ngrok/api-key';
+/** The consumer's own topic in the second stack. */
+const TEAM_TOPIC_NAME = 'team-alerts';
+const TEAM_TOPIC_ARN = `arn:aws:sns:${FAKE_AWS.region}:${FAKE_AWS.accountId}:${TEAM_TOPIC_NAME}`;
+
+/** The consumer's app: CommonJS, as `cdk init app --language javascript` makes it. */
+const APP_JS = `const { App, Stack, Validations } = require('aws-cdk-lib');
+const sns = require('aws-cdk-lib/aws-sns');
+const { AwsSolutionsChecks } = require('cdk-nag');
+const { NgrokBalanceAlert } = require('ngrok-balance-alert');
+
+const app = new App({ outdir: process.argv[2] });
+const env = { account: '${FAKE_AWS.accountId}', region: '${FAKE_AWS.region}' };
+const own = new Stack(app, 'OwnTopic', { env });
+new NgrokBalanceAlert(own, 'NgrokCredits', {
+  emails: ['oncall@example.com'],
+  thresholdCents: 2000,
+  tokenParameterName: '${TOKEN_PARAMETER}',
+});
+const theirs = new Stack(app, 'TheirTopic', { env });
+const topic = new sns.Topic(theirs, 'Team', { topicName: '${TEAM_TOPIC_NAME}', enforceSSL: true });
+new NgrokBalanceAlert(theirs, 'NgrokCredits', {
+  topic,
+  thresholdCents: 2000,
+  tokenParameterName: '${TOKEN_PARAMETER}',
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();
+`;
+
+/** The same construct through \`import\`, as an ESM app would use it. */
+const APP_MJS = `import { App, Stack } from 'aws-cdk-lib';
+import { NgrokBalanceAlert } from 'ngrok-balance-alert';
+const app = new App({ outdir: process.argv[2] });
+new NgrokBalanceAlert(new Stack(app, 'Esm'), 'NgrokCredits', {});
+app.synth();
+`;
+
+let work: string;
+let appDir: string;
+let outdir: string;
+let runner: string;
+let tarballFiles: string[];
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'ngrok-package-smoke-'));
+  // `npm pack` runs prepack, which builds dist/ from the sources.
+  const packed = JSON.parse(
+    run('npm', ['pack', '--json', '--pack-destination', work], REPO_ROOT),
+  ) as [{ filename: string; files: { path: string }[] }];
+  tarballFiles = packed[0].files.map((f) => f.path);
+  appDir = path.join(work, 'app');
+  const installed = path.join(appDir, 'node_modules', 'ngrok-balance-alert');
+  mkdirSync(installed, { recursive: true });
+  run(
+    'tar',
+    ['-xzf', path.join(work, packed[0].filename), '-C', installed, '--strip-components=1'],
+    work,
+  );
+  for (const dependency of ['aws-cdk-lib', 'constructs', 'cdk-nag']) {
+    symlinkSync(
+      path.join(REPO_ROOT, 'node_modules', dependency),
+      path.join(appDir, 'node_modules', dependency),
+    );
+  }
+  writeFileSync(path.join(appDir, 'package.json'), '{ "name": "consumer", "private": true }\n');
+  writeFileSync(path.join(appDir, 'app.js'), APP_JS);
+  writeFileSync(path.join(appDir, 'app.mjs'), APP_MJS);
+  outdir = path.join(work, 'cdk.out');
+  // Throws on any cdk-nag finding: the plugin fails synth with its report.
+  run(process.execPath, ['app.js', outdir], appDir);
+  runner = writeRunner(work);
+}, 180_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function template(stack: string): CfnTemplate {
+  return JSON.parse(readFileSync(path.join(outdir, `${stack}.template.json`), 'utf8'));
+}
+
+/** The parts of an AWS::Lambda::Function's properties read here. */
+interface FunctionProperties {
+  readonly Code: { readonly S3Key: string };
+  readonly Environment: { readonly Variables: Record<string, unknown> };
+  readonly Role: { readonly 'Fn::GetAtt': [string, string] };
+}
+
+/** The monitor's index.mjs: its S3 key names the asset in the stack's asset manifest. */
+function bundleOf(stack: string): string {
+  const { resource } = findMonitorFunction(template(stack));
+  const { Code } = resource.Properties as unknown as FunctionProperties;
+  const key = Code.S3Key;
+  const manifest = JSON.parse(readFileSync(path.join(outdir, `${stack}.assets.json`), 'utf8')) as {
+    files: Record<string, { source: { path: string } }>;
+  };
+  const asset = manifest.files[key.replace(/\.zip$/, '')];
+  if (!asset) throw new Error(`no asset for ${key} in ${stack}.assets.json`);
+  return path.join(outdir, asset.source.path, 'index.mjs');
+}
+
+async function lowBalanceRun(stack: string, topicArn: string) {
+  const standIns: StandIns = await startStandIns({ topicArn });
+  try {
+    standIns.ssm.put(TOKEN_PARAMETER, API_KEY, 'SecureString');
+    standIns.ssm.put('/ngrok-balance-alert/main/threshold-cents', '2000');
+    standIns.ssm.put('/ngrok-balance-alert/main/state', '{}');
+    standIns.ngrok.setAccount(API_KEY, { balanceCents: 1999 });
+    const home = path.join(work, `home-${stack}`);
+    mkdirSync(home, { recursive: true });
+    const event = { id: `package-${stack}`, 'detail-type': 'Scheduled Event' };
+    const result = await runBundle({
+      runner,
+      bundle: bundleOf(stack),
+      env: standIns.env(),
+      event,
+      home,
+    });
+    return { result, publishes: standIns.sns.publishes };
+  } finally {
+    await standIns.close();
+  }
+}
+
+describe('the packed package', () => {
+  it('ships the built library, declarations and Lambda bundles, and no sources', () => {
+    expect(tarballFiles).toEqual(
+      expect.arrayContaining([
+        'dist/index.cjs',
+        'dist/index.mjs',
+        'dist/types/lib/index.d.ts',
+        'dist/lambda/handler/index.mjs',
+        'dist/lambda/slack-webhook/index.mjs',
+        'dist/cli.mjs',
+        'package.json',
+        'CHANGELOG.md',
+      ]),
+    );
+    expect(tarballFiles.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(tarballFiles.filter((f) => f.startsWith('test/') || f.startsWith('lambda/'))).toEqual(
+      [],
+    );
+  });
+
+  it('runs the check command without tsx or TypeScript', () => {
+    const help = run(
+      process.execPath,
+      [path.join(appDir, 'node_modules', 'ngrok-balance-alert', 'dist', 'cli.mjs'), '--help'],
+      appDir,
+    );
+    expect(help).toContain('Usage: ngrok-balance-alert check');
+  });
+
+  it('loads through `import` as well as `require`', () => {
+    const esmOut = path.join(work, 'cdk.out.esm');
+    run(process.execPath, ['app.mjs', esmOut], appDir);
+    expect(
+      findMonitorFunction(JSON.parse(readFileSync(path.join(esmOut, 'Esm.template.json'), 'utf8')))
+        .id,
+    ).toBeTruthy();
+  });
+});
+
+describe("a consumer's app with the construct", () => {
+  it('publishes exactly one alert to the topic the construct created for a low balance', async () => {
+    const { result, publishes } = await lowBalanceRun('OwnTopic', FAKE_AWS.topicArn);
+    expect(result.report.error, result.stderr).toBeUndefined();
+    expect(publishes).toHaveLength(1);
+    expect(publishes[0]?.topicArn).toBe(FAKE_AWS.topicArn);
+    expect(publishes[0]?.subject).toContain('$19.99');
+    const topics = Object.values(template('OwnTopic').Resources).filter(
+      (r) => r.Type === 'AWS::SNS::Topic',
+    );
+    expect(topics).toHaveLength(1);
+  });
+
+  it('with `topic` given, creates no topic and alerts once on that one, allowed exactly sns:Publish', async () => {
+    const json = template('TheirTopic');
+    const topics = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
+    expect(topics.map(([, r]) => r.Properties?.TopicName)).toEqual([TEAM_TOPIC_NAME]);
+    const [teamId] = topics[0] as [string, unknown];
+    const { resource } = findMonitorFunction(json);
+    const { Environment, Role } = resource.Properties as unknown as FunctionProperties;
+    expect(Environment.Variables.TOPIC_ARN).toEqual({ Ref: teamId });
+    const [roleId] = Role['Fn::GetAtt'];
+    const snsStatements = rolePolicies(json, roleId, { [teamId]: TEAM_TOPIC_ARN })
+      .flatMap((p) => p.statements)
+      .filter((s) => [s.Action].flat().some((a) => String(a).startsWith('sns:')));
+    expect(snsStatements.map((s) => [s.Action, s.Resource])).toEqual([
+      ['sns:Publish', TEAM_TOPIC_ARN],
+    ]);
+
+    const { result, publishes } = await lowBalanceRun('TheirTopic', TEAM_TOPIC_ARN);
+    expect(result.report.error, result.stderr).toBeUndefined();
+    expect(publishes).toHaveLength(1);
+    expect(publishes[0]?.topicArn).toBe(TEAM_TOPIC_ARN);
+  });
+});
