@@ -9,9 +9,9 @@
  */
 import { DEFAULTS } from '../lib/config.ts';
 import { decide } from './alert-policy.ts';
-import { formatRunway, formatShare, formatWindow } from './forecast.ts';
-import { renderNotification } from './message.ts';
 import { formatCents } from './money.ts';
+import { formatRunway, formatShare, formatWindow } from './notify/format.ts';
+import { renderNotification } from './notify/render.ts';
 import { observeAccount } from './monitor.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
 import { ACCOUNT_NAME, accountParameterNames } from './parameter-names.ts';

@@ -3,14 +3,16 @@
  * an incoming webhook. Pure: no I/O, no clock, no AWS SDK.
  *
  * Three kinds of message reach the topic:
- * - the monitor's notifications, delivered to Lambda as the structured JSON copy
- *   (`StructuredNotification`, see message.ts);
+ * - the monitor's notifications, delivered to Lambda as the version 2 JSON (render-json.ts),
+ *   rendered from the content it carries: headline, facts, steps and commands as data;
  * - CloudWatch alarm state changes (the stack's own alarms notify the same topic);
  * - anything else someone publishes by hand, which is posted as received rather than dropped.
  */
 
-import type { StructuredNotification } from './message.ts';
-import { cutAt, oneLine } from './text.ts';
+import { cutAt, oneLine } from '../text.ts';
+import type { Content } from './content.ts';
+import { TONE_EMOJI } from './emoji.ts';
+import type { NotificationV2 } from './render-json.ts';
 
 /** Slack rejects a header block whose plain_text is longer than this. */
 export const HEADER_TEXT_MAX = 150;
@@ -26,7 +28,6 @@ export const MAX_BODY_SECTIONS = 8;
 /** The top-level `text` is the notification and screen-reader fallback: one short line. */
 export const FALLBACK_TEXT_MAX = 300;
 
-const SCHEMA = /^ngrok-balance-alert\.notification\.v\d+$/;
 const DEFAULT_TITLE = 'ngrok balance alert';
 
 export interface PlainTextObject {
@@ -72,7 +73,7 @@ export interface RenderedSlackMessage {
  */
 export function renderSlackMessage(message: string, subject?: string | null): RenderedSlackMessage {
   const json = parseJsonObject(message);
-  const notification = json && asStructuredNotification(json);
+  const notification = json && asNotificationV2(json);
   if (notification) {
     return {
       kind: 'notification',
@@ -99,27 +100,32 @@ export function renderSlackMessage(message: string, subject?: string | null): Re
 // Our notifications
 
 /**
- * The structured copy when `value` is one, else undefined. Only the fields the message is
- * built from are checked; a later schema version with the same fields is still shown.
+ * The version 2 notification when `value` is one, else undefined. The content fields the
+ * message is built from are checked; a version 1 message (from before an upgrade) is not one
+ * and is posted as received, with its subject.
  */
-export function asStructuredNotification(value: unknown): StructuredNotification | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.schema !== 'string' || !SCHEMA.test(v.schema)) return undefined;
-  const strings = ['kind', 'account', 'level', 'subject', 'text'] as const;
-  if (!strings.every((key) => typeof v[key] === 'string')) return undefined;
-  if (v.test !== undefined && typeof v.test !== 'boolean') return undefined;
-  if (v.topUpUrl !== undefined && typeof v.topUpUrl !== 'string') return undefined;
-  return value as StructuredNotification;
+export function asNotificationV2(value: unknown): NotificationV2 | undefined {
+  if (!isObject(value) || value.version !== 2) return undefined;
+  const c = value.content;
+  if (typeof value.account !== 'string' || typeof value.subject !== 'string') return undefined;
+  if (!isObject(c)) return undefined;
+  const strings = ['kind', 'tone', 'headline', 'stepsTitle', 'label'] as const;
+  if (!strings.every((key) => typeof c[key] === 'string')) return undefined;
+  if (!Array.isArray(c.facts) || !Array.isArray(c.steps) || !Array.isArray(c.links)) {
+    return undefined;
+  }
+  if (!isObject(c.title) || typeof c.test !== 'boolean') return undefined;
+  return value as unknown as NotificationV2;
 }
 
-export function renderNotificationMessage(n: StructuredNotification): SlackMessage {
-  const test = n.test === true || n.kind === 'test';
-  const subject = oneLine(n.subject) || DEFAULT_TITLE;
-  // The monitor already starts a test subject with [TEST]; anything else is marked here.
-  const title = test && !/\[TEST\]/i.test(subject) ? `[TEST] ${subject}` : subject;
+/** Renders one of our notifications from its content. */
+export function renderNotificationMessage(n: NotificationV2): SlackMessage {
+  const c = n.content;
+  const test = c.test || n.test === true;
+  const title = oneLine(`${c.title.before}${c.label}${c.title.after}`) || DEFAULT_TITLE;
+  const emoji = test ? TONE_EMOJI.test : (TONE_EMOJI[c.tone] ?? TONE_EMOJI.info);
 
-  const blocks: SlackBlock[] = [header(`${emojiFor(n, test)} ${title}`)];
+  const blocks: SlackBlock[] = [header(`${emoji} ${title}`)];
   if (test) {
     blocks.push(
       section(
@@ -128,42 +134,68 @@ export function renderNotificationMessage(n: StructuredNotification): SlackMessa
       ),
     );
   }
-  blocks.push(...bodySections(plainTextToMrkdwn(n.text)));
-  const link = topUpLink(n.topUpUrl);
+  const problems = problemLines(c);
+  const body: string[] = [escapeMrkdwn(c.headline)];
+  if (c.problems?.first) body.push(problems);
+  body.push(
+    c.facts
+      .filter((f) => f.label !== 'Account')
+      .map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`)
+      .join('\n'),
+  );
+  body.push(
+    [`*${escapeMrkdwn(c.stepsTitle)}:*`, ...c.steps.map(stepLines)].join('\n'),
+  );
+  if (c.problems && !c.problems.first) body.push(problems);
+  blocks.push(...bodySections(body.filter(Boolean).join('\n\n')));
+  const link = linkTo(c.links[0]?.url, 'Top up credits');
   if (link) blocks.push(section(`:moneybag: ${link}`));
   blocks.push(
     context([
-      `*Account:* ${escapeMrkdwn(oneLine(n.account)).slice(0, 200)}`,
-      `*Level:* ${escapeMrkdwn(n.level)}${test ? ' (test)' : ''}`,
-      `*Kind:* ${escapeMrkdwn(n.kind)}`,
+      `*Account:* ${escapeMrkdwn(oneLine(c.account)).slice(0, 200)}`,
+      `*Level:* ${escapeMrkdwn(c.level)}${test ? ' (test)' : ''}`,
+      `*Kind:* ${escapeMrkdwn(c.kind)}`,
     ]),
   );
   return message(title, blocks);
 }
 
-function emojiFor(n: StructuredNotification, test: boolean): string {
-  if (test) return ':test_tube:';
-  switch (n.kind) {
-    case 'balance-recovered':
-    case 'monitor-recovered':
-      return ':white_check_mark:';
-    case 'config-problem':
-      return ':gear:';
-    case 'monitor-failing':
-    case 'monitor-reminder':
-      return ':warning:';
-    default:
-      if (n.level === 'critical' || n.level === 'empty') return ':rotating_light:';
-      return n.level === 'low' ? ':warning:' : ':information_source:';
-  }
+/** A step as a bullet; its command as inline code on its own line, so it copies cleanly. */
+function stepLines(step: Content['steps'][number]): string {
+  const lines = [`• ${escapeMrkdwn(step.text)}`];
+  if (step.command) lines.push(`    ${inlineCode(step.command)}`);
+  if (step.note) lines.push(`    ${escapeMrkdwn(oneLine(step.note))}`);
+  return lines.join('\n');
 }
 
-/** A mrkdwn link to the top-up page; only https URLs that cannot break out of the link syntax. */
-function topUpLink(url: string | undefined): string | undefined {
+function problemLines(c: Content): string {
+  if (!c.problems) return '';
+  return [
+    '*Configuration problems (the deployed defaults are in use until they are fixed):*',
+    ...c.problems.items.map((p) => `• ${escapeMrkdwn(oneLine(p))}`),
+    ...(c.problems.hidden > 0 ? [`• and ${c.problems.hidden} more`] : []),
+  ].join('\n');
+}
+
+/**
+ * Inline code: Slack shows it literally (`*` and `_` stay), but has no escape for a backtick
+ * inside it, so a command with one is shown as text instead.
+ */
+function inlineCode(command: string): string {
+  const text = escapeMrkdwn(oneLine(command));
+  return command.includes('`') ? text : `\`${text}\``;
+}
+
+/** A mrkdwn link; only https URLs that cannot break out of the link syntax. */
+function linkTo(url: string | undefined, label: string): string | undefined {
   if (!url || url.length > 500 || !/^https:\/\/[^\s<>|]+$/.test(url)) return undefined;
   // A link, not a button: a link button still sends an interaction payload to the app, and an
   // incoming-webhook app has no endpoint to acknowledge it, so Slack marks the button as failed.
-  return `<${url.replace(/&/g, '&amp;')}|Top up credits>`;
+  return `<${url.replace(/&/g, '&amp;')}|${label}>`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,25 +358,6 @@ function chunk(text: string, max: number): string[] {
   }
   flush();
   return out;
-}
-
-/**
- * The email text as mrkdwn: escaped, "- " bullets as "•", and the indented AWS CLI commands
- * as inline code (easy to copy, and `*` or `_` in them stay literal). Other indented lines
- * (wrapped step text, quoted messages) stay text.
- */
-export function plainTextToMrkdwn(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .split('\n')
-    .map((line) => {
-      const indented = /^( {2,}|\t)(aws \S.*)$/.exec(line);
-      if (indented?.[2] && !indented[2].includes('`')) {
-        return `${indented[1]}\`${escapeMrkdwn(indented[2].trimEnd())}\``;
-      }
-      return escapeMrkdwn(line.replace(/^- /, '• '));
-    })
-    .join('\n');
 }
 
 /**
