@@ -132,7 +132,7 @@ export async function main(
       );
     }
     const baseUrl = apiUrl(env.NGROK_API_URL);
-    return await check(apiKey, baseUrl, parsed, io, out, err);
+    return await check(apiKey, baseUrl, parsed, io, out, err, env.AWS_REGION || env.AWS_DEFAULT_REGION);
   } catch (error) {
     if (error instanceof UsageError) {
       err(`${PROGRAM}: ${error.message}\n`);
@@ -156,6 +156,8 @@ async function check(
   io: CliIo,
   out: (text: string) => void,
   err: (text: string) => void,
+  /** The region the printed commands name; a placeholder when the shell has none. */
+  region: string | undefined,
 ): Promise<number> {
   const now = io.now?.() ?? new Date();
   // The client measures its deadline on a clock that starts at `now` and runs in real time,
@@ -196,7 +198,7 @@ async function check(
   });
 
   const notifications = decision.notifications.map((n) => {
-    const { subject, text } = renderNotification(n);
+    const { subject, text } = renderNotification(n, region ? { region } : {});
     return { kind: n.kind, subject, text };
   });
   const level = decision.state.level;

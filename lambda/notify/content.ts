@@ -346,12 +346,13 @@ function describe(v: View): Parts {
         facts: balanceFacts(v),
         stepsTitle: 'What to do',
         steps: [
-          {
-            text:
-              'Fix each parameter named above. Amounts are whole cents (1000 = $10.00); ' +
-              `for the warning threshold (now ${v.warning}):`,
-            command: putThresholdCommand(v),
-          },
+          ...problemParameters(n).map((name) => ({
+            text: `Store a whole number of cents (1000 = $10.00) in ${name}:`,
+            command: putCentsCommand(v, name, 'CENTS'),
+          })),
+          ...(problemParameters(n).includes(n.thresholdParameterName)
+            ? []
+            : [thresholdStep(v, true)]),
           topUpAnyTimeStep(),
         ],
       };
@@ -513,7 +514,7 @@ function failureParts(v: View): Parts {
   const checkYourself: Step = { text: `Meanwhile, check the balance yourself at ${TOP_UP_URL}` };
   const storeKey = (text: string): Step => ({
     text,
-    command: putKeyCommand(v, n.tokenParameterName ?? '<API key parameter>'),
+    command: putKeyCommand(v, n.tokenParameterName ?? 'API_KEY_PARAMETER'),
   });
 
   if (failure?.kind === 'auth') {
@@ -679,14 +680,28 @@ function thresholdStep(v: View, reference = false): Step {
  * succeed in the wrong region and the monitor would never see the change.
  */
 function regionOption(v: View): string {
-  return `--region ${v.region ?? '<region>'}`;
+  return `--region ${v.region ?? 'YOUR_REGION'}`;
 }
 
 function putThresholdCommand(v: View): string {
-  return (
-    `aws ssm put-parameter ${regionOption(v)} --name ${v.n.thresholdParameterName} ` +
-    `--type String --value ${wholeCents(v.n.thresholds.thresholdCents)} --overwrite`
+  return putCentsCommand(
+    v,
+    v.n.thresholdParameterName,
+    wholeCents(v.n.thresholds.thresholdCents),
   );
+}
+
+function putCentsCommand(v: View, parameterName: string, value: string): string {
+  return (
+    `aws ssm put-parameter ${regionOption(v)} --name ${parameterName} ` +
+    `--type String --value ${value} --overwrite`
+  );
+}
+
+/** The parameters a configuration problem names, each once, as many as are listed. */
+function problemParameters(n: Notification): string[] {
+  const names = n.configProblems.slice(0, MAX_CONFIG_PROBLEMS).map((p) => oneLine(p.parameterName));
+  return [...new Set(names)].filter(Boolean);
 }
 
 /**
