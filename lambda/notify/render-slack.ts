@@ -122,7 +122,10 @@ export function asNotificationV2(value: unknown): NotificationV2 | undefined {
 export function renderNotificationMessage(n: NotificationV2): SlackMessage {
   const c = n.content;
   const test = c.test || n.test === true;
-  const title = oneLine(`${c.title.before}${c.label}${c.title.after}`) || DEFAULT_TITLE;
+  const full = oneLine(`${c.title.before}${c.label}${c.title.after}`) || DEFAULT_TITLE;
+  // The content of a test already starts its title with [TEST]; anything else flagged as a
+  // test is marked here.
+  const title = test && !/\[TEST\]/i.test(full) ? `[TEST] ${full}` : full;
   const emoji = test ? TONE_EMOJI.test : (TONE_EMOJI[c.tone] ?? TONE_EMOJI.info);
 
   const blocks: SlackBlock[] = [header(`${emoji} ${title}`)];
