@@ -17,8 +17,6 @@ import {
   usageWindowStart,
 } from './forecast.ts';
 import { errorFields, type Logger } from './log.ts';
-import { renderNotification } from './notify/render.ts';
-import { toSnsPublish } from './notify/sns.ts';
 import { emfDocument } from './metrics.ts';
 import {
   fetchCreditBalance,
@@ -26,6 +24,8 @@ import {
   NgrokApiError,
   type NgrokClientOptions,
 } from './ngrok-client.ts';
+import { renderNotification } from './notify/render.ts';
+import { toSnsPublish } from './notify/sns.ts';
 import {
   missingKeyMessage,
   type ParameterValues,

@@ -10,7 +10,7 @@
  */
 import { formatCents } from '../money.ts';
 import { oneLine } from '../text.ts';
-import type { Level, LevelReason, Notification, NotificationKind } from '../types.ts';
+import type { Forecast, Level, LevelReason, Notification, NotificationKind } from '../types.ts';
 import {
   asciiOneLine,
   fnv1a,
@@ -640,13 +640,20 @@ function runwayText(v: View): string | undefined {
 }
 
 function topSpendersText(v: View): string | undefined {
-  const { forecast } = v.n;
-  if (!forecast || forecast.topSpenders.length === 0) return undefined;
+  return v.n.forecast ? describeTopSpenders(v.n.forecast, v.cap) : undefined;
+}
+
+/**
+ * "ak_1 $12.40 (62%), ak_2 $5.60 (28%)": up to three access keys by spend, each label cut to
+ * `cap` (at most 100) characters; undefined when nobody spent anything.
+ */
+export function describeTopSpenders(forecast: Forecast, cap = 100): string | undefined {
+  if (forecast.topSpenders.length === 0) return undefined;
   return forecast.topSpenders
     .slice(0, 3)
     .map(
       (s) =>
-        `${truncate(oneLine(s.accessKey), Math.min(v.cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
+        `${truncate(oneLine(s.accessKey), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
     )
     .join(', ');
 }
@@ -684,11 +691,7 @@ function regionOption(v: View): string {
 }
 
 function putThresholdCommand(v: View): string {
-  return putCentsCommand(
-    v,
-    v.n.thresholdParameterName,
-    wholeCents(v.n.thresholds.thresholdCents),
-  );
+  return putCentsCommand(v, v.n.thresholdParameterName, wholeCents(v.n.thresholds.thresholdCents));
 }
 
 function putCentsCommand(v: View, parameterName: string, value: string): string {

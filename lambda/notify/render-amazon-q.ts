@@ -5,11 +5,12 @@
  * supported). The tests check every rendered payload against a schema written from that page.
  * Pure.
  */
+
+import { oneLine } from '../text.ts';
 import type { Content } from './content.ts';
 import { accountTag, LABEL_MAX } from './content.ts';
 import { TONE_EMOJI } from './emoji.ts';
 import { asciiOneLine, truncate } from './format.ts';
-import { oneLine } from '../text.ts';
 
 /**
  * Our own caps for the chat payload. The Amazon Q documentation gives no length limits that we
@@ -74,7 +75,11 @@ export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotific
       description: truncate(description.join('\n'), CHAT_DESCRIPTION_MAX),
       nextSteps,
       keywords: [
-        c.test ? 'TEST' : c.kind === 'monitor-failing' || c.kind === 'monitor-reminder' ? 'monitor' : c.level,
+        c.test
+          ? 'TEST'
+          : c.kind === 'monitor-failing' || c.kind === 'monitor-reminder'
+            ? 'monitor'
+            : c.level,
         c.kind,
         truncate(asciiOneLine(c.account) || 'unnamed', CHAT_KEYWORD_MAX),
       ],

@@ -103,8 +103,7 @@ export function renderJson(
           text: formatRunway(f),
         }
       : null,
-    runwayNote:
-      !f && n.forecastNote !== undefined ? truncate(n.forecastNote, cap) : null,
+    runwayNote: !f && n.forecastNote !== undefined ? truncate(n.forecastNote, cap) : null,
     topSpenders: (f?.topSpenders ?? []).map((s) => ({
       accessKey: truncate(s.accessKey, cap),
       costCents: s.costCents,

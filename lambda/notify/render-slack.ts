@@ -146,9 +146,7 @@ export function renderNotificationMessage(n: NotificationV2): SlackMessage {
       .map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`)
       .join('\n'),
   );
-  body.push(
-    [`*${escapeMrkdwn(c.stepsTitle)}:*`, ...c.steps.map(stepLines)].join('\n'),
-  );
+  body.push([`*${escapeMrkdwn(c.stepsTitle)}:*`, ...c.steps.map(stepLines)].join('\n'));
   if (c.problems && !c.problems.first) body.push(problems);
   blocks.push(...bodySections(body.filter(Boolean).join('\n\n')));
   const link = linkTo(c.links[0]?.url, 'Top up credits');

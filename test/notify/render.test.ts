@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { renderNotification as renderIn } from '../../lambda/notify/render.ts';
 import {
   type AmazonQCustomNotification,
   CHAT_DESCRIPTION_MAX,
   CHAT_TITLE_MAX,
 } from '../../lambda/notify/render-amazon-q.ts';
 import type { NotificationV2 } from '../../lambda/notify/render-json.ts';
-import { renderNotification as renderIn } from '../../lambda/notify/render.ts';
 import { renderNotificationMessage } from '../../lambda/notify/render-slack.ts';
 import { SNS_MAX_BYTES, toSnsPublish } from '../../lambda/notify/sns.ts';
 import { type Forecast, NOTIFICATION_KINDS, type Notification } from '../../lambda/types.ts';
