@@ -31,7 +31,7 @@ import {
   startStandIns,
   synthesize,
   writeRunner,
-} from '../test/support/stand-ins.ts';
+} from '../test/support/stand-ins/index.ts';
 
 const COLD_IMPORT_RUNS = 25;
 const RSS_RUNS = 5;

@@ -23,7 +23,7 @@ import {
   startStandIns,
   synthesize,
   writeRunner,
-} from './support/stand-ins.ts';
+} from './support/stand-ins/index.ts';
 
 /** What the synthesized default deployment names (single account "main"). */
 const PARAMS = {

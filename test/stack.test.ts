@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_DIMENSION_VALUE } from '../lambda/metrics.ts';
 import { ConfigError } from '../lib/config.ts';
 import { MISSED_CHECK_PERIODS } from '../lib/ngrok-balance-alert-stack.ts';
-import { type CfnTemplate, rolePolicies } from './support/stand-ins.ts';
+import { type CfnTemplate, rolePolicies } from './support/stand-ins/index.ts';
 import {
   list,
   logicalIds,
