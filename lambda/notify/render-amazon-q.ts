@@ -85,7 +85,8 @@ export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotific
       ],
     },
     metadata: {
-      threadId: `ngrok-balance-alert-${threadTag(c.account)}`,
+      // One chat thread per account: the account part of the dedup key.
+      threadId: `ngrok-balance-alert-${accountTag(c.account)}`,
       summary: subject,
       eventType: `ngrok-balance-alert-${c.kind}`,
       relatedResources: [...c.links.slice(0, 1).map((l) => l.url), c.thresholdParameterName],
@@ -100,11 +101,6 @@ export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotific
       },
     },
   };
-}
-
-/** One chat thread per account: the tag the dedup key uses, without the problem. */
-function threadTag(account: string): string {
-  return accountTag(account);
 }
 
 /** Text from outside must not become Slack syntax (<!channel>, <url|text>): angle brackets are replaced. */
