@@ -5,18 +5,10 @@
  * error messages.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import {
-  definedOnly,
-  isRetryableStatus,
-  isTimeoutError,
-  networkErrorReason,
-  type RetryOptions,
-  readCapped,
-  retry,
-  sleep,
-} from '../../http-retry.ts';
+import type { RetryOptions } from '../../http-retry.ts';
 import { createLogger, errorFields, type Logger } from '../../log.ts';
 import { renderSlackMessage, type SlackMessage } from '../render-slack.ts';
+import { ChannelPostError, type PostOptions, type PostResult, postJson } from './post.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Event types (only the fields used)
@@ -41,47 +33,22 @@ export interface LambdaContext {
 // ---------------------------------------------------------------------------------------------
 // Posting
 
-export interface PostOptions extends RetryOptions {
-  /** Epoch milliseconds after which no attempt starts and every wait is cut short. */
-  readonly deadline: number;
-}
-
-export interface PostResult {
-  readonly status: number;
-  readonly attempts: number;
-}
+export type { PostOptions, PostResult } from './post.ts';
 
 /** A post that failed; the message never contains the webhook URL. */
-export class SlackWebhookError extends Error {
+export class SlackWebhookError extends ChannelPostError {
   override readonly name = 'SlackWebhookError';
   constructor(
     message: string,
-    /** Whether another attempt might succeed (429, 5xx, network, timeout). */
-    readonly retryable: boolean,
-    readonly attempts: number,
-    /** HTTP status of the last attempt, when there was a response. */
-    readonly status?: number,
+    retryable: boolean,
+    attempts: number,
+    status?: number,
     /** Slack's error code from the response body, e.g. channel_not_found. */
     readonly slackError?: string,
   ) {
-    super(message);
+    super(message, retryable, attempts, status, slackError);
   }
 }
-
-const POST_DEFAULTS = {
-  sleep,
-  random: Math.random,
-  now: Date.now,
-  maxAttempts: 4,
-  attemptTimeoutMs: 5_000,
-  backoffBaseMs: 500,
-  backoffCapMs: 4_000,
-};
-
-/** An attempt with less time than this left is not worth starting. */
-const MIN_ATTEMPT_MS = 100;
-/** Slack answers with a short code ("ok", "invalid_payload"); more is not read. */
-const MAX_RESPONSE_BYTES = 4_096;
 
 /** What each permanent failure means and what fixes it. */
 const PERMANENT_HINTS: Readonly<Record<number, string>> = {
@@ -92,110 +59,35 @@ const PERMANENT_HINTS: Readonly<Record<number, string>> = {
 };
 
 /**
- * Posts one message, retrying what may pass: 429 (honouring Retry-After), 408, 5xx, network
- * errors and timeouts, with capped exponential backoff and full jitter, never past the
- * deadline. Any other status is final.
+ * Posts one message, retrying what may pass (see post.ts), never past the deadline.
  */
 export async function postToSlack(
   webhookUrl: string,
   message: SlackMessage,
   options: PostOptions,
 ): Promise<PostResult> {
-  const o = { ...POST_DEFAULTS, ...definedOnly(options) };
-  const doFetch = options.fetch ?? fetch;
-  const body = JSON.stringify(message);
-  const result = await retry<PostResult, SlackWebhookError>({
-    ...o,
-    deadline: options.deadline,
-    minAttemptMs: MIN_ATTEMPT_MS,
-    attempt: async (attemptTimeout, attempt) => {
-      try {
-        const response = await doFetch(webhookUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json; charset=utf-8' },
-          body,
-          signal: AbortSignal.timeout(attemptTimeout),
-          // Slack does not redirect webhook posts; following one would send the payload elsewhere.
-          redirect: 'manual',
-        });
-        if (response.status >= 200 && response.status < 300) {
-          // Delivered. The body ("ok") is not read: a failure reading it must not cause a
-          // retry, which would post the message twice.
-          await response.body?.cancel().catch(() => {});
-          return { done: { status: response.status, attempts: attempt } };
-        }
-        // A longer body is not Slack's short error code: its beginning is enough to quote.
-        const { text } = await readCapped(response, MAX_RESPONSE_BYTES);
-        const slackError = slackErrorCode(text, webhookUrl);
-        const retryable = isRetryableStatus(response.status);
-        const hint = PERMANENT_HINTS[response.status];
-        const error = new SlackWebhookError(
-          `Slack webhook answered HTTP ${response.status}${slackError ? ` ${slackError}` : ''}` +
-            (retryable
-              ? ''
-              : `: ${hint ?? 'not retried, as another attempt would fail the same way'}`),
-          retryable,
-          attempt,
-          response.status,
-          slackError,
-        );
-        return { error, retry: retryable, response };
-      } catch (caught) {
-        const error = new SlackWebhookError(
-          describeNetworkError(caught, attemptTimeout, webhookUrl),
-          true,
-          attempt,
-        );
-        return { error, retry: true };
-      }
-    },
-  });
-  if (result.ok) return result.value;
-  const { error, attempts } = result;
-  if (result.final && error) throw error;
-  let text = error?.message ?? 'Slack webhook failed';
-  if (result.outOfTime) {
-    // Waiting as asked would leave no time for another attempt: fail now, inside the budget,
-    // and let Lambda's own retry try again later.
-    const asked =
-      result.retryAfterMs !== undefined ? ` (Slack asked to wait ${result.retryAfterMs} ms)` : '';
-    text += `; no time left to retry${asked}`;
+  try {
+    return await postJson(
+      webhookUrl,
+      JSON.stringify(message),
+      {
+        label: 'Slack webhook',
+        who: 'Slack',
+        hints: PERMANENT_HINTS,
+        redact: (text) => redactWebhookUrl(text, webhookUrl),
+      },
+      options,
+    );
+  } catch (caught) {
+    if (!(caught instanceof ChannelPostError)) throw caught;
+    throw new SlackWebhookError(
+      caught.message,
+      caught.retryable,
+      caught.attempts,
+      caught.status,
+      caught.detail,
+    );
   }
-  throw (
-    withMessage(error, `${text} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`) ??
-    new SlackWebhookError('Slack webhook was not attempted: no time was left', true, 0)
-  );
-}
-
-function withMessage(
-  error: SlackWebhookError | undefined,
-  message: string,
-): SlackWebhookError | undefined {
-  if (!error) return undefined;
-  return new SlackWebhookError(
-    message,
-    error.retryable,
-    error.attempts,
-    error.status,
-    error.slackError,
-  );
-}
-
-/** Slack's error code ("channel_not_found"), or a short, printable, redacted excerpt. */
-function slackErrorCode(text: string, webhookUrl: string): string | undefined {
-  const trimmed = text.trim();
-  if (!trimmed) return undefined;
-  if (/^[a-z0-9_]{1,80}$/.test(trimmed)) return trimmed;
-  const printable = redactWebhookUrl(trimmed, webhookUrl)
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .slice(0, 120);
-  return `(${printable.trim()})`;
-}
-
-function describeNetworkError(error: unknown, timeoutMs: number, webhookUrl: string): string {
-  if (isTimeoutError(error)) return `Slack webhook did not answer within ${timeoutMs} ms`;
-  const reason = redactWebhookUrl(networkErrorReason(error), webhookUrl);
-  return `Slack webhook request failed: ${reason.slice(0, 200)}`;
 }
 
 /**
