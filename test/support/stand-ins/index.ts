@@ -78,3 +78,4 @@ export * from './server.ts';
 export * from './sns.ts';
 export * from './ssm.ts';
 export * from './synth.ts';
+export * from './webhook-receiver.ts';
