@@ -47,6 +47,7 @@ describe('parseRetryAfter', () => {
   test('reads delay-seconds', () => {
     expect(parseRetryAfter('3', now)).toBe(3_000);
     expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter(' 7 ', now)).toBe(7_000);
   });
 
   test('reads an HTTP date as the time until then, never negative', () => {
@@ -57,6 +58,8 @@ describe('parseRetryAfter', () => {
   test('is undefined when absent or unreadable', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('5 seconds', now)).toBeUndefined();
+    expect(parseRetryAfter('x5', now)).toBeUndefined();
   });
 });
 
@@ -124,6 +127,8 @@ describe('network errors', () => {
     expect(networkErrorReason(refused)).toBe('connect ECONNREFUSED');
     expect(networkErrorReason(new Error('socket hang up'))).toBe('socket hang up');
     expect(networkErrorReason('a string')).toBe('a string');
+    const odd = new Error('fetch failed', { cause: { message: 'not an Error' } });
+    expect(networkErrorReason(odd)).toBe('fetch failed');
   });
 });
 
@@ -141,11 +146,12 @@ describe('retry', () => {
     outcomes: readonly ('ok' | 'retry' | 'fail' | { retryAfter: string })[],
     overrides: Partial<RetryLoop<string, string>> = {},
   ) {
-    let clock = 0;
+    // Not zero: a deadline measured from the wrong end must show.
+    let clock = 1_000_000;
     const waits: number[] = [];
     const timeouts: number[] = [];
     const options: RetryLoop<string, string> = {
-      deadline: 10_000,
+      deadline: clock + 10_000,
       minAttemptMs: 100,
       maxAttempts: 4,
       attemptTimeoutMs: 3_000,
@@ -171,6 +177,7 @@ describe('retry', () => {
         return { error: `throttled ${n}`, retry: true, response };
       },
       ...overrides,
+      ...(overrides.deadline !== undefined && { deadline: 1_000_000 + overrides.deadline }),
     };
     return { run: () => retry(options), waits, timeouts };
   }

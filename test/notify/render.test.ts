@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { renderNotification as renderIn } from '../../lambda/notify/render.ts';
 import {
   type AmazonQCustomNotification,
@@ -192,7 +192,11 @@ describe('renderNotification', () => {
   });
 
   describe.each(Object.entries(cases))('%s', (name, n) => {
-    const r = renderNotification(n);
+    // Rendered per test, not at collection time, so mutation testing can tell tests apart.
+    let r: ReturnType<typeof renderNotification>;
+    beforeEach(() => {
+      r = renderNotification(n);
+    });
 
     it('renders the email (subject and text) as a person reads it', async () => {
       await expect(`Subject: ${r.subject}\n\n${r.text}`).toMatchFileSnapshot(
@@ -368,6 +372,26 @@ describe('renderNotification', () => {
     expect(r.text).toContain('it will keep retrying');
   });
 
+  it('lists configuration problems after the steps of an alert, and counts the ones not shown', () => {
+    // Prepare
+    const configProblems = Array.from({ length: 12 }, (_, i) => ({
+      parameterName: `/p/${i}`,
+      message: `problem ${i}`,
+    }));
+
+    // Act
+    const { text } = renderNotification({ ...base, configProblems });
+
+    // Assess
+    expect(text).toContain(
+      '\n\nConfiguration problems (the deployed defaults are in use until they are fixed):\n' +
+        '- problem 0\n',
+    );
+    expect(text.indexOf('Configuration problems')).toBeGreaterThan(text.indexOf('What to do:'));
+    expect(text).toContain('- problem 9\n- and 2 more\n');
+    expect(text).not.toContain('problem 10');
+  });
+
   it('lists every configuration problem', () => {
     const n = cases['config-problem'] as Notification;
     const r = renderNotification(n);
@@ -427,6 +451,14 @@ describe('renderNotification subject', () => {
       'ngrok credits low (Production - Zurich line two): $4.99 left, threshold $10.00',
     );
     expect(r.chat.content.title).toContain('Production — Zürich 🚀 line two');
+  });
+
+  it('cuts a long label at a word without leaving a space before the ellipsis', () => {
+    for (const account of [`x${' y'.repeat(200)}`, `xx${' y'.repeat(200)}`]) {
+      const { subject } = renderNotification({ ...base, account });
+      expect(subject).toMatch(/y\.\.\.\): \$4\.99 left, threshold \$10\.00$/);
+      expect(subject.length).toBeGreaterThanOrEqual(97);
+    }
   });
 
   it('is never empty, even for an account label with nothing printable', () => {
