@@ -73,6 +73,67 @@ describe('buildContent', () => {
     expect(build({ kind: 'test' }).tone).toBe('test');
   });
 
+  it('words the less common variants: recovery to a problem, last-known balances, no start time', () => {
+    // Prepare
+    const long = `first line\n${'x'.repeat(400)}`;
+    const subjectOf = (c: ReturnType<typeof build>) => c.title.before + c.label + c.title.after;
+
+    // Act
+    const backToLow = build({ kind: 'monitor-recovered', level: 'low' });
+    const failing = build({
+      kind: 'monitor-failing',
+      failure: { kind: 'transient', message: long },
+      since: '2025-06-02T06:00:00.000Z',
+    });
+    const silent = build({ kind: 'monitor-failing', failure: { kind: 'transient', message: '' } });
+    const improved = build({ kind: 'balance-improved' });
+    const reminder = build({ kind: 'balance-reminder' });
+    const runwayCritical = build({
+      kind: 'balance-alert',
+      level: 'critical',
+      reason: 'runway',
+      balanceCents: 2500,
+      forecast: {
+        source: 'usage',
+        dailySpendCents: 1316,
+        windowDays: 7,
+        runwayDays: 1.9,
+        topSpenders: [],
+      },
+    });
+
+    // Assess
+    expect(backToLow.headline).toBe(
+      'The monitor can read the ngrok AI Gateway credit balance for prod again. ' +
+        'The balance is low: $4.99 left (warning threshold $10.00).',
+    );
+    expect(backToLow.stepsTitle).toBe('What to do');
+    expect(failing.headline).toContain('for prod since 2025-06-02 06:00 UTC: first line xxx');
+    expect(failing.headline).toContain('the last known level (low, $4.99) is not confirmed.');
+    expect(failing.facts).toContainEqual({
+      label: 'Balance',
+      value: '$4.99 (last known, not confirmed)',
+    });
+    expect(failing.steps[0]?.note).toBe(`The monitor said: ${long}`);
+    expect(subjectOf(failing)).toBe('ngrok monitor cannot read the balance (prod): check failing');
+    expect(silent.headline).toContain(': no detail was given; it will keep retrying.');
+    expect(silent.steps[0]?.note).toBeUndefined();
+    expect(improved.headline).toBe(
+      'The ngrok AI Gateway credit balance for prod improved, but it is still low: ' +
+        '$4.99 left (warning threshold $10.00).',
+    );
+    expect(reminder.headline).toBe(
+      'Reminder: the ngrok AI Gateway credit balance for prod is still low: ' +
+        '$4.99 left (warning threshold $10.00).',
+    );
+    expect(subjectOf(runwayCritical)).toBe(
+      'ngrok credits critical (prod): run out in about 1.9 days, $25.00 left',
+    );
+    expect(subjectOf(build({ kind: 'balance-improved', balanceCents: undefined }))).toBe(
+      'ngrok credits improved, still low (prod): balance unknown',
+    );
+  });
+
   it('marks only the test notification as a test', () => {
     for (const kind of NOTIFICATION_KINDS) expect(build({ kind }).test).toBe(kind === 'test');
   });
