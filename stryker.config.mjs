@@ -9,7 +9,15 @@ export default {
   // relies: naming a file that does not exist skips that step (tsconfig.json has no
   // extends or references, so nothing is lost).
   tsconfigFile: 'tsconfig.stryker-skip.json',
-  mutate: ['lambda/alert-policy.ts', 'lambda/forecast.ts', 'lambda/config/validate.ts'],
+  mutate: [
+    'lambda/alert-policy.ts',
+    'lambda/forecast.ts',
+    'lambda/notify/content.ts',
+    'lambda/notify/render-subject.ts',
+    'lambda/notify/render-email.ts',
+    'lambda/http-retry.ts',
+    'lambda/config/validate.ts',
+  ],
   coverageAnalysis: 'perTest',
   concurrency: 2,
   reporters: ['clear-text', 'progress'],

@@ -11,6 +11,9 @@ export default defineConfig({
       'test/decimal.test.ts',
       'test/config.test.ts',
       'test/contract.test.ts',
+      'test/notify/content.test.ts',
+      'test/notify/render.test.ts',
+      'test/http-retry.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.
     testNamePattern: '^(?!.*`cdk synth)',

@@ -33,7 +33,7 @@ import {
   startStandIns,
   synthesize,
   writeRunner,
-} from '../test/support/stand-ins.ts';
+} from '../test/support/stand-ins/index.ts';
 import { synthesize as synthesizeInProcess } from '../test/support/synth.ts';
 
 const COLD_IMPORT_RUNS = 25;

@@ -10,14 +10,14 @@
 import { decide } from './alert-policy.ts';
 import { DEFAULTS, FLAGS, type Flag, TEXT_FORMS } from './config/contract.ts';
 import { expectedNumber, wholeNumber } from './config/validate.ts';
-import { formatRunway, formatShare, formatWindow } from './forecast.ts';
-import { renderNotification } from './message.ts';
 import { formatCents } from './money.ts';
 import { observeAccount } from './monitor.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
+import { describeLevel, describeTopSpenders } from './notify/content.ts';
+import { formatRunway, formatWindow } from './notify/format.ts';
+import { renderNotification } from './notify/render.ts';
 import { accountParameterNames } from './parameter-names.ts';
 import { defaultRecoveryMargin } from './settings.ts';
-import { oneLine } from './text.ts';
 import type { Forecast, Level, LevelReason, Notification, Observation } from './types.ts';
 
 export interface CliIo {
@@ -133,7 +133,15 @@ export async function main(
       );
     }
     const baseUrl = apiUrl(env.NGROK_API_URL);
-    return await check(apiKey, baseUrl, parsed, io, out, err);
+    return await check(
+      apiKey,
+      baseUrl,
+      parsed,
+      io,
+      out,
+      err,
+      env.AWS_REGION || env.AWS_DEFAULT_REGION,
+    );
   } catch (error) {
     if (error instanceof UsageError) {
       err(`${PROGRAM}: ${error.message}\n`);
@@ -157,6 +165,8 @@ async function check(
   io: CliIo,
   out: (text: string) => void,
   err: (text: string) => void,
+  /** The region the printed commands name; a placeholder when the shell has none. */
+  region: string | undefined,
 ): Promise<number> {
   const now = io.now?.() ?? new Date();
   // The client measures its deadline on a clock that starts at `now` and runs in real time,
@@ -197,7 +207,7 @@ async function check(
   });
 
   const notifications = decision.notifications.map((n) => {
-    const { subject, text } = renderNotification(n);
+    const { subject, text } = renderNotification(n, region ? { region } : {});
     return { kind: n.kind, subject, text };
   });
   const level = decision.state.level;
@@ -269,7 +279,19 @@ function humanReport(
     rows.push(['Critical threshold', formatCents(options.criticalThresholdCents)]);
   }
   if (observation.ok) {
-    rows.push(['Level', levelText(level, reason, options)]);
+    rows.push([
+      'Level',
+      describeLevel({
+        level,
+        reason,
+        balanceCents: observation.balanceCents,
+        thresholds: {
+          thresholdCents: options.thresholdCents,
+          criticalThresholdCents: options.criticalThresholdCents,
+          recoveryMarginCents: defaultRecoveryMargin(options.thresholdCents),
+        },
+      }),
+    ]);
     const { forecast, forecastNote } = observation;
     rows.push(['Runway', forecast ? formatRunway(forecast) : (forecastNote ?? 'no forecast')]);
     rows.push([
@@ -307,32 +329,11 @@ function humanReport(
   return `${lines.join('\n')}\n`;
 }
 
-function levelText(level: Level, reason: LevelReason, options: CheckOptions): string {
-  switch (level) {
-    case 'ok':
-      return 'ok';
-    case 'empty':
-      return 'EMPTY (AI Gateway requests are being rejected)';
-    case 'critical':
-      return options.criticalThresholdCents !== undefined
-        ? `critical (below the ${formatCents(options.criticalThresholdCents)} critical threshold)`
-        : 'critical';
-    case 'low':
-      return reason === 'runway'
-        ? `low (forecast to run out in less than ${days(options.runwayAlertDays)})`
-        : `low (below the ${formatCents(options.thresholdCents)} warning threshold)`;
-  }
-}
-
+/** The same top spenders the notifications name, and the window they were measured over. */
 function topSpenders(forecast: Forecast | undefined): [string, string] | undefined {
-  if (!forecast || forecast.topSpenders.length === 0) return undefined;
-  const spenders = forecast.topSpenders.map(
-    (s) => `${oneLine(s.accessKey)} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
-  );
-  return [
-    'Top spenders',
-    `${spenders.join(', ')} in the last ${formatWindow(forecast.windowDays)}`,
-  ];
+  const spenders = forecast && describeTopSpenders(forecast);
+  if (!forecast || !spenders) return undefined;
+  return ['Top spenders', `${spenders} in the last ${formatWindow(forecast.windowDays)}`];
 }
 
 function failureFix(kind: string, baseUrl: string): string {

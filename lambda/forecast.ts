@@ -6,7 +6,6 @@
  * day) and the account's own balance, sampled a few times a day into saved state.
  */
 import { parseDollars, unitsToCents } from './decimal.ts';
-import { formatCents } from './money.ts';
 import type { Forecast, TopSpender } from './types.ts';
 
 const MS_PER_DAY = 86_400_000;
@@ -15,9 +14,6 @@ const SECONDS_PER_HOUR = 3_600;
 
 /** Longest stretch of a response value quoted in a message. */
 const MAX_QUOTED_CHARS = 20;
-
-/** Runways this long are shown as "more than 10 years". */
-const MAX_SHOWN_RUNWAY_DAYS = 3650;
 
 /** How many access keys a forecast names: enough to point at the culprit, small enough to save. */
 export const TOP_SPENDER_COUNT = 3;
@@ -320,25 +316,6 @@ export function makeForecast(input: ForecastInput): ForecastResult {
   };
 }
 
-/**
- * Describes a forecast in one phrase for a notification, e.g.
- * "about 1.9 days at $3.10/day (usage over the last 7.5 days)". It names the source so a
- * reader can tell a measured balance decline from billed usage.
- */
-export function formatRunway(forecast: Forecast): string {
-  const { dailySpendCents: rate, runwayDays } = forecast;
-  const source = forecast.source === 'usage' ? 'usage' : 'balance history';
-  const basis = `${source} over the last ${formatWindow(forecast.windowDays)}`;
-  const spending = Number.isFinite(rate) && rate > 0;
-  if (runwayDays === 0) {
-    return spending ? `out of credit (spending ${formatRate(rate)}, ${basis})` : 'out of credit';
-  }
-  if (runwayDays === null || !spending || !Number.isFinite(runwayDays)) {
-    return `no recent spend (${basis})`;
-  }
-  return `${formatRunwayDays(runwayDays)} at ${formatRate(rate)} (${basis})`;
-}
-
 function topSpenders(unitsByKey: ReadonlyMap<string, bigint>, totalUnits: bigint): TopSpender[] {
   return [...unitsByKey]
     .sort(([keyA, a], [keyB, b]) => (a !== b ? (a > b ? -1 : 1) : keyA < keyB ? -1 : 1))
@@ -390,46 +367,4 @@ function startOfUtcDay(ms: number): number {
 function quote(value: unknown): string {
   const text = String(value).replace(/\p{Cc}/gu, '?');
   return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS - 1)}…` : text;
-}
-
-/**
- * "about 1.9 days" under ten days, whole days above ("about 1,234 days"): more precision than
- * the rate has is noise. Shared with the notification subject, so the subject and the text
- * round alike.
- */
-export function formatRunwayDays(days: number): string {
-  if (days < 0.1) {
-    return 'less than 0.1 days';
-  }
-  if (days >= MAX_SHOWN_RUNWAY_DAYS) {
-    // A trickle of spend gives runways of centuries; a number that large says nothing more.
-    return 'more than 10 years';
-  }
-  const shown = days < 10 ? trimZero(days.toFixed(1)) : groupThousands(Math.round(days));
-  return `about ${shown} ${shown === '1' ? 'day' : 'days'}`;
-}
-
-/** The span a rate was measured over: "7.5 days", "2 days", or "day" (as in "the last day"). */
-export function formatWindow(days: number): string {
-  const shown = trimZero(days.toFixed(1));
-  return shown === '1' ? 'day' : `${shown} days`;
-}
-
-/** A top spender's share of the spend: "65%", or "<1%" for a share that rounds to nothing. */
-export function formatShare(share: number): string {
-  const pct = Math.round(share * 100);
-  return pct === 0 && share > 0 ? '<1%' : `${pct}%`;
-}
-
-function formatRate(dailySpendCents: number): string {
-  // Below half a cent formatCents would print "$0.00/day", which reads as no spend.
-  return dailySpendCents < 0.5 ? 'less than $0.01/day' : `${formatCents(dailySpendCents)}/day`;
-}
-
-function trimZero(fixed: string): string {
-  return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
-}
-
-function groupThousands(whole: number): string {
-  return String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -44,6 +44,8 @@ export async function handler(event: MonitorEvent, context: LambdaContext): Prom
       now: () => new Date(),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       ngrok: { baseUrl: process.env.NGROK_API_URL || DEFAULT_NGROK_API_URL },
+      // Lambda always sets AWS_REGION; messages name it in every command.
+      region: process.env.AWS_REGION,
     },
     { eventId: test ? undefined : event?.id, test },
   );

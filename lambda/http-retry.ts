@@ -1,13 +1,14 @@
 /**
- * The pieces of an HTTP retry that the ngrok.ai client (ngrok-client.ts) and the Slack
- * webhook poster (slack-webhook.ts) share: which statuses may pass on a retry, how long
- * Retry-After asks to wait, the jittered backoff, a size-capped body read and how a failed
- * fetch is described.
+ * The one HTTP retry loop, used by the ngrok.ai client (ngrok-client.ts) and every outbound
+ * channel (notify/channels/): a deadline no attempt or wait passes, a timeout per attempt,
+ * Retry-After honoured, capped exponential backoff with full jitter. Plus the pieces around
+ * it: which statuses may pass on a retry, a size-capped body read, how a failed fetch is
+ * described.
  *
- * Each caller keeps its own retry loop: they raise different errors, redact different
- * secrets (an API key, a webhook URL), and differ in what happens after a 2xx (the client
- * reads and validates the body; the poster must not read it, so that a failed read cannot
- * post the message twice).
+ * What an attempt does and how its outcome is classified is the caller's: they raise
+ * different errors, redact different secrets (an API key, a webhook URL), and differ in what
+ * happens after a 2xx (the client reads and validates the body; a poster must not read it,
+ * so that a failed read cannot post the message twice).
  */
 
 /** Retry settings both callers take; each has its own defaults. */
@@ -120,4 +121,86 @@ export function networkErrorReason(error: unknown): string {
 /** The properties that are not undefined, so that spreading them over defaults keeps the defaults. */
 export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** What one attempt came to: a value, or an error and whether another attempt may help. */
+export type AttemptOutcome<T, E> =
+  | { readonly done: T }
+  | {
+      readonly error: E;
+      readonly retry: boolean;
+      /** The response that failed, so its Retry-After can be honoured. */
+      readonly response?: Response;
+    };
+
+export interface RetryLoop<T, E> {
+  /** Epoch milliseconds after which no attempt starts and every wait is cut short. */
+  readonly deadline: number;
+  /** An attempt with less time than this left is not worth starting. */
+  readonly minAttemptMs: number;
+  readonly maxAttempts: number;
+  readonly attemptTimeoutMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffCapMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly now: () => number;
+  /** One attempt with at most `timeoutMs`; it classifies its own outcome. */
+  readonly attempt: (timeoutMs: number, attempt: number) => Promise<AttemptOutcome<T, E>>;
+}
+
+export type RetryResult<T, E> =
+  | { readonly ok: true; readonly value: T; readonly attempts: number }
+  | {
+      readonly ok: false;
+      /** The last attempt's error; undefined when no attempt started. */
+      readonly error: E | undefined;
+      readonly attempts: number;
+      /** Stopped at an error another attempt could not help. */
+      readonly final: boolean;
+      /** Stopped because waiting as asked would have left no time for another attempt. */
+      readonly outOfTime: boolean;
+      /** What the last Retry-After asked for, in milliseconds. */
+      readonly retryAfterMs?: number;
+    };
+
+/**
+ * Runs attempts until one is done, one fails for good, the attempts run out, or the
+ * deadline leaves no room for another; never throws what an attempt returned.
+ */
+export async function retry<T, E>(o: RetryLoop<T, E>): Promise<RetryResult<T, E>> {
+  let error: E | undefined;
+  let attempts = 0;
+  for (let attempt = 1; attempt <= o.maxAttempts; attempt++) {
+    const timeLeft = o.deadline - o.now();
+    if (timeLeft < o.minAttemptMs) break;
+    attempts = attempt;
+    const outcome = await o.attempt(Math.floor(Math.min(o.attemptTimeoutMs, timeLeft)), attempt);
+    if ('done' in outcome) return { ok: true, value: outcome.done, attempts };
+    error = outcome.error;
+    if (!outcome.retry) return { ok: false, error, attempts, final: true, outOfTime: false };
+    const retryAfterMs = outcome.response
+      ? parseRetryAfter(outcome.response.headers.get('retry-after'), o.now())
+      : undefined;
+    if (attempt === o.maxAttempts) break;
+    const backoff = backoffDelay(attempt, {
+      baseMs: o.backoffBaseMs,
+      capMs: o.backoffCapMs,
+      random: o.random,
+    });
+    const wait = Math.max(backoff, retryAfterMs ?? 0);
+    if (o.deadline - o.now() - wait < o.minAttemptMs) {
+      // Waiting as asked would leave no time to try again: report now, inside the budget.
+      return {
+        ok: false,
+        error,
+        attempts,
+        final: false,
+        outOfTime: true,
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      };
+    }
+    await o.sleep(wait);
+  }
+  return { ok: false, error, attempts, final: false, outOfTime: false };
 }

@@ -17,7 +17,6 @@ import {
   usageWindowStart,
 } from './forecast.ts';
 import { errorFields, type Logger } from './log.ts';
-import { renderNotification, toSnsPublish } from './message.ts';
 import { ACCOUNT_CHECKED_MESSAGE, accountValues, emfDocument } from './metrics.ts';
 import {
   fetchCreditBalance,
@@ -25,6 +24,8 @@ import {
   NgrokApiError,
   type NgrokClientOptions,
 } from './ngrok-client.ts';
+import { renderNotification } from './notify/render.ts';
+import { toSnsPublish } from './notify/sns.ts';
 import {
   missingKeyMessage,
   type ParameterValues,
@@ -46,6 +47,8 @@ export interface MonitorDeps {
   readonly remainingTimeMs: () => number;
   /** Passed to the ngrok client: base URL, fetch, and in tests sleep and jitter. */
   readonly ngrok?: NgrokClientOptions;
+  /** The region the stack runs in (AWS_REGION); every command in a message names it. */
+  readonly region?: string;
 }
 
 export interface RunRequest {
@@ -419,7 +422,10 @@ function withForecastData(
 }
 
 async function publish(deps: MonitorDeps, run: RunContext, notification: Notification) {
-  const rendered = renderNotification(notification);
+  const rendered = renderNotification(
+    notification,
+    deps.region === undefined ? {} : { region: deps.region },
+  );
   const input = toSnsPublish(rendered, notification.account);
   await run.limitPublishes(() =>
     deps.sns.send(new PublishCommand({ TopicArn: deps.topicArn, ...input }), {

@@ -8,14 +8,13 @@
 
 import type { UsageOverview } from './forecast.ts';
 import {
-  backoffDelay,
   definedOnly,
   isRetryableStatus,
   isTimeoutError,
   networkErrorReason,
-  parseRetryAfter,
   type RetryOptions,
   readCapped,
+  retry,
   sleep,
 } from './http-retry.ts';
 
@@ -153,60 +152,46 @@ async function getJson(
     );
   }
 
-  let lastError: NgrokApiError | undefined;
-  for (let attempt = 1; attempt <= o.maxAttempts; attempt++) {
-    const timeLeft = budget.deadline - o.now();
-    if (timeLeft < MIN_ATTEMPT_MS) break;
-    const attemptTimeout = Math.floor(Math.min(o.attemptTimeoutMs, timeLeft));
-    let retryAfterMs: number | undefined;
-    try {
-      const response = await doFetch(url, {
-        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(attemptTimeout),
-        redirect: 'error',
-      });
-      if (response.ok) {
-        await assertJsonContentType(response, path, redact);
-        const text = await readBody(response, maxBytes, path);
-        return parseJson(text, path);
-      }
-      const detail = await describeErrorBody(response, redact);
-      const error = new NgrokApiError(
-        statusMessage(response.status, path, detail),
-        response.status === 401 || response.status === 403 ? 'auth' : 'transient',
-        response.status,
-      );
-      if (!isRetryableStatus(response.status)) throw error;
-      lastError = error;
-      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), o.now());
-    } catch (caught) {
-      if (caught instanceof NgrokApiError && caught !== lastError) throw caught;
-      if (!(caught instanceof NgrokApiError)) {
-        lastError = new NgrokApiError(
+  const result = await retry<ParsedBody, NgrokApiError>({
+    ...o,
+    deadline: budget.deadline,
+    minAttemptMs: MIN_ATTEMPT_MS,
+    attempt: async (attemptTimeout) => {
+      try {
+        const response = await doFetch(url, {
+          headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+          signal: AbortSignal.timeout(attemptTimeout),
+          redirect: 'error',
+        });
+        if (response.ok) {
+          await assertJsonContentType(response, path, redact);
+          const text = await readBody(response, maxBytes, path);
+          return { done: parseJson(text, path) };
+        }
+        const detail = await describeErrorBody(response, redact);
+        const error = new NgrokApiError(
+          statusMessage(response.status, path, detail),
+          response.status === 401 || response.status === 403 ? 'auth' : 'transient',
+          response.status,
+        );
+        return { error, retry: isRetryableStatus(response.status), response };
+      } catch (caught) {
+        // A 200 that is not the API we know is not retried: it would be the same again.
+        if (caught instanceof NgrokApiError) return { error: caught, retry: false };
+        const error = new NgrokApiError(
           describeNetworkError(caught, path, attemptTimeout, redact),
           'transient',
           undefined,
           // The original error may quote the request (an injected fetch, a proxy agent).
           { cause: redactError(caught, redact) },
         );
+        return { error, retry: true };
       }
-    }
-    if (attempt === o.maxAttempts) break;
-    const backoff = backoffDelay(attempt, {
-      baseMs: o.backoffBaseMs,
-      capMs: o.backoffCapMs,
-      random: o.random,
-    });
-    const wait = Math.max(backoff, retryAfterMs ?? 0);
-    const leftAfterWait = budget.deadline - o.now() - wait;
-    if (leftAfterWait < MIN_ATTEMPT_MS) {
-      // Waiting as asked would leave no time to try again: report now, inside the budget.
-      break;
-    }
-    await o.sleep(wait);
-  }
+    },
+  });
+  if (result.ok) return result.value;
   throw (
-    lastError ??
+    result.error ??
     new NgrokApiError(`GET ${path} was not attempted: no time was left in the run`, 'transient')
   );
 }

@@ -138,8 +138,8 @@ export function resolveThresholds(
       parameterName: name,
       message:
         `The ${what} parameter ${name} ${shown}, which is not a whole number of cents; ` +
-        `the deployed default ${fallback} is in use. Fix: aws ssm put-parameter --name ${name} ` +
-        `--type String --value <cents, digits only> --overwrite`,
+        `the deployed default ${fallback} is in use. Fix: store a whole number of cents in it, ` +
+        'digits only (the notification shows the command).',
     });
     return fallback;
   };
@@ -178,11 +178,13 @@ export function defaultRecoveryMargin(thresholdCents: number): number {
   return Math.round(thresholdCents * 0.1);
 }
 
-/** What a person must run when the key parameter does not exist. */
+/**
+ * What is wrong when the key parameter does not exist. The command that creates it is a step
+ * of the notification (notify/content.ts), which knows the region.
+ */
 export function missingKeyMessage(parameterName: string): string {
   return (
-    `The API key parameter ${parameterName} does not exist. Create it (the key is read from a ` +
-    `prompt so it stays out of shell history): read -rs NGROK_API_KEY && aws ssm put-parameter ` +
-    `--name ${parameterName} --type SecureString --value "$NGROK_API_KEY"`
+    `The API key parameter ${parameterName} does not exist. Create it as a SecureString ` +
+    'holding the ngrok.ai API key.'
   );
 }

@@ -1,5 +1,5 @@
 /**
- * Small text helpers shared by the renderers (message.ts, slack-blocks.ts) and the local
+ * Small text helpers shared by the renderers (notify/) and the local
  * check (cli.ts). Pure.
  */
 

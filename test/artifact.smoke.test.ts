@@ -23,7 +23,7 @@ import {
   startStandIns,
   synthesize,
   writeRunner,
-} from './support/stand-ins.ts';
+} from './support/stand-ins/index.ts';
 
 /** What the synthesized default deployment names (single account "main"). */
 const PARAMS = {
@@ -210,9 +210,14 @@ describe('the bundled handler against local stand-ins', () => {
       expect(typeof message.default).toBe('string');
       expect(typeof message.email).toBe('string');
       expect(structured(publish?.message)).toMatchObject({
+        version: 2,
         kind: 'balance-alert',
+        event: 'trigger',
+        dedupKey: 'ngrok-balance-alert/main/balance',
         account: 'main',
       });
+      // The region comes from AWS_REGION, as Lambda sets it, into every command.
+      expect(message.email).toContain(`aws ssm put-parameter --region ${FAKE_AWS.region} --name`);
       expect(publish?.messageAttributes).toEqual({ account: 'main' });
 
       const puts = standIns.ssm.requests.filter((r) => r.action === 'PutParameter');

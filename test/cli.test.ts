@@ -141,13 +141,26 @@ describe('check', () => {
     const { code, stdout } = await run(['check', '--threshold-cents', '500']);
     expect(code).toBe(1);
     expect(stdout).toMatch(/Balance:\s+\$4\.99/);
-    expect(stdout).toMatch(/Level:\s+low \(below the \$5\.00 warning threshold\)/);
+    // The report and the message it would send word the level alike.
+    expect(stdout).toMatch(/ {2}Level:\s+low \(below the warning threshold\)\n/);
+    expect(stdout).toMatch(/ {4}Level: low \(below the warning threshold\)\n/);
     expect(stdout).toContain('Would send');
     expect(stdout).toContain('Subject: ngrok credits low (main): $4.99 left, threshold $5.00');
     // The email text, indented under its subject.
     expect(stdout).toMatch(/\n {4}The ngrok AI Gateway credit balance for main is low/);
     expect(stdout).toContain(
-      '--name /ngrok-balance-alert/main/threshold-cents --type String --value 500',
+      '--region YOUR_REGION --name /ngrok-balance-alert/main/threshold-cents --type String --value 500',
+    );
+  });
+
+  it('names the shell region in the commands it would send', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    const { stdout } = await run(['check', '--threshold-cents', '500'], {
+      AWS_REGION: undefined,
+      AWS_DEFAULT_REGION: 'eu-central-1',
+    });
+    expect(stdout).toContain(
+      'aws ssm put-parameter --region eu-central-1 --name /ngrok-balance-alert/main/threshold-cents',
     );
   });
 
@@ -173,7 +186,8 @@ describe('check', () => {
     const { code, stdout } = await run(['check', '--threshold-cents', '500']);
     expect(code).toBe(1);
     expect(stdout).toMatch(/Balance:\s+\$6\.00/);
-    expect(stdout).toMatch(/Level:\s+low \(forecast to run out in less than 3 days\)/);
+    expect(stdout).toMatch(/Level:\s+low \(the credits are forecast to run out soon\)/);
+    expect(stdout).toMatch(/Runway alert:\s+below 3 days/);
     expect(stdout).toMatch(
       /Runway:\s+about 1\.9 days at \$3\.10\/day \(usage over the last 7\.5 days\)\n/,
     );

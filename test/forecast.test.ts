@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import {
   type BalanceSample,
   burnFromHistory,
-  formatRunway,
   MIN_HISTORY_DAYS,
   makeForecast,
   maxHistorySamples,
@@ -14,6 +13,7 @@ import {
   type UsageSummary,
   usageWindowStart,
 } from '../lambda/forecast.ts';
+import { formatRunway } from '../lambda/notify/format.ts';
 import type { Forecast } from '../lambda/types.ts';
 
 const HOUR_SECONDS = 3_600;

@@ -7,7 +7,9 @@ import {
   isTimeoutError,
   networkErrorReason,
   parseRetryAfter,
+  type RetryLoop,
   readCapped,
+  retry,
 } from '../lambda/http-retry.ts';
 
 /** A response whose body arrives in the given chunks, recording whether it was cancelled. */
@@ -45,6 +47,7 @@ describe('parseRetryAfter', () => {
   test('reads delay-seconds', () => {
     expect(parseRetryAfter('3', now)).toBe(3_000);
     expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter(' 7 ', now)).toBe(7_000);
   });
 
   test('reads an HTTP date as the time until then, never negative', () => {
@@ -55,6 +58,8 @@ describe('parseRetryAfter', () => {
   test('is undefined when absent or unreadable', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('5 seconds', now)).toBeUndefined();
+    expect(parseRetryAfter('x5', now)).toBeUndefined();
   });
 });
 
@@ -122,6 +127,8 @@ describe('network errors', () => {
     expect(networkErrorReason(refused)).toBe('connect ECONNREFUSED');
     expect(networkErrorReason(new Error('socket hang up'))).toBe('socket hang up');
     expect(networkErrorReason('a string')).toBe('a string');
+    const odd = new Error('fetch failed', { cause: { message: 'not an Error' } });
+    expect(networkErrorReason(odd)).toBe('fetch failed');
   });
 });
 
@@ -130,5 +137,101 @@ describe('definedOnly', () => {
     const options = { maxAttempts: undefined, attemptTimeoutMs: 1_000, random: null };
     expect(definedOnly(options)).toEqual({ attemptTimeoutMs: 1_000, random: null });
     expect({ maxAttempts: 4, ...definedOnly(options) }.maxAttempts).toBe(4);
+  });
+});
+
+describe('retry', () => {
+  /** A loop on a fake clock: sleeping advances it, and each attempt takes `attemptMs`. */
+  function loop(
+    outcomes: readonly ('ok' | 'retry' | 'fail' | { retryAfter: string })[],
+    overrides: Partial<RetryLoop<string, string>> = {},
+  ) {
+    // Not zero: a deadline measured from the wrong end must show.
+    let clock = 1_000_000;
+    const waits: number[] = [];
+    const timeouts: number[] = [];
+    const options: RetryLoop<string, string> = {
+      deadline: clock + 10_000,
+      minAttemptMs: 100,
+      maxAttempts: 4,
+      attemptTimeoutMs: 3_000,
+      backoffBaseMs: 500,
+      backoffCapMs: 4_000,
+      random: () => 0.5,
+      now: () => clock,
+      sleep: async (ms) => {
+        waits.push(ms);
+        clock += ms;
+      },
+      attempt: async (timeoutMs, n) => {
+        timeouts.push(timeoutMs);
+        clock += 1_000;
+        const outcome = outcomes[Math.min(n - 1, outcomes.length - 1)];
+        if (outcome === 'ok') return { done: `value ${n}` };
+        if (outcome === 'fail') return { error: `final ${n}`, retry: false };
+        if (outcome === 'retry') return { error: `transient ${n}`, retry: true };
+        const response = new Response('', {
+          status: 429,
+          headers: { 'retry-after': outcome?.retryAfter ?? '' },
+        });
+        return { error: `throttled ${n}`, retry: true, response };
+      },
+      ...overrides,
+      ...(overrides.deadline !== undefined && { deadline: 1_000_000 + overrides.deadline }),
+    };
+    return { run: () => retry(options), waits, timeouts };
+  }
+
+  test('returns the first success and how many attempts it took', async () => {
+    // Prepare
+    const { run, waits } = loop(['retry', 'ok']);
+
+    // Act
+    const result = await run();
+
+    // Assess
+    expect(result).toEqual({ ok: true, value: 'value 2', attempts: 2 });
+    expect(waits).toEqual([250]);
+  });
+
+  test('stops at a final error without waiting', async () => {
+    const { run, waits } = loop(['fail']);
+    const result = await run();
+    expect(result).toMatchObject({ ok: false, error: 'final 1', attempts: 1, final: true });
+    expect(waits).toEqual([]);
+  });
+
+  test('gives up after the last attempt with the last error', async () => {
+    const { run } = loop(['retry'], { deadline: 100_000 });
+    const result = await run();
+    expect(result).toMatchObject({ ok: false, error: 'transient 4', attempts: 4, final: false });
+  });
+
+  test('waits as long as Retry-After asks when that is longer than the backoff', async () => {
+    const { run, waits } = loop([{ retryAfter: '2' }, 'ok']);
+    await run();
+    expect(waits).toEqual([2_000]);
+  });
+
+  test('reports running out of time rather than waiting past the deadline', async () => {
+    const { run, waits } = loop([{ retryAfter: '30' }]);
+    const result = await run();
+    expect(waits).toEqual([]);
+    expect(result).toMatchObject({ ok: false, outOfTime: true, retryAfterMs: 30_000, attempts: 1 });
+  });
+
+  test('bounds each attempt by the time left, and starts none without enough', async () => {
+    const { run, timeouts } = loop(['retry'], { deadline: 2_600, attemptTimeoutMs: 5_000 });
+    const result = await run();
+    expect(timeouts[0]).toBe(2_600);
+    expect(result).toMatchObject({ ok: false, attempts: 2 });
+    const none = await loop(['ok'], { deadline: 99 }).run();
+    expect(none).toEqual({
+      ok: false,
+      error: undefined,
+      attempts: 0,
+      final: false,
+      outOfTime: false,
+    });
   });
 });

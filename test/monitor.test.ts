@@ -234,6 +234,21 @@ describe('runMonitor: one account', () => {
     expect(alert?.message.email).toContain('--type SecureString');
   });
 
+  it('names the region it runs in in every command of a message', async () => {
+    // Prepare
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 499 } });
+
+    // Act
+    await runMonitor(config([prod]), { ...deps(ngrok.fetch), region: 'ap-southeast-2' });
+
+    // Assess
+    const [alert] = published();
+    expect(alert?.message.email).toContain(
+      `aws ssm put-parameter --region ap-southeast-2 --name ${prod.thresholdParameterName}`,
+    );
+  });
+
   it('falls back to the deployed threshold when the parameter is not an amount, and says so', async () => {
     seed(prod, 'key-prod', '$10');
     await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 450 } }).fetch));

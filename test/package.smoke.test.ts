@@ -20,7 +20,7 @@ import {
   type StandIns,
   startStandIns,
   writeRunner,
-} from './support/stand-ins.ts';
+} from './support/stand-ins/index.ts';
 
 const API_KEY = 'ngrok-package-key-NEVER-LOG-1234';
 const TOKEN_PARAMETER = '/acme/ngrok/api-key';

@@ -52,13 +52,14 @@ describe('resolveThresholds', () => {
     expect(problems).toEqual([]);
   });
 
-  it('falls back to the deployed default and names the parameter and the fix', () => {
+  it('falls back to the deployed default and names the parameter and what fixes it', () => {
     const { thresholds, problems } = resolveThresholds(account, {}, values('$25', '500'));
     expect(thresholds.thresholdCents).toBe(1000);
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toContain('/t/prod');
     expect(problems[0]?.message).toContain('"$25"');
-    expect(problems[0]?.message).toContain('aws ssm put-parameter --name /t/prod');
+    // The command itself is a step of the notification, which knows the region.
+    expect(problems[0]?.message).toContain('Fix: store a whole number of cents in it');
   });
 
   it('reports a deleted threshold parameter and keeps alerting on the default', () => {

@@ -4,11 +4,8 @@ import { GetParameterCommand, type ParameterType, SSMClient } from '@aws-sdk/cli
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  renderNotification,
-  type StructuredNotification,
-  toSnsPublish,
-} from '../lambda/message.ts';
+import { renderNotification } from '../lambda/notify/render.ts';
+import type { NotificationV2 } from '../lambda/notify/render-json.ts';
 import {
   bodySections,
   escapeMrkdwn,
@@ -20,7 +17,8 @@ import {
   SECTION_TEXT_MAX,
   type SlackMessage,
   truncateMrkdwn,
-} from '../lambda/slack-blocks.ts';
+} from '../lambda/notify/render-slack.ts';
+import { toSnsPublish } from '../lambda/notify/sns.ts';
 import {
   createHandler,
   type HandlerDeps,
@@ -236,7 +234,7 @@ describe('Block Kit rendering', () => {
     const [header] = rendered.message.blocks;
     expect(header?.type).toBe('header');
     // The fallback is the subject, so that notifications and previews read well.
-    const structured = JSON.parse(lambdaMessageOf(notificationOf(kind))) as StructuredNotification;
+    const structured = JSON.parse(lambdaMessageOf(notificationOf(kind))) as NotificationV2;
     expect(rendered.message.text).toBe(escapeMrkdwn(structured.subject));
     expect(allText(rendered.message)).toContain('<https://app.ngrok.ai/credits|Top up credits>');
     const context = rendered.message.blocks.find((b) => b.type === 'context');
@@ -262,7 +260,7 @@ describe('Block Kit rendering', () => {
   it('marks a structured copy flagged as a test even when its subject is not', () => {
     const structured = JSON.parse(
       lambdaMessageOf(notificationOf('balance-alert')),
-    ) as StructuredNotification;
+    ) as NotificationV2;
     const message = renderNotificationMessage({ ...structured, test: true });
     expect(message.text.startsWith('[TEST] ')).toBe(true);
     expect(message.blocks[0]).toMatchObject({ text: { text: expect.stringContaining('[TEST] ') } });
@@ -296,8 +294,53 @@ describe('Block Kit rendering', () => {
     expect(codeSpans.length).toBeGreaterThan(0);
     for (const span of codeSpans) expect(span).toMatch(/^`aws /);
     expect(allText(message)).toMatch(
-      /`aws ssm put-parameter --name \/ngrok-balance-alert\/prod\/threshold-cents[^`]*`/,
+      /`aws ssm put-parameter --region \S+ --name \/ngrok-balance-alert\/prod\/threshold-cents[^`]*`/,
     );
+  });
+
+  it('shows the key-storing command as code, like every other command', () => {
+    // Prepare
+    const n = notificationOf('monitor-failing', { failure: { kind: 'auth', message: '401' } });
+
+    // Act
+    const { message } = renderSlackMessage(lambdaMessageOf(n));
+
+    // Assess
+    expect(allText(message)).toMatch(/`read -rs NGROK_API_KEY &amp;&amp; printf [^`]*`/);
+  });
+
+  it('renders from the content it carries, not from the email text', () => {
+    // Prepare
+    const structured = JSON.parse(
+      lambdaMessageOf(notificationOf('balance-alert')),
+    ) as NotificationV2;
+
+    // Act
+    const message = renderNotificationMessage({ ...structured, text: 'nothing to see here' });
+
+    // Assess
+    expect(allText(message)).toContain(structured.content.headline);
+    expect(allText(message)).not.toContain('nothing to see here');
+  });
+
+  it('posts a version 1 message from before an upgrade as received, with its subject', () => {
+    // Prepare
+    const v1 = JSON.stringify({
+      schema: 'ngrok-balance-alert.notification.v1',
+      kind: 'balance-alert',
+      account: 'prod',
+      level: 'low',
+      subject: 'ngrok credits low (prod)',
+      text: 'The balance is low.',
+    });
+
+    // Act
+    const rendered = renderSlackMessage(v1, 'ngrok credits low (prod)');
+
+    // Assess
+    expect(rendered.kind).toBe('raw');
+    expect(rendered.message.text).toBe('ngrok credits low (prod)');
+    expect(blockKitProblems(rendered.message)).toEqual([]);
   });
 
   it('splits a long body into sections of at most 3000 characters and cuts beyond the cap', () => {
@@ -327,7 +370,7 @@ describe('Block Kit rendering', () => {
   it('keeps every limit for arbitrary subjects, texts and account labels', () => {
     const structured = JSON.parse(
       lambdaMessageOf(notificationOf('balance-alert')),
-    ) as StructuredNotification;
+    ) as NotificationV2;
     // Text built from the pieces that matter: escapes, links, code spans, emoji, long runs.
     const pieces = [
       '&',
@@ -354,7 +397,18 @@ describe('Block Kit rendering', () => {
       );
     fc.assert(
       fc.property(text(80), text(400), text(60), fc.boolean(), (subject, text, account, test) => {
-        const message = renderNotificationMessage({ ...structured, subject, text, account, test });
+        const content = {
+          ...structured.content,
+          test,
+          account,
+          label: account,
+          headline: text,
+          title: { before: subject, after: subject },
+          facts: [{ label: subject, value: text }],
+          steps: [{ text: subject, command: text, note: text }],
+          problems: { items: [text], hidden: 0, first: test },
+        };
+        const message = renderNotificationMessage({ ...structured, test, content });
         expect(blockKitProblems(message)).toEqual([]);
       }),
       { numRuns: 200 },

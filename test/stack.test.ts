@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/config.ts';
 import { MISSED_RUN_PERIODS } from '../lib/monitoring.ts';
-import { type CfnTemplate, rolePolicies } from './support/stand-ins.ts';
+import { type CfnTemplate, rolePolicies } from './support/stand-ins/index.ts';
 import {
   list,
   logicalIds,

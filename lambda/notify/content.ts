@@ -1,0 +1,720 @@
+/**
+ * What a notification says, decided once for every channel: the headline, the facts, the
+ * steps (with their commands as data), how serious it is, and the key that ties one
+ * account's one problem together across its trigger, reminders and resolve. Renderers lay
+ * this out for their format; none of them decides wording of its own. Pure: no I/O, no clock.
+ *
+ * Adding a notification kind: add it to NOTIFICATION_KINDS (types.ts); the compiler then
+ * points at every table below (KIND_EVENT, KIND_PROBLEM, the tone and severity tables, the
+ * `describe` and `titleOf` switches) and at nothing else.
+ */
+import { formatCents } from '../money.ts';
+import { oneLine } from '../text.ts';
+import type { Forecast, Level, LevelReason, Notification, NotificationKind } from '../types.ts';
+import {
+  asciiOneLine,
+  fnv1a,
+  formatRunway,
+  formatShare,
+  formatTime,
+  formatWindow,
+  isAmount,
+  levelWord,
+  lowerFirstWord,
+  printable,
+  runwayDays,
+  truncate,
+  wholeCents,
+} from './format.ts';
+
+/** Where a person adds credits. */
+export const TOP_UP_URL = 'https://app.ngrok.ai/credits';
+/** Where a person creates a new ngrok.ai API key. */
+export const API_KEYS_URL = 'https://app.ngrok.ai';
+
+/** A failure message quoted inside a sentence is cut to this; the whole one follows below. */
+const INLINE_MESSAGE_MAX = 300;
+/** At most this many configuration problems are listed one by one. */
+export const MAX_CONFIG_PROBLEMS = 10;
+/** Account labels are deploy-time names; a longer one is cut in the human-readable copies. */
+export const LABEL_MAX = 200;
+
+/**
+ * What the notification does to the problem it is about, in the terms incident tools use:
+ * `trigger` opens (or keeps open, or escalates) it, `resolve` closes it, `info` is neither.
+ */
+export type NotificationEvent = 'trigger' | 'resolve' | 'info';
+
+/** How urgent the notification is, from `info` (nothing to do) to `critical` (act now). */
+export type Severity = 'info' | 'warning' | 'error' | 'critical';
+
+/** The mood a channel shows (an emoji, a colour); one table, so channels cannot disagree. */
+export type Tone = 'test' | 'good' | 'info' | 'config' | 'warning' | 'alarm';
+
+/** The problem a notification is about; one dedup key per account and problem. */
+export type Problem = 'balance' | 'monitor' | 'config' | 'test';
+
+export interface Fact {
+  readonly label: string;
+  readonly value: string;
+}
+
+export interface Step {
+  readonly text: string;
+  /** A command to copy, shown on its own line (as code where the channel has code). */
+  readonly command?: string;
+  /** More about the step: the alert's clearing point, the monitor's own words. */
+  readonly note?: string;
+}
+
+export interface Link {
+  readonly label: string;
+  readonly url: string;
+}
+
+/** The content of one notification, for every channel. Plain data: it travels as JSON. */
+export interface Content {
+  readonly kind: NotificationKind;
+  readonly event: NotificationEvent;
+  readonly severity: Severity;
+  readonly tone: Tone;
+  /** Stable for one account's one problem, from its trigger to its resolve. */
+  readonly dedupKey: string;
+  readonly test: boolean;
+  /** The account as configured (not cut): for keys, threads and machine fields. */
+  readonly account: string;
+  readonly level: Level;
+  readonly reason: LevelReason;
+  /** ISO 8601 time of the run that produced it. */
+  readonly at: string;
+  /** Amounts as people read them, for channels that show them apart from the facts. */
+  readonly amounts: { readonly balance?: string; readonly warning: string };
+  /** The parameter that holds the warning threshold: a resource chat tools can link. */
+  readonly thresholdParameterName: string;
+  /** The account label for people: one line, at most LABEL_MAX characters, never empty. */
+  readonly label: string;
+  /** The title around the account label, so each channel can fit the label to its limits. */
+  readonly title: { readonly before: string; readonly after: string };
+  /** One to three sentences: what happened. */
+  readonly headline: string;
+  readonly facts: readonly Fact[];
+  /** "What to do", or "For reference" when nothing needs doing. */
+  readonly stepsTitle: string;
+  readonly steps: readonly Step[];
+  /** Runtime settings that could not be used; `first` when they are the news. */
+  readonly problems?: {
+    readonly items: readonly string[];
+    readonly hidden: number;
+    readonly first: boolean;
+  };
+  readonly links: readonly Link[];
+  /** The closing line of the long formats. */
+  readonly footer: string;
+}
+
+/** What the content builder needs besides the notification. */
+export interface ContentOptions {
+  /** The AWS region the stack runs in: every command names it. Absent in a local check. */
+  readonly region?: string;
+  /** Free text from outside (error bodies, parameter values) is cut to this. */
+  readonly freeTextCap: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-kind tables: each must name every kind.
+
+const KIND_EVENT: Readonly<Record<NotificationKind, NotificationEvent>> = {
+  'balance-alert': 'trigger',
+  // A reminder or a smaller problem re-sends the open incident; it never opens a second one.
+  'balance-reminder': 'trigger',
+  'balance-improved': 'trigger',
+  'balance-recovered': 'resolve',
+  'monitor-failing': 'trigger',
+  'monitor-reminder': 'trigger',
+  'monitor-recovered': 'resolve',
+  'config-problem': 'info',
+  test: 'info',
+};
+
+const KIND_PROBLEM: Readonly<Record<NotificationKind, Problem>> = {
+  'balance-alert': 'balance',
+  'balance-reminder': 'balance',
+  'balance-improved': 'balance',
+  'balance-recovered': 'balance',
+  'monitor-failing': 'monitor',
+  'monitor-reminder': 'monitor',
+  'monitor-recovered': 'monitor',
+  'config-problem': 'config',
+  test: 'test',
+};
+
+const LEVEL_SEVERITY: Readonly<Record<Level, Severity>> = {
+  ok: 'info',
+  low: 'warning',
+  critical: 'error',
+  empty: 'critical',
+};
+
+const LEVEL_TONE: Readonly<Record<Level, Tone>> = {
+  ok: 'info',
+  low: 'warning',
+  critical: 'alarm',
+  empty: 'alarm',
+};
+
+/** Severity and tone per kind; the balance kinds take theirs from the level. */
+const KIND_MOOD: Readonly<
+  Record<NotificationKind, (level: Level) => { severity: Severity; tone: Tone }>
+> = {
+  'balance-alert': byLevel,
+  'balance-reminder': byLevel,
+  'balance-improved': byLevel,
+  'balance-recovered': () => ({ severity: 'info', tone: 'good' }),
+  'monitor-failing': () => ({ severity: 'error', tone: 'warning' }),
+  'monitor-reminder': () => ({ severity: 'error', tone: 'warning' }),
+  'monitor-recovered': () => ({ severity: 'info', tone: 'good' }),
+  'config-problem': () => ({ severity: 'warning', tone: 'config' }),
+  test: () => ({ severity: 'info', tone: 'test' }),
+};
+
+function byLevel(level: Level): { severity: Severity; tone: Tone } {
+  return { severity: LEVEL_SEVERITY[level], tone: LEVEL_TONE[level] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the content
+
+/** A notification with its free text cut to size and its amounts worded. */
+interface View {
+  readonly n: Notification;
+  readonly cap: number;
+  readonly region?: string;
+  readonly label: string;
+  readonly balance?: string;
+  readonly warning: string;
+  readonly critical?: string;
+  /** Where the alert clears: the warning threshold plus the recovery margin. */
+  readonly clearsAt: string;
+  readonly margin: string;
+  readonly failureMessage?: string;
+  readonly forecastNote?: string;
+}
+
+interface Parts {
+  readonly headline: string;
+  readonly facts: readonly Fact[];
+  readonly stepsTitle: string;
+  readonly steps: readonly Step[];
+}
+
+/** Builds the content of one notification: the only place that decides what it says. */
+export function buildContent(n: Notification, options: ContentOptions): Content {
+  const v = makeView(n, options);
+  const parts = describe(v);
+  const shown = n.configProblems.slice(0, MAX_CONFIG_PROBLEMS);
+  const { severity, tone } = KIND_MOOD[n.kind](n.level);
+  return {
+    kind: n.kind,
+    event: KIND_EVENT[n.kind],
+    severity,
+    tone,
+    dedupKey: dedupKey(n),
+    test: n.kind === 'test',
+    account: n.account,
+    level: n.level,
+    reason: n.reason,
+    at: n.at,
+    amounts: { ...(v.balance !== undefined && { balance: v.balance }), warning: v.warning },
+    thresholdParameterName: n.thresholdParameterName,
+    label: v.label,
+    title: titleOf(n),
+    ...parts,
+    ...(shown.length > 0 && {
+      problems: {
+        items: shown.map((p) => printable(p.message, v.cap) || p.parameterName),
+        hidden: n.configProblems.length - shown.length,
+        // For a configuration problem the problems are the news: they come first.
+        first: n.kind === 'config-problem',
+      },
+    }),
+    links: [
+      { label: 'Top up credits', url: TOP_UP_URL },
+      ...(n.failure?.kind === 'auth' || n.failure?.kind === 'missing-key'
+        ? [{ label: 'Create an API key', url: API_KEYS_URL }]
+        : []),
+    ],
+    footer: `Sent by the ngrok balance alert monitor for ${v.label}.`,
+  };
+}
+
+/**
+ * One key per account and problem: a balance problem and a monitor failure of the same
+ * account are two incidents. A test gets a key of its own per run, so it can never touch
+ * (or close) a real incident.
+ */
+export function dedupKey(n: Pick<Notification, 'kind' | 'account' | 'at'>): string {
+  const problem = KIND_PROBLEM[n.kind];
+  const base = `ngrok-balance-alert/${accountTag(n.account)}/${problem}`;
+  return problem === 'test' ? `${base}/${n.at}` : base;
+}
+
+/**
+ * The account as a key part: labels are normally parameter-path safe and used as they are;
+ * anything else is slugged, with a hash so that two labels do not share a key.
+ */
+export function accountTag(account: string): string {
+  if (/^[A-Za-z0-9._-]{1,64}$/.test(account)) return account;
+  const slug = asciiOneLine(account)
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return `${slug ? `${slug}-` : ''}${fnv1a(account)}`;
+}
+
+function makeView(n: Notification, options: ContentOptions): View {
+  const cap = options.freeTextCap;
+  const label = truncate(oneLine(n.account), LABEL_MAX) || '(unnamed account)';
+  const { thresholdCents, criticalThresholdCents, recoveryMarginCents } = n.thresholds;
+  return {
+    n,
+    cap,
+    ...(options.region !== undefined && { region: options.region }),
+    label,
+    ...(isAmount(n.balanceCents) && { balance: formatCents(n.balanceCents) }),
+    warning: formatCents(thresholdCents),
+    ...(isAmount(criticalThresholdCents) && { critical: formatCents(criticalThresholdCents) }),
+    clearsAt: formatCents(thresholdCents + recoveryMarginCents),
+    margin: formatCents(recoveryMarginCents),
+    ...(n.failure !== undefined && { failureMessage: printable(n.failure.message, cap) }),
+    ...(n.forecastNote !== undefined && { forecastNote: oneLine(printable(n.forecastNote, cap)) }),
+  };
+}
+
+/** The words and steps for each kind of notification. */
+function describe(v: View): Parts {
+  const { n } = v;
+  const credits = `The ngrok AI Gateway credit balance for ${v.label}`;
+  switch (n.kind) {
+    case 'balance-alert':
+      return balanceParts(v, balanceHeadline(v));
+    case 'balance-reminder':
+      return balanceParts(
+        v,
+        `Reminder: ${lowerFirstWord(balanceHeadline(v, 'still '))}` +
+          (n.since ? ` It has been ${levelWord(n.level)} since ${formatTime(n.since)}.` : ''),
+      );
+    case 'balance-improved':
+      return balanceParts(
+        v,
+        `${credits} improved${n.previousLevel ? ` from ${levelWord(n.previousLevel)}` : ''}, ` +
+          `but it is still ${levelWord(n.level)}: ${balanceAndThreshold(v)}.`,
+      );
+    case 'balance-recovered':
+      return {
+        headline:
+          `${credits} has recovered: ${v.balance ?? 'unknown'} (warning threshold ${v.warning}).` +
+          (n.previousLevel
+            ? ` It had been ${levelWord(n.previousLevel)}${n.since ? ` since ${formatTime(n.since)}` : ''}.`
+            : '') +
+          ' No action is needed.',
+        facts: balanceFacts(v),
+        stepsTitle: 'For reference',
+        steps: [topUpAnyTimeStep(), thresholdStep(v, true)],
+      };
+    case 'monitor-failing':
+    case 'monitor-reminder':
+      return failureParts(v);
+    case 'monitor-recovered':
+      return {
+        headline:
+          `The monitor can read the ngrok AI Gateway credit balance for ${v.label} again` +
+          `${n.since ? `, after failing since ${formatTime(n.since)}` : ''}.` +
+          (n.level === 'ok'
+            ? ' The balance is ok. No action is needed.'
+            : ` The balance is ${levelWord(n.level)}: ${balanceAndThreshold(v)}.`),
+        facts: balanceFacts(v),
+        ...(n.level === 'ok'
+          ? { stepsTitle: 'For reference', steps: [topUpAnyTimeStep(), thresholdStep(v, true)] }
+          : { stepsTitle: 'What to do', steps: [topUpStep(v), thresholdStep(v)] }),
+      };
+    case 'config-problem':
+      return {
+        headline:
+          `A runtime setting for ${v.label} could not be used, so the monitor is using the ` +
+          'deployed default instead. Alerts keep working with the thresholds shown below.',
+        facts: balanceFacts(v),
+        stepsTitle: 'What to do',
+        steps: [
+          ...problemParameters(n).map((name) => ({
+            text: `Store a whole number of cents (1000 = $10.00) in ${name}:`,
+            command: putCentsCommand(v, name, 'CENTS'),
+          })),
+          ...(problemParameters(n).includes(n.thresholdParameterName)
+            ? []
+            : [thresholdStep(v, true)]),
+          topUpAnyTimeStep(),
+        ],
+      };
+    case 'test':
+      return {
+        headline:
+          `[TEST] This is a test notification for ${v.label}. No action is needed: ` +
+          'it proves that this channel receives the ngrok balance alerts.',
+        facts: balanceFacts(v),
+        stepsTitle: 'For reference',
+        steps: [
+          { text: `When a real alert comes, top up the credits at ${TOP_UP_URL}` },
+          thresholdStep(v, true),
+        ],
+      };
+    default:
+      return unreachable(n.kind);
+  }
+}
+
+/**
+ * The title around the account label, per kind; the subject and chat renderers fit the label
+ * into the hole. Amounts are kept whatever the label's length.
+ */
+function titleOf(n: Notification): { before: string; after: string } {
+  const balance = isAmount(n.balanceCents) ? formatCents(n.balanceCents) : undefined;
+  const left = balance ? `${balance} left` : 'balance unknown';
+  const warning = formatCents(n.thresholds.thresholdCents);
+  const critical = isAmount(n.thresholds.criticalThresholdCents)
+    ? formatCents(n.thresholds.criticalThresholdCents)
+    : undefined;
+  const threshold =
+    n.level === 'critical' && critical ? `critical threshold ${critical}` : `threshold ${warning}`;
+  const hole = (before: string, after: string) => ({ before: `${before} (`, after: `)${after}` });
+
+  const levelState = (prefix: string) => {
+    if (n.level === 'empty') {
+      return hole(
+        `${prefix}ngrok credits EMPTY`,
+        `: balance ${balance ?? 'unknown'}, requests rejected`,
+      );
+    }
+    if (n.reason === 'runway') {
+      const days = runwayDays(n.forecast);
+      const run = days ? `run out in ${days}` : 'running out';
+      return n.level === 'critical'
+        ? hole(`${prefix}ngrok credits critical`, `: ${run}, ${left}`)
+        : hole(`${prefix}ngrok credits ${run}`, `: ${left}`);
+    }
+    return hole(`${prefix}ngrok credits ${levelWord(n.level)}`, `: ${left}, ${threshold}`);
+  };
+
+  switch (n.kind) {
+    case 'balance-alert':
+      return levelState('');
+    case 'balance-reminder':
+      return levelState('Reminder: ');
+    case 'balance-improved':
+      return hole(`ngrok credits improved, still ${levelWord(n.level)}`, `: ${left}`);
+    case 'balance-recovered':
+      return hole('ngrok credits recovered', `: ${balance ?? 'balance unknown'}`);
+    case 'monitor-failing':
+    case 'monitor-reminder': {
+      const prefix =
+        n.kind === 'monitor-reminder' ? 'Reminder: ngrok monitor still' : 'ngrok monitor';
+      const why =
+        n.failure?.kind === 'auth'
+          ? 'API key rejected'
+          : n.failure?.kind === 'missing-key'
+            ? 'API key parameter missing'
+            : n.consecutiveFailures !== undefined
+              ? `${n.consecutiveFailures} failed ${n.consecutiveFailures === 1 ? 'check' : 'checks'}`
+              : 'check failing';
+      return hole(`${prefix} cannot read the balance`, `: ${why}`);
+    }
+    case 'monitor-recovered':
+      return hole('ngrok monitor can read the balance again', balance ? `: ${balance}` : '');
+    case 'config-problem':
+      return hole('ngrok balance alert config problem', ': deployed default in use');
+    case 'test':
+      return hole(
+        '[TEST] ngrok balance alert test',
+        balance ? `: ${balance}, threshold ${warning}` : '',
+      );
+    default:
+      return unreachable(n.kind);
+  }
+}
+
+function unreachable(kind: never): never {
+  throw new Error(`no wording for the notification kind ${String(kind)}`);
+}
+
+function balanceHeadline(v: View, still = ''): string {
+  const { n } = v;
+  if (n.level === 'empty') {
+    return (
+      `The ngrok AI Gateway credit balance for ${v.label} is ${still}EMPTY (${v.balance ?? 'unknown'}): ` +
+      'AI Gateway requests are being rejected until you top up.'
+    );
+  }
+  if (n.reason === 'runway') {
+    const days = runwayDays(n.forecast);
+    const when = days ? `run out in ${days}` : 'run out soon';
+    const above =
+      isAmount(n.balanceCents) && n.balanceCents >= n.thresholds.thresholdCents
+        ? `, even though the balance (${v.balance}) is ${still}above the warning threshold (${v.warning})`
+        : '';
+    const critical = n.level === 'critical' ? ' This is critical.' : '';
+    return `At the current rate of spending, the ngrok AI Gateway credits for ${v.label} ${when}${above}.${critical}`;
+  }
+  return `The ngrok AI Gateway credit balance for ${v.label} is ${still}${levelWord(n.level)}: ${balanceAndThreshold(v)}.`;
+}
+
+/** "$4.99 left (warning threshold $10.00)", naming the threshold that decides the level. */
+function balanceAndThreshold(v: View): string {
+  const { n } = v;
+  const left = `${v.balance ?? 'unknown'} left`;
+  if (n.level === 'critical' && v.critical) return `${left} (critical threshold ${v.critical})`;
+  if (isHoldingLow(n)) {
+    return `${left}, above the ${v.warning} warning threshold but not yet ${v.clearsAt}, where the alert clears`;
+  }
+  return `${left} (warning threshold ${v.warning})`;
+}
+
+/**
+ * An alert stays low until the balance reaches the threshold plus the recovery margin, so a
+ * low balance alert can show a balance at or above the warning threshold.
+ */
+function isHoldingLow(
+  n: Pick<Notification, 'level' | 'reason' | 'balanceCents' | 'thresholds'>,
+): boolean {
+  return (
+    n.level === 'low' &&
+    n.reason === 'balance' &&
+    isAmount(n.balanceCents) &&
+    n.balanceCents >= n.thresholds.thresholdCents
+  );
+}
+
+function balanceParts(v: View, headline: string): Parts {
+  return {
+    headline,
+    facts: balanceFacts(v),
+    stepsTitle: 'What to do',
+    steps: [topUpStep(v), thresholdStep(v)],
+  };
+}
+
+function failureParts(v: View): Parts {
+  const { n } = v;
+  const reminder = n.kind === 'monitor-reminder' ? 'Reminder: the' : 'The';
+  const still = n.kind === 'monitor-reminder' ? 'still ' : '';
+  const failure = n.failure;
+  const message = v.failureMessage || 'no detail was given';
+  const unconfirmed =
+    `Until the monitor can read it again, the balance is unknown: the last known level (${levelWord(n.level)}` +
+    `${v.balance ? `, ${v.balance}` : ''}) is not confirmed.`;
+  const checkYourself: Step = { text: `Meanwhile, check the balance yourself at ${TOP_UP_URL}` };
+  const storeKey = (text: string): Step => ({
+    text,
+    command: putKeyCommand(v, n.tokenParameterName ?? 'API_KEY_PARAMETER'),
+  });
+
+  if (failure?.kind === 'auth') {
+    return {
+      headline:
+        `${reminder} monitor ${still}cannot read the balance for ${v.label}: the ngrok.ai API key ` +
+        `was rejected (401/403). ${unconfirmed}`,
+      facts: balanceFacts(v),
+      stepsTitle: 'What to do',
+      steps: [
+        { text: `Create a new API key at ${API_KEYS_URL}`, note: `The monitor said: ${message}` },
+        storeKey(
+          `Store it in the API key parameter for ${v.label} (the key is read from a prompt and piped in, never put on the command line):`,
+        ),
+        { text: 'The next scheduled check picks up the new key; nothing needs redeploying.' },
+        checkYourself,
+      ],
+    };
+  }
+  if (failure?.kind === 'missing-key') {
+    return {
+      headline:
+        `${reminder} monitor ${still}cannot read the balance for ${v.label}: its API key parameter ` +
+        `does not exist. ${unconfirmed}`,
+      facts: balanceFacts(v),
+      stepsTitle: 'What to do',
+      steps: [
+        { text: `Create an API key at ${API_KEYS_URL}` },
+        {
+          ...storeKey('Store it where the monitor looks for it (the key is read from a prompt):'),
+          note: message,
+        },
+        checkYourself,
+      ],
+    };
+  }
+  const checks =
+    n.consecutiveFailures !== undefined
+      ? ` for ${n.consecutiveFailures} consecutive ${n.consecutiveFailures === 1 ? 'check' : 'checks'}`
+      : '';
+  const since = n.since ? ` since ${formatTime(n.since)}` : '';
+  // The sentence quotes the error on one line; a long or multi-line one is shown whole below.
+  const inline = truncate(oneLine(message), INLINE_MESSAGE_MAX);
+  return {
+    headline:
+      `${reminder} monitor ${still}cannot read the balance for ${v.label}${checks}${since}: ` +
+      `${inline}; it will keep retrying. ${unconfirmed}`,
+    facts: balanceFacts(v),
+    stepsTitle: 'What to do',
+    steps: [
+      {
+        text:
+          'Nothing, if this clears up by itself. If it goes on, read the monitor function logs ' +
+          'and check that the ngrok.ai API is up.',
+        ...(inline !== message && { note: `The monitor said: ${message}` }),
+      },
+      checkYourself,
+    ],
+  };
+}
+
+function balanceFacts(v: View): Fact[] {
+  const { n } = v;
+  const failing = n.kind === 'monitor-failing' || n.kind === 'monitor-reminder';
+  const facts: Fact[] = [{ label: 'Account', value: v.label }];
+  const fact = (label: string, value: string) => facts.push({ label, value });
+  if (failing) {
+    fact('Balance', v.balance ? `${v.balance} (last known, not confirmed)` : 'unknown');
+    fact('Level', `${levelWord(n.level)} (last known, not confirmed)`);
+  } else {
+    fact('Balance', v.balance ?? 'unknown');
+    fact('Level', describeLevel(n));
+  }
+  fact('Warning threshold', v.warning);
+  if (v.critical) fact('Critical threshold', v.critical);
+  const runway = runwayText(v);
+  if (runway) fact('Runway', runway);
+  const spenders = topSpendersText(v);
+  if (spenders && n.forecast) {
+    fact(`Top access keys by spend (last ${formatWindow(n.forecast.windowDays)})`, spenders);
+  }
+  if (failing && n.consecutiveFailures !== undefined) {
+    fact('Failed checks in a row', String(n.consecutiveFailures));
+  }
+  if (n.since && (failing || n.kind === 'balance-reminder')) {
+    fact(failing ? 'Failing since' : 'Alerting since', formatTime(n.since));
+  }
+  fact('Checked at', formatTime(n.at));
+  return facts;
+}
+
+/** The level in words, with the reason; shared with the local check's report. */
+export function describeLevel(
+  n: Pick<Notification, 'level' | 'reason' | 'balanceCents' | 'thresholds'>,
+): string {
+  switch (n.level) {
+    case 'ok':
+      return 'ok';
+    case 'empty':
+      return 'EMPTY: AI Gateway requests are being rejected';
+    case 'critical':
+      return n.reason === 'runway'
+        ? 'critical (the credits are forecast to run out soon)'
+        : 'critical (below the critical threshold)';
+    case 'low': {
+      if (n.reason === 'runway') return 'low (the credits are forecast to run out soon)';
+      const { thresholdCents, recoveryMarginCents } = n.thresholds;
+      return isHoldingLow(n)
+        ? `low until the balance reaches ${formatCents(thresholdCents + recoveryMarginCents)} (the warning threshold plus the ${formatCents(recoveryMarginCents)} recovery margin)`
+        : 'low (below the warning threshold)';
+    }
+  }
+}
+
+function runwayText(v: View): string | undefined {
+  if (v.n.forecast) return formatRunway(v.n.forecast);
+  if (v.forecastNote) {
+    return /^forecast unavailable/i.test(v.forecastNote)
+      ? v.forecastNote
+      : `forecast unavailable: ${v.forecastNote}`;
+  }
+  return undefined;
+}
+
+function topSpendersText(v: View): string | undefined {
+  return v.n.forecast ? describeTopSpenders(v.n.forecast, v.cap) : undefined;
+}
+
+/**
+ * "ak_1 $12.40 (62%), ak_2 $5.60 (28%)": up to three access keys by spend, each label cut to
+ * `cap` (at most 100) characters; undefined when nobody spent anything.
+ */
+export function describeTopSpenders(forecast: Forecast, cap = 100): string | undefined {
+  if (forecast.topSpenders.length === 0) return undefined;
+  return forecast.topSpenders
+    .slice(0, 3)
+    .map(
+      (s) =>
+        `${truncate(oneLine(s.accessKey), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
+    )
+    .join(', ');
+}
+
+function topUpStep(v: View): Step {
+  return {
+    text: `Top up the credits at ${TOP_UP_URL}`,
+    ...(v.n.reason === 'balance' && {
+      note: `The alert clears once the balance is at least ${v.clearsAt} (the ${v.warning} warning threshold plus a ${v.margin} recovery margin).`,
+    }),
+  };
+}
+
+function topUpAnyTimeStep(): Step {
+  return { text: `Top up the credits any time at ${TOP_UP_URL}` };
+}
+
+/** How to change the warning threshold; `reference` when nothing is wrong. */
+function thresholdStep(v: View, reference = false): Step {
+  const example = `${wholeCents(v.n.thresholds.thresholdCents)} = ${v.warning}`;
+  return {
+    text: reference
+      ? `To be alerted at a different balance, change the warning threshold (now ${v.warning}); the value is in whole cents (${example}):`
+      : `To change the warning threshold (now ${v.warning}), run this with the new amount in whole cents (${example}):`,
+    command: putThresholdCommand(v),
+  };
+}
+
+/**
+ * `--region` always: with another default region in the reader's CLI, put-parameter would
+ * succeed in the wrong region and the monitor would never see the change.
+ */
+function regionOption(v: View): string {
+  return `--region ${v.region ?? 'YOUR_REGION'}`;
+}
+
+function putThresholdCommand(v: View): string {
+  return putCentsCommand(v, v.n.thresholdParameterName, wholeCents(v.n.thresholds.thresholdCents));
+}
+
+function putCentsCommand(v: View, parameterName: string, value: string): string {
+  return (
+    `aws ssm put-parameter ${regionOption(v)} --name ${parameterName} ` +
+    `--type String --value ${value} --overwrite`
+  );
+}
+
+/** The parameters a configuration problem names, each once, as many as are listed. */
+function problemParameters(n: Notification): string[] {
+  const names = n.configProblems.slice(0, MAX_CONFIG_PROBLEMS).map((p) => oneLine(p.parameterName));
+  return [...new Set(names)].filter(Boolean);
+}
+
+/**
+ * Reads the key without echoing it and pipes it in: `printf` is a shell builtin, so the key
+ * never appears in the process list, and AWS CLI v2 reads `file:///dev/stdin` as the value
+ * (without the trailing newline `echo` would add).
+ */
+function putKeyCommand(v: View, parameterName: string): string {
+  return (
+    `read -rs NGROK_API_KEY && printf '%s' "$NGROK_API_KEY" | aws ssm put-parameter ${regionOption(v)} ` +
+    `--name ${parameterName} --type SecureString --value file:///dev/stdin --overwrite`
+  );
+}

@@ -1,0 +1,125 @@
+/**
+ * The structured notification, version 2: the contract for Lambda and SQS subscribers and
+ * webhook receivers, described by schemas/notification-v2.schema.json (the tests validate
+ * every rendering against it). It carries the numbers, the rendered subject and text, and
+ * the content itself, so a channel renders from data and never parses text. Pure.
+ *
+ * Compatible changes (a new optional field, a new kind) keep version 2; anything that
+ * removes or changes the meaning of a field is version 3.
+ */
+import type {
+  CheckFailureKind,
+  ConfigProblem,
+  Level,
+  LevelReason,
+  Notification,
+  NotificationKind,
+} from '../types.ts';
+import type { Content, Link, NotificationEvent, Severity } from './content.ts';
+import { MAX_CONFIG_PROBLEMS } from './content.ts';
+import { formatRunway, truncate } from './format.ts';
+
+export const NOTIFICATION_SCHEMA_V2 = 'ngrok-balance-alert.notification.v2';
+
+export interface TopSpenderV2 {
+  readonly accessKey: string;
+  readonly costCents: number;
+  readonly share: number;
+}
+
+export interface RunwayV2 {
+  /** Days the credits last at the recent rate; null when nothing is being spent. */
+  readonly days: number | null;
+  readonly dailySpendCents: number;
+  readonly windowDays: number;
+  readonly source: 'usage' | 'balance-history';
+  /** The same, in words. */
+  readonly text: string;
+}
+
+export interface NotificationV2 {
+  readonly schema: typeof NOTIFICATION_SCHEMA_V2;
+  readonly version: 2;
+  readonly kind: NotificationKind;
+  readonly event: NotificationEvent;
+  readonly severity: Severity;
+  readonly dedupKey: string;
+  readonly test: boolean;
+  readonly account: string;
+  readonly level: Level;
+  readonly reason: LevelReason;
+  readonly previousLevel: Level | null;
+  readonly balanceCents: number | null;
+  readonly thresholdCents: number;
+  readonly criticalThresholdCents: number | null;
+  readonly recoveryMarginCents: number;
+  readonly runway: RunwayV2 | null;
+  /** Why there is no runway, when there is none and the monitor knows why. */
+  readonly runwayNote: string | null;
+  readonly topSpenders: readonly TopSpenderV2[];
+  readonly failure: { readonly kind: CheckFailureKind; readonly message: string } | null;
+  readonly consecutiveFailures: number | null;
+  /** When the current problem started (ISO 8601). */
+  readonly since: string | null;
+  readonly configProblems: readonly ConfigProblem[];
+  readonly links: readonly Link[];
+  readonly subject: string;
+  readonly text: string;
+  readonly content: Content;
+  /** ISO 8601 time of the run that produced it. */
+  readonly at: string;
+}
+
+/** Renders the version 2 structured notification. `cap` cuts free text from outside. */
+export function renderJson(
+  n: Notification,
+  content: Content,
+  rendered: { readonly subject: string; readonly text: string },
+  cap: number,
+): NotificationV2 {
+  const f = n.forecast;
+  return {
+    schema: NOTIFICATION_SCHEMA_V2,
+    version: 2,
+    kind: n.kind,
+    event: content.event,
+    severity: content.severity,
+    dedupKey: content.dedupKey,
+    test: content.test,
+    account: n.account,
+    level: n.level,
+    reason: n.reason,
+    previousLevel: n.previousLevel ?? null,
+    balanceCents: n.balanceCents ?? null,
+    thresholdCents: n.thresholds.thresholdCents,
+    criticalThresholdCents: n.thresholds.criticalThresholdCents ?? null,
+    recoveryMarginCents: n.thresholds.recoveryMarginCents,
+    runway: f
+      ? {
+          days: f.runwayDays,
+          dailySpendCents: f.dailySpendCents,
+          windowDays: f.windowDays,
+          source: f.source,
+          text: formatRunway(f),
+        }
+      : null,
+    runwayNote: !f && n.forecastNote !== undefined ? truncate(n.forecastNote, cap) : null,
+    topSpenders: (f?.topSpenders ?? []).map((s) => ({
+      accessKey: truncate(s.accessKey, cap),
+      costCents: s.costCents,
+      share: s.share,
+    })),
+    failure: n.failure ? { kind: n.failure.kind, message: truncate(n.failure.message, cap) } : null,
+    consecutiveFailures: n.consecutiveFailures ?? null,
+    since: n.since ?? null,
+    configProblems: n.configProblems.slice(0, MAX_CONFIG_PROBLEMS).map((p) => ({
+      parameterName: truncate(p.parameterName, cap),
+      message: truncate(p.message, cap),
+    })),
+    links: content.links,
+    subject: rendered.subject,
+    text: rendered.text,
+    content,
+    at: n.at,
+  };
+}

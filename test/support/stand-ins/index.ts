@@ -1,0 +1,81 @@
+/**
+ * Everything the bundled monitor function talks to, started together on loopback, so the
+ * real artifact runs with no AWS account and no network: the fake ngrok.ai API, SSM and SNS.
+ * Each stand-in is a module of its own in this folder (a channel's receiver goes next to
+ * them); this one starts them together and re-exports the folder for the tests and the
+ * benchmark.
+ */
+import { FakeNgrokApi } from './ngrok-api.ts';
+import { FAKE_AWS } from './server.ts';
+import { FakeSns } from './sns.ts';
+import { FakeSsm } from './ssm.ts';
+
+/** One AWS call the function made, in the terms an IAM policy speaks. */
+export interface AwsCall {
+  /** e.g. `ssm:GetParameters`, `sns:Publish`. */
+  readonly action: string;
+  /** The parameter names (SSM) or the topic ARN (SNS) it touched. */
+  readonly resources: readonly string[];
+}
+
+export interface StandIns {
+  readonly ngrok: FakeNgrokApi;
+  readonly ssm: FakeSsm;
+  readonly sns: FakeSns;
+  /** Sets the injected latency of all three at once. */
+  setLatency(ms: number): void;
+  /** Environment for the function: endpoints, region, fake credentials, topic. */
+  env(): Record<string, string>;
+  /** Every SSM and SNS call recorded so far. */
+  awsCalls(): AwsCall[];
+  close(): Promise<void>;
+}
+
+export async function startStandIns(
+  options: { latencyMs?: number; topicArn?: string } = {},
+): Promise<StandIns> {
+  const topicArn = options.topicArn ?? FAKE_AWS.topicArn;
+  const ngrok = await new FakeNgrokApi(options).start();
+  const ssm = await new FakeSsm(options).start();
+  const sns = await new FakeSns({ ...options, topicArn }).start();
+  return {
+    ngrok,
+    ssm,
+    sns,
+    setLatency(ms) {
+      ngrok.latencyMs = ms;
+      ssm.latencyMs = ms;
+      sns.latencyMs = ms;
+    },
+    env: () => ({
+      AWS_REGION: FAKE_AWS.region,
+      AWS_DEFAULT_REGION: FAKE_AWS.region,
+      AWS_ACCESS_KEY_ID: FAKE_AWS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: FAKE_AWS.secretAccessKey,
+      AWS_ENDPOINT_URL_SSM: ssm.url,
+      AWS_ENDPOINT_URL_SNS: sns.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      NGROK_API_URL: ngrok.url,
+      TOPIC_ARN: topicArn,
+    }),
+    awsCalls: () => [
+      ...ssm.requests.map((r) => ({ action: `ssm:${r.action}`, resources: r.names })),
+      ...sns.requests.map((r) => ({
+        action: `sns:${r.action}`,
+        resources: r.topicArn === undefined ? [] : [r.topicArn],
+      })),
+    ],
+    close: async () => {
+      await Promise.all([ngrok.close(), ssm.close(), sns.close()]);
+    },
+  };
+}
+
+export * from './bundle-runner.ts';
+export * from './iam.ts';
+export * from './ngrok-api.ts';
+export * from './server.ts';
+export * from './sns.ts';
+export * from './ssm.ts';
+export * from './synth.ts';
+export * from './webhook-receiver.ts';
