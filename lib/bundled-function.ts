@@ -9,7 +9,7 @@ import { LAMBDA_DIST } from './package-root.ts';
 
 export interface BundledFunctionProps {
   /** Entry in lambda/ whose prebuilt bundle runs (see scripts/build.mjs). */
-  readonly entry: 'handler' | 'slack-webhook';
+  readonly entry: 'handler' | 'slack-webhook' | 'channel';
   readonly description: string;
   /** What the role is for, shown in IAM. */
   readonly roleDescription: string;

@@ -19,11 +19,13 @@ import {
   resolveSettings,
 } from '../lambda/config/validate.ts';
 import { MONITOR_CONFIG_FILE } from '../lambda/monitor-config.ts';
+import type { ChannelName } from '../lambda/notify/channels/channels.ts';
 import { accountParameterNames } from '../lambda/parameter-names.ts';
 import { INITIAL_STATE_VALUE } from '../lambda/state.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
 import { parameterArn } from './arns.ts';
 import { createBundledFunction } from './bundled-function.ts';
+import { addChannelSubscriber } from './channel-subscriber.ts';
 import {
   addMonitorAlarms,
   addMonitorDashboard,
@@ -97,6 +99,8 @@ export class NgrokBalanceAlert extends Construct {
   readonly monitorFunction: lambda.IFunction;
   /** The alarms on the monitor itself. */
   readonly alarms: NgrokBalanceAlertAlarms;
+  /** The subscriber function of each channel that is configured (PagerDuty, Teams, ...). */
+  readonly channelFunctions: Partial<Record<ChannelName, lambda.IFunction>>;
   private readonly monitor: lambda.Function;
 
   constructor(scope: Construct, id: string, props: NgrokBalanceAlertProps = {}) {
@@ -223,6 +227,8 @@ export class NgrokBalanceAlert extends Construct {
       webhookParameterName: config.slackWebhookParameterName,
     });
 
+    this.channelFunctions = this.addChannels(this.topic, config);
+
     this.alarms = addMonitorAlarms(this, {
       monitor: this.monitor,
       topic: this.topic,
@@ -236,6 +242,65 @@ export class NgrokBalanceAlert extends Construct {
       });
     }
     this.addOutputs(accounts);
+  }
+
+  /**
+   * One subscriber per configured channel, each reading only its own parameters. The
+   * PagerDuty events URL is not a secret: it travels in the environment.
+   */
+  private addChannels(topic: sns.ITopic, config: ResolvedConfig) {
+    const channels: Record<
+      ChannelName,
+      { id: string; label: string; parameters: Record<string, string | undefined> }
+    > = {
+      pagerduty: {
+        id: 'PagerDuty',
+        label: 'PagerDuty',
+        parameters: { pagerDutyRoutingKeyParameterName: config.pagerDutyRoutingKeyParameterName },
+      },
+      teams: {
+        id: 'Teams',
+        label: 'Microsoft Teams',
+        parameters: { teamsWebhookParameterName: config.teamsWebhookParameterName },
+      },
+      discord: {
+        id: 'Discord',
+        label: 'Discord',
+        parameters: { discordWebhookParameterName: config.discordWebhookParameterName },
+      },
+      webhook: {
+        id: 'Webhook',
+        label: 'the webhook',
+        parameters: {
+          webhookUrlParameterName: config.webhookUrlParameterName,
+          webhookSecretParameterName: config.webhookSecretParameterName,
+        },
+      },
+    };
+    const functions: Partial<Record<ChannelName, lambda.IFunction>> = {};
+    for (const [channel, spec] of Object.entries(channels) as [
+      ChannelName,
+      (typeof channels)[ChannelName],
+    ][]) {
+      const [main, secret] = Object.values(spec.parameters);
+      if (main === undefined) continue;
+      const parameters = Object.fromEntries(
+        Object.entries(spec.parameters).filter(([, name]) => name !== undefined),
+      ) as Record<string, string>;
+      functions[channel] = addChannelSubscriber(this, spec.id, {
+        topic,
+        label: spec.label,
+        entry: 'channel',
+        parameters,
+        environment: {
+          CHANNEL: channel,
+          PARAMETER_NAME: main,
+          ...(secret !== undefined && { SECRET_PARAMETER_NAME: secret }),
+          ...(channel === 'pagerduty' && { PAGERDUTY_EVENTS_URL: config.pagerDutyEventsUrl }),
+        },
+      }).fn;
+    }
+    return functions;
   }
 
   private createTopic(): sns.Topic {

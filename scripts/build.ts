@@ -1,7 +1,7 @@
 /**
  * `npm run build` (run by `npm ci`, `npm pack` and the standalone app's `cdk synth`):
  *
- * - dist/lambda/<entry>/index.mjs: the two Lambda handlers, bundled with ESM_BUNDLING. The
+ * - dist/lambda/<entry>/index.mjs: the Lambda handlers (monitor, Slack webhook, channels), bundled with ESM_BUNDLING. The
  *   construct deploys these files as they are, so a consumer needs no esbuild or Docker.
  * - dist/index.mjs and dist/index.cjs: the library entry (lib/index.ts) for `import` and
  *   `require`, with aws-cdk-lib and constructs left to the consumer's copies.
@@ -41,7 +41,7 @@ async function buildAtomically(options: BuildOptions & { outfile: string }): Pro
 }
 
 await Promise.all([
-  ...['handler', 'slack-webhook'].map((entry) =>
+  ...['handler', 'slack-webhook', 'channel'].map((entry) =>
     buildAtomically({
       ...ESM_BUNDLING,
       entryPoints: [path.join(root, 'lambda', `${entry}.ts`)],

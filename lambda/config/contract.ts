@@ -54,6 +54,8 @@ interface AccountList {
 type Setting = (WholeNumber | Text | EmailList | AccountList | Choice | OnOff) & {
   /** Written into the function's configuration file and checked again when it is read. */
   readonly function?: true;
+  /** Setting it makes the deployment notify somebody (an address, a channel). */
+  readonly recipient?: true;
   /** The `check` command's flag for it. */
   readonly flag?: string;
   /** Meaning of "no value" where there is no default, for the README table. */
@@ -64,6 +66,7 @@ type AccountSetting = (WholeNumber | Text | EmailList) & {
   /** Must be given in every entry of `accounts`. */
   readonly required?: true;
   readonly function?: true;
+  readonly recipient?: true;
   readonly flag?: string;
   readonly unset?: string;
 };
@@ -100,11 +103,26 @@ export const TEXT_FORMS = {
     problem: 'is not a Slack channel ID',
     expected: "Expected the ID from the channel's details in Slack",
   },
+  httpsUrl: {
+    test: isHttpsUrl,
+    problem: 'is not an https URL',
+    expected: 'Expected https://host/path, without a user name or password',
+  },
 } as const satisfies Record<
   string,
   { test(value: string): boolean; problem: string; expected: string }
 >;
 type TextForm = keyof typeof TEXT_FORMS;
+
+/** An https URL without credentials in it (it goes into the template). */
+function isHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && !url.username && !url.password && !/\s/.test(value);
+  } catch {
+    return false;
+  }
+}
 
 const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
 
@@ -152,7 +170,7 @@ export const ACCOUNT_SETTINGS = {
    *
    * @default - only the deployment-wide `emails`
    */
-  emails: { kind: 'emails' },
+  emails: { kind: 'emails', recipient: true },
 } as const satisfies Record<string, AccountSetting>;
 
 /**
@@ -196,7 +214,7 @@ export const SETTINGS = {
    *
    * @default - nobody by email
    */
-  emails: { kind: 'emails' },
+  emails: { kind: 'emails', recipient: true },
   /**
    * Several accounts; replaces the single-account settings.
    *
@@ -298,7 +316,12 @@ export const SETTINGS = {
    *
    * @default - no Amazon Q Developer channel
    */
-  slackWorkspaceId: { kind: 'text', form: 'slackWorkspaceId', example: 'T0123456789' },
+  slackWorkspaceId: {
+    kind: 'text',
+    form: 'slackWorkspaceId',
+    example: 'T0123456789',
+    recipient: true,
+  },
   /**
    * Slack channel ID (C... or G...) for Amazon Q Developer; needs `slackWorkspaceId`.
    *
@@ -315,6 +338,80 @@ export const SETTINGS = {
     kind: 'text',
     form: 'parameterName',
     example: '/ngrok-balance-alert/slack-webhook-url',
+    recipient: true,
+  },
+  /**
+   * Name of a SecureString parameter holding the routing key (integration key) of a
+   * PagerDuty Events API v2 integration: a small function opens, escalates and resolves one
+   * incident per account and problem.
+   *
+   * @default - no PagerDuty function
+   */
+  pagerDutyRoutingKeyParameterName: {
+    kind: 'text',
+    form: 'parameterName',
+    example: '/ngrok-balance-alert/pagerduty-routing-key',
+    recipient: true,
+  },
+  /**
+   * Where PagerDuty events go: https://events.eu.pagerduty.com/v2/enqueue for an account in
+   * PagerDuty's EU service region.
+   *
+   * @default 'https://events.pagerduty.com/v2/enqueue'
+   */
+  pagerDutyEventsUrl: {
+    kind: 'text',
+    form: 'httpsUrl',
+    default: 'https://events.pagerduty.com/v2/enqueue',
+    example: 'https://events.eu.pagerduty.com/v2/enqueue',
+  },
+  /**
+   * Name of a SecureString parameter holding the URL of a Teams workflow that starts with
+   * "When a Teams webhook request is received": a small function posts every message there
+   * as an Adaptive Card.
+   *
+   * @default - no Teams function
+   */
+  teamsWebhookParameterName: {
+    kind: 'text',
+    form: 'parameterName',
+    example: '/ngrok-balance-alert/teams-workflow-url',
+    recipient: true,
+  },
+  /**
+   * Name of a SecureString parameter holding a Discord channel webhook URL: a small function
+   * posts every message there as an embed coloured by severity.
+   *
+   * @default - no Discord function
+   */
+  discordWebhookParameterName: {
+    kind: 'text',
+    form: 'parameterName',
+    example: '/ngrok-balance-alert/discord-webhook-url',
+    recipient: true,
+  },
+  /**
+   * Name of a SecureString parameter holding the URL of your own receiver: a small function
+   * POSTs every notification there as the version 2 JSON.
+   *
+   * @default - no webhook function
+   */
+  webhookUrlParameterName: {
+    kind: 'text',
+    form: 'parameterName',
+    example: '/ngrok-balance-alert/webhook-url',
+    recipient: true,
+  },
+  /**
+   * Name of a SecureString parameter holding a secret shared with your receiver: each POST
+   * is then signed (header `X-Ngrok-Balance-Alert-Signature`). Needs `webhookUrlParameterName`.
+   *
+   * @default - unsigned
+   */
+  webhookSecretParameterName: {
+    kind: 'text',
+    form: 'parameterName',
+    example: '/ngrok-balance-alert/webhook-secret',
   },
   /**
    * `per-account` declares CloudWatch metrics for every account in the embedded metric

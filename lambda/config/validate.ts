@@ -88,6 +88,15 @@ export function resolveSettings(
         'workspace ID (T...) from the Amazon Q Developer console and the channel ID (C...).',
     );
   }
+  if (
+    values.webhookSecretParameterName !== undefined &&
+    values.webhookUrlParameterName === undefined
+  ) {
+    errors.push(
+      '"webhookSecretParameterName" was given without "webhookUrlParameterName". Expected both: ' +
+        'the secret signs what is posted to the webhook URL.',
+    );
+  }
   const accounts = readAccounts(input, read, errors);
   if (errors.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);

@@ -54,7 +54,7 @@ export async function postToWebhook(
 }
 
 /** Removes the URL, its path and query, and the secret from text that may be shown. */
-function redactSecrets(text: string, url: string, secret: string | undefined): string {
+export function redactSecrets(text: string, url: string, secret: string | undefined): string {
   let out = text.split(url).join('[webhook URL]');
   try {
     const { pathname, search } = new URL(url);

@@ -1,0 +1,162 @@
+/**
+ * PagerDuty Events API v2: what each message does to the incident it is about. One incident
+ * per account and problem, keyed by the content's `dedupKey`: a problem opens it (`trigger`),
+ * a worse level re-triggers the same key with the higher severity, and recovery resolves
+ * it. Pure: the routing key is added by the poster, so nothing here ever holds it.
+ *
+ * Not incidents, so PagerDuty gets nothing for them: reminders (PagerDuty's own escalation
+ * policy re-notifies, and a re-trigger would reopen an incident someone resolved by hand),
+ * configuration problems (the monitor keeps alerting with the deployed defaults; the other
+ * channels say what to fix) and messages published by hand. A test is a trigger followed at
+ * once by a resolve on the test's own key, so it proves that the integration pages and
+ * never leaves an incident open, nor touches a real one.
+ */
+import { oneLine } from '../text.ts';
+import type { NotificationKind } from '../types.ts';
+import type { Severity } from './content.ts';
+import { truncate } from './format.ts';
+import type { Incoming } from './incoming.ts';
+import type { NotificationV2 } from './render-json.ts';
+
+/** PagerDuty cuts a longer summary; cutting it here keeps the end marker ours. */
+export const SUMMARY_MAX = 1_024;
+/** PagerDuty rejects a longer dedup_key. */
+export const DEDUP_KEY_MAX = 255;
+
+export type PagerDutyAction = 'trigger' | 'resolve';
+
+/** One event, without the routing key (the poster adds it). */
+export interface PagerDutyEvent {
+  readonly event_action: PagerDutyAction;
+  readonly dedup_key: string;
+  /** Only on a trigger. */
+  readonly payload?: {
+    readonly summary: string;
+    readonly source: string;
+    readonly severity: Severity;
+    readonly timestamp?: string;
+    readonly component?: string;
+    readonly group?: string;
+    readonly class?: string;
+    readonly custom_details?: Readonly<Record<string, unknown>>;
+  };
+  readonly links?: ReadonlyArray<{ readonly href: string; readonly text: string }>;
+  readonly client?: string;
+  readonly client_url?: string;
+}
+
+/** What PagerDuty gets for each notification kind. */
+type Handling = 'trigger' | 'resolve' | 'nothing' | 'test';
+
+export const KIND_HANDLING: Readonly<Record<NotificationKind, Handling>> = {
+  'balance-alert': 'trigger',
+  'balance-reminder': 'nothing',
+  // Still a problem, now a smaller one: the same incident, with the lower severity logged.
+  'balance-improved': 'trigger',
+  'balance-recovered': 'resolve',
+  'monitor-failing': 'trigger',
+  'monitor-reminder': 'nothing',
+  'monitor-recovered': 'resolve',
+  'config-problem': 'nothing',
+  test: 'test',
+};
+
+const CLIENT = 'ngrok balance alert';
+
+/** The events for one message, in the order they must be sent; often none. */
+export function renderPagerDuty(incoming: Incoming): PagerDutyEvent[] {
+  switch (incoming.kind) {
+    case 'notification':
+      return notificationEvents(incoming.notification);
+    case 'alarm': {
+      // The stack's own alarms (a failed run, a channel's failures queue) are incidents too,
+      // one per alarm name.
+      const { alarm } = incoming;
+      const key = dedupKey(`ngrok-balance-alert/alarm/${oneLine(alarm.AlarmName)}`);
+      const state = alarm.NewStateValue.toUpperCase();
+      if (state === 'OK') return [{ event_action: 'resolve', dedup_key: key }];
+      if (state !== 'ALARM') return [];
+      return [
+        {
+          event_action: 'trigger',
+          dedup_key: key,
+          payload: {
+            summary: summary(incoming.subject ?? `ALARM: ${alarm.AlarmName}`),
+            source: `CloudWatch alarm ${oneLine(alarm.AlarmName)}`.slice(0, 255),
+            severity: 'error',
+            component: 'ngrok balance monitor',
+            class: 'cloudwatch-alarm',
+            ...(alarm.StateChangeTime && { timestamp: toIso(alarm.StateChangeTime) }),
+            custom_details: {
+              ...(alarm.AlarmDescription && { description: alarm.AlarmDescription }),
+              ...(alarm.NewStateReason && { reason: alarm.NewStateReason }),
+              ...(alarm.Region && { region: alarm.Region }),
+            },
+          },
+          client: CLIENT,
+        },
+      ];
+    }
+    case 'raw':
+      return [];
+  }
+}
+
+function notificationEvents(n: NotificationV2): PagerDutyEvent[] {
+  const key = dedupKey(n.dedupKey);
+  switch (KIND_HANDLING[n.kind]) {
+    case 'nothing':
+      return [];
+    case 'resolve':
+      return [{ event_action: 'resolve', dedup_key: key }];
+    case 'trigger':
+      return [trigger(n, key)];
+    case 'test':
+      return [trigger(n, key), { event_action: 'resolve', dedup_key: key }];
+  }
+}
+
+function trigger(n: NotificationV2, key: string): PagerDutyEvent {
+  const c = n.content;
+  return {
+    event_action: 'trigger',
+    dedup_key: key,
+    payload: {
+      summary: summary(n.subject),
+      source: `ngrok account ${c.label}`.slice(0, 255),
+      // The content's severity is PagerDuty's scale: low → warning, critical → error,
+      // empty → critical, the monitor failing → error; a test is info.
+      severity: n.severity,
+      timestamp: n.at,
+      component: n.kind.startsWith('monitor-')
+        ? 'ngrok balance monitor'
+        : 'ngrok AI Gateway credits',
+      group: n.account,
+      class: n.kind,
+      custom_details: {
+        headline: c.headline,
+        ...Object.fromEntries(c.facts.map((f) => [f.label, f.value])),
+        [c.stepsTitle]: c.steps.map((s) =>
+          [s.text, s.command, s.note].filter((part) => part !== undefined).join('\n'),
+        ),
+        ...(c.problems && { 'Settings not used': c.problems.items }),
+      },
+    },
+    links: c.links.map((l) => ({ href: l.url, text: l.label })),
+    client: CLIENT,
+  };
+}
+
+function summary(text: string): string {
+  return truncate(oneLine(text), SUMMARY_MAX);
+}
+
+function dedupKey(key: string): string {
+  return key.slice(0, DEDUP_KEY_MAX);
+}
+
+/** CloudWatch writes "2025-06-02T09:00:00.000+0000"; PagerDuty wants ISO 8601. */
+function toIso(time: string): string | undefined {
+  const ms = Date.parse(time.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
