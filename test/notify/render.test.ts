@@ -11,7 +11,8 @@ import {
 import type { NotificationV2 } from '../../lambda/notify/render-json.ts';
 import { renderNotificationMessage } from '../../lambda/notify/render-slack.ts';
 import { SNS_MAX_BYTES, toSnsPublish } from '../../lambda/notify/sns.ts';
-import { type Forecast, NOTIFICATION_KINDS, type Notification } from '../../lambda/types.ts';
+import { NOTIFICATION_KINDS, type Notification } from '../../lambda/types.ts';
+import { base, cases, REGION, THRESHOLD_PARAM } from '../support/notification-cases.ts';
 import { validateNotificationV2 } from '../support/notification-schema.ts';
 
 const schema = JSON.parse(
@@ -30,8 +31,6 @@ function expectValidChat(chat: unknown): void {
 
 const ALL_KINDS = NOTIFICATION_KINDS;
 
-/** The stack's region, as Lambda sets AWS_REGION. */
-const REGION = 'eu-west-1';
 const renderNotification = (n: Notification) => renderIn(n, { region: REGION });
 
 function expectValidV2(value: unknown): void {
@@ -39,150 +38,6 @@ function expectValidV2(value: unknown): void {
   expect(validateNotificationV2.errors ?? [], JSON.stringify(value)).toEqual([]);
   expect(ok).toBe(true);
 }
-
-const THRESHOLD_PARAM = '/ngrok-balance-alert/prod/threshold-cents';
-
-const forecast: Forecast = {
-  source: 'usage',
-  dailySpendCents: 310,
-  windowDays: 7,
-  runwayDays: 1.61,
-  topSpenders: [
-    { accessKey: 'ak_2abcDEF123', costCents: 1240, share: 0.62 },
-    { accessKey: 'ak_2ghiJKL456', costCents: 560, share: 0.28 },
-    { accessKey: 'ak_2mnoPQR789', costCents: 200, share: 0.1 },
-  ],
-};
-
-const base: Notification = {
-  kind: 'balance-alert',
-  account: 'prod',
-  level: 'low',
-  reason: 'balance',
-  previousLevel: 'ok',
-  balanceCents: 499,
-  thresholds: { thresholdCents: 1000, criticalThresholdCents: 200, recoveryMarginCents: 100 },
-  thresholdParameterName: THRESHOLD_PARAM,
-  tokenParameterName: '/ngrok-balance-alert/api-key',
-  forecast,
-  configProblems: [],
-  at: '2025-06-02T09:00:00.000Z',
-};
-
-/** One readable case per kind, plus the variants that change the wording. */
-const cases: Record<string, Notification> = {
-  'balance-alert': base,
-  'balance-alert-critical': { ...base, level: 'critical', previousLevel: 'low', balanceCents: 150 },
-  'balance-alert-empty': {
-    ...base,
-    level: 'empty',
-    previousLevel: 'critical',
-    balanceCents: -125,
-    forecast: { ...forecast, runwayDays: 0 },
-  },
-  'balance-alert-runway': {
-    ...base,
-    reason: 'runway',
-    balanceCents: 2500,
-    forecast: { ...forecast, runwayDays: 1.9, dailySpendCents: 1316 },
-  },
-  'balance-alert-no-forecast': {
-    ...base,
-    forecast: undefined,
-    forecastNote: 'the usage overview returned no data for the last 7 days',
-  },
-  'balance-reminder': { ...base, kind: 'balance-reminder', since: '2025-06-01T15:00:00.000Z' },
-  'balance-improved': {
-    ...base,
-    kind: 'balance-improved',
-    level: 'low',
-    previousLevel: 'critical',
-    balanceCents: 750,
-  },
-  'balance-recovered': {
-    ...base,
-    kind: 'balance-recovered',
-    level: 'ok',
-    previousLevel: 'low',
-    balanceCents: 2500,
-    since: '2025-06-01T15:00:00.000Z',
-    forecast: { ...forecast, runwayDays: 8.06 },
-  },
-  'monitor-failing-auth': {
-    ...base,
-    kind: 'monitor-failing',
-    balanceCents: undefined,
-    forecast: undefined,
-    failure: { kind: 'auth', message: 'GET /credits returned 401 Unauthorized' },
-    consecutiveFailures: 1,
-    since: '2025-06-02T09:00:00.000Z',
-  },
-  'monitor-failing-missing-key': {
-    ...base,
-    kind: 'monitor-failing',
-    level: 'ok',
-    balanceCents: undefined,
-    forecast: undefined,
-    failure: {
-      kind: 'missing-key',
-      message:
-        'The API key parameter /ngrok-balance-alert/api-key does not exist. Create it as a ' +
-        'SecureString holding the ngrok.ai API key.',
-    },
-    consecutiveFailures: 1,
-    since: '2025-06-02T09:00:00.000Z',
-  },
-  'monitor-failing': {
-    ...base,
-    kind: 'monitor-failing',
-    balanceCents: undefined,
-    forecast: undefined,
-    failure: { kind: 'transient', message: 'GET /credits timed out after 10 s (3 attempts)' },
-    consecutiveFailures: 4,
-    since: '2025-06-02T06:00:00.000Z',
-  },
-  'monitor-reminder': {
-    ...base,
-    kind: 'monitor-reminder',
-    balanceCents: undefined,
-    forecast: undefined,
-    failure: { kind: 'transient', message: 'GET /credits returned 503 Service Unavailable' },
-    consecutiveFailures: 96,
-    since: '2025-06-01T09:00:00.000Z',
-  },
-  'monitor-recovered': {
-    ...base,
-    kind: 'monitor-recovered',
-    level: 'ok',
-    balanceCents: 4210,
-    since: '2025-06-02T06:00:00.000Z',
-    forecast: { ...forecast, runwayDays: 13.6 },
-  },
-  'config-problem': {
-    ...base,
-    kind: 'config-problem',
-    level: 'ok',
-    balanceCents: 4210,
-    forecast: undefined,
-    configProblems: [
-      {
-        parameterName: THRESHOLD_PARAM,
-        message:
-          `The threshold parameter ${THRESHOLD_PARAM} holds "ten dollars", which is not a whole ` +
-          'number of cents; the deployed default 1000 is in use. Fix: store a whole number of ' +
-          'cents in it, digits only (the notification shows the command).',
-      },
-    ],
-  },
-  test: {
-    ...base,
-    kind: 'test',
-    level: 'ok',
-    balanceCents: 4210,
-    previousLevel: undefined,
-    forecast: { ...forecast, runwayDays: 13.6 },
-  },
-};
 
 const allNotifications = Object.values(cases);
 
