@@ -53,13 +53,20 @@ export async function postToWebhook(
   return postJson(url, body, channel, options);
 }
 
-/** Removes the URL, its path and query, and the secret from text that may be shown. */
+/**
+ * Removes the URL, its path and query, each long part of them (a token a receiver may echo
+ * on its own) and the secret from text that may be shown.
+ */
 export function redactSecrets(text: string, url: string, secret: string | undefined): string {
   let out = text.split(url).join('[webhook URL]');
   try {
-    const { pathname, search } = new URL(url);
+    const { pathname, search, searchParams } = new URL(url);
     if (search.length > 1) out = out.split(search).join('[webhook query]');
     if (pathname.length > 1) out = out.split(pathname).join('[webhook path]');
+    const parts = [...pathname.split('/'), ...searchParams.values()]
+      .filter((part) => part.length >= 8)
+      .sort((a, b) => b.length - a.length);
+    for (const part of parts) out = out.split(part).join('[redacted]');
   } catch {
     // Not a URL: the exact text has been removed already.
   }

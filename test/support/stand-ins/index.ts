@@ -72,8 +72,10 @@ export async function startStandIns(
 }
 
 export * from './bundle-runner.ts';
+export * from './chat-webhooks.ts';
 export * from './iam.ts';
 export * from './ngrok-api.ts';
+export * from './pagerduty.ts';
 export * from './server.ts';
 export * from './sns.ts';
 export * from './ssm.ts';
