@@ -1,0 +1,154 @@
+/**
+ * The stack with every channel of issue 10 configured: one subscriber per channel, each
+ * allowed to read exactly its own parameters, cdk-nag clean, with a failure queue and an
+ * alarm per channel.
+ */
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../lib/config.ts';
+import { monthlyCost } from './support/cost.ts';
+import { FAKE_AWS, isAllowed, rolePolicies, ssmParameterArn } from './support/stand-ins/index.ts';
+import { logicalIds, type Synthesized, synthesize } from './support/synth.ts';
+
+const PARAMETERS = {
+  pagerDutyRoutingKeyParameterName: '/nba/pagerduty-routing-key',
+  teamsWebhookParameterName: '/nba/teams-workflow-url',
+  discordWebhookParameterName: '/nba/discord-webhook-url',
+  webhookUrlParameterName: '/nba/webhook-url',
+  webhookSecretParameterName: '/nba/webhook-secret',
+} as const;
+
+/** Which parameters each channel's function may read. */
+const EXPECTED: Record<string, readonly string[]> = {
+  pagerduty: [PARAMETERS.pagerDutyRoutingKeyParameterName],
+  teams: [PARAMETERS.teamsWebhookParameterName],
+  discord: [PARAMETERS.discordWebhookParameterName],
+  webhook: [PARAMETERS.webhookUrlParameterName, PARAMETERS.webhookSecretParameterName],
+};
+
+interface ChannelFunction {
+  readonly channel: string;
+  readonly id: string;
+  readonly env: Record<string, unknown>;
+  readonly roleId: string;
+}
+
+function channelFunctions(s: Synthesized): ChannelFunction[] {
+  return logicalIds(s.json, 'AWS::Lambda::Function').flatMap((id) => {
+    const props = s.json.Resources[id]?.Properties ?? {};
+    const env = (props.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables;
+    if (typeof env?.CHANNEL !== 'string') return [];
+    const roleId = (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    return [{ channel: env.CHANNEL, id, env, roleId }];
+  });
+}
+
+describe('stack with PagerDuty, Teams, Discord and a signed webhook', () => {
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    synthesized = synthesize({
+      emails: 'a@example.com',
+      ...PARAMETERS,
+      pagerDutyEventsUrl: 'https://events.eu.pagerduty.com/v2/enqueue',
+    });
+  });
+
+  it('has one subscriber function per channel, each subscribed to the alert topic', () => {
+    const fns = channelFunctions(synthesized);
+    expect(fns.map((f) => f.channel).sort()).toEqual(['discord', 'pagerduty', 'teams', 'webhook']);
+    const subscribed = logicalIds(synthesized.json, 'AWS::SNS::Subscription')
+      .map((id) => synthesized.json.Resources[id]?.Properties ?? {})
+      .filter((p) => p.Protocol === 'lambda')
+      .map((p) => (p.Endpoint as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    expect(subscribed.sort()).toEqual(fns.map((f) => f.id).sort());
+  });
+
+  it('puts the parameter names and the events URL in the environment, never a value', () => {
+    const byChannel = Object.fromEntries(
+      channelFunctions(synthesized).map((f) => [f.channel, f.env]),
+    );
+    expect(byChannel.pagerduty).toEqual({
+      CHANNEL: 'pagerduty',
+      PARAMETER_NAME: PARAMETERS.pagerDutyRoutingKeyParameterName,
+      PAGERDUTY_EVENTS_URL: 'https://events.eu.pagerduty.com/v2/enqueue',
+    });
+    expect(byChannel.webhook).toEqual({
+      CHANNEL: 'webhook',
+      PARAMETER_NAME: PARAMETERS.webhookUrlParameterName,
+      SECRET_PARAMETER_NAME: PARAMETERS.webhookSecretParameterName,
+    });
+  });
+
+  it.each(Object.keys(EXPECTED))(
+    'lets the %s function read exactly its own parameters',
+    (channel) => {
+      // Prepare
+      const fn = channelFunctions(synthesized).find((f) => f.channel === channel);
+      const statements = rolePolicies(synthesized.json as never, fn?.roleId ?? '', {}).flatMap(
+        (p) => p.statements,
+      );
+      const ssmResources = statements
+        .filter((s) => [s.Action].flat().some((a) => String(a).startsWith('ssm:')))
+        .flatMap((s) => [s.Resource].flat());
+
+      // Assess
+      expect(ssmResources.sort()).toEqual((EXPECTED[channel] ?? []).map(ssmParameterArn).sort());
+      for (const name of EXPECTED[channel] ?? []) {
+        expect(isAllowed(statements, 'ssm:GetParameter', ssmParameterArn(name))).toBe(true);
+      }
+      for (const [other, names] of Object.entries(EXPECTED)) {
+        if (other === channel) continue;
+        for (const name of names) {
+          expect(isAllowed(statements, 'ssm:GetParameter', ssmParameterArn(name)), name).toBe(
+            false,
+          );
+        }
+      }
+      expect(
+        isAllowed(statements, 'ssm:GetParameter', ssmParameterArn('/ngrok-balance-alert/api-key')),
+      ).toBe(false);
+      expect(isAllowed(statements, 'sns:Publish', FAKE_AWS.topicArn)).toBe(false);
+    },
+  );
+
+  it('gives each channel a failure queue with an alarm: $0.10 a month per channel', () => {
+    const base = monthlyCost(synthesize({ emails: 'a@example.com' }).json, {
+      mode: 'none',
+      accounts: 1,
+    });
+    const all = monthlyCost(synthesized.json, { mode: 'none', accounts: 1 });
+    expect(all.alarmMetrics - base.alarmMetrics).toBe(4);
+    expect(Math.round((all.usd - base.usd) * 100)).toBe(40);
+    expect(logicalIds(synthesized.json, 'AWS::Lambda::EventInvokeConfig')).toHaveLength(5);
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    const violations = new AwsSolutionsChecks(synthesized.app).validateScope(
+      synthesized.app,
+    ).violations;
+    expect(violations.map((v) => v.ruleName)).toEqual([]);
+  });
+});
+
+describe('channel settings', () => {
+  it('defaults the PagerDuty events URL to the US service region', () => {
+    const s = synthesize({ pagerDutyRoutingKeyParameterName: '/nba/pd' });
+    const [pd] = channelFunctions(s);
+    expect(pd?.env.PAGERDUTY_EVENTS_URL).toBe('https://events.pagerduty.com/v2/enqueue');
+  });
+
+  it('refuses a webhook secret without a webhook URL, and an events URL that is not https', () => {
+    expect(() => synthesize({ webhookSecretParameterName: '/nba/s' })).toThrow(ConfigError);
+    expect(() => synthesize({ webhookSecretParameterName: '/nba/s' })).toThrow(
+      /"webhookSecretParameterName" was given without "webhookUrlParameterName"/,
+    );
+    expect(() =>
+      synthesize({ pagerDutyRoutingKeyParameterName: '/nba/pd', pagerDutyEventsUrl: 'http://x' }),
+    ).toThrow(/"pagerDutyEventsUrl": "http:\/\/x" is not an https URL/);
+  });
+
+  it('creates no channel function by default', () => {
+    expect(channelFunctions(synthesize({ emails: 'a@example.com' }))).toEqual([]);
+  });
+});
