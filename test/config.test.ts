@@ -63,6 +63,8 @@ describe('defaults', () => {
       reservedConcurrency: undefined,
       metrics: 'none',
       dashboard: false,
+      // Every channel is opt-in; only PagerDuty's events URL has a default.
+      pagerDutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
     });
   });
 

@@ -139,3 +139,32 @@ describe('postToWebhook', () => {
     expect((error as Error).message).toMatch(/did not answer within \d+ ms/);
   });
 });
+
+describe('the README verification example', () => {
+  /** The `verify` function exactly as the README prints it. */
+  async function readmeVerify() {
+    const { readFileSync } = await import('node:fs');
+    const crypto = await import('node:crypto');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### A signed webhook'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const body = code.replace(/^import .*$/m, '');
+    return new Function('createHmac', 'timingSafeEqual', `${body}\nreturn verify;`)(
+      crypto.createHmac,
+      crypto.timingSafeEqual,
+    ) as (secret: string, header: string, raw: string, now?: number) => boolean;
+  }
+
+  it('accepts what the poster signs, and refuses another body, secret or an old time', async () => {
+    // Prepare
+    const verify = await readmeVerify();
+    const now = 1_750_000_000;
+    const header = signatureFor(SECRET, body, now);
+
+    // Assess
+    expect(verify(SECRET, header, body, now)).toBe(true);
+    expect(verify(SECRET, header, `${body} `, now)).toBe(false);
+    expect(verify('another secret', header, body, now)).toBe(false);
+    expect(verify(SECRET, header, body, now + 301)).toBe(false);
+  });
+});
