@@ -76,6 +76,8 @@ export class FakeSsm extends StandInServer {
     switch (action) {
       case 'GetParameters':
         return this.getParameters(names, input.WithDecryption === true);
+      case 'GetParameter':
+        return this.getParameter(names[0] ?? '', input.WithDecryption === true);
       case 'PutParameter':
         return this.putParameter(input);
       default:
@@ -114,6 +116,17 @@ export class FakeSsm extends StandInServer {
       });
     }
     return jsonRpc(200, { Parameters: parameters, InvalidParameters: invalid });
+  }
+
+  /** The channel subscribers read their one parameter (or two) with GetParameter. */
+  private getParameter(name: string, withDecryption: boolean): Reply {
+    if (!this.parameters.has(name)) {
+      return ssmError(400, 'ParameterNotFound', '');
+    }
+    const reply = JSON.parse(this.getParameters([name], withDecryption).body) as {
+      Parameters: unknown[];
+    };
+    return jsonRpc(200, { Parameter: reply.Parameters[0] });
   }
 
   private putParameter(input: Record<string, unknown>): Reply {

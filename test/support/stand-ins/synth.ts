@@ -94,3 +94,32 @@ export function findMonitorFunction(template: CfnTemplate): { id: string; resour
   const [id, resource] = matches[0] as [string, CfnResource];
   return { id, resource };
 }
+
+/** A channel subscriber of the synthesized stack: its bundle, environment and role. */
+export interface SynthesizedChannel {
+  readonly channel: string;
+  readonly bundle: string;
+  readonly environment: Record<string, string>;
+  readonly roleId: string;
+}
+
+/** The channel subscribers (functions with CHANNEL in their environment) of a cloud assembly. */
+export function findChannelFunctions(outdir: string, template: CfnTemplate): SynthesizedChannel[] {
+  return Object.values(template.Resources).flatMap((r) => {
+    if (r.Type !== 'AWS::Lambda::Function') return [];
+    const props = r.Properties ?? {};
+    const env = (props.Environment as { Variables?: Record<string, string> } | undefined)
+      ?.Variables;
+    const assetPath = r.Metadata?.['aws:asset:path'];
+    if (typeof env?.CHANNEL !== 'string' || typeof assetPath !== 'string') return [];
+    const role = props.Role as { 'Fn::GetAtt': [string, string] };
+    return [
+      {
+        channel: env.CHANNEL,
+        bundle: path.resolve(outdir, assetPath, 'index.mjs'),
+        environment: env,
+        roleId: role['Fn::GetAtt'][0],
+      },
+    ];
+  });
+}
