@@ -25,6 +25,8 @@ export interface ChannelSubscriberProps {
    * error message); the role may read exactly these.
    */
   readonly parameters: Readonly<Record<string, string>>;
+  /** Who says a parameter name is wrong. @default - the label */
+  readonly errorPrefix?: string;
 }
 
 export interface ChannelSubscriber {
@@ -50,8 +52,9 @@ export function addChannelSubscriber(
     // accepts exactly the names the app accepts.
     if (!Token.isUnresolved(name) && !isParameterName(name)) {
       throw new Error(
-        `${props.label}: ${prop} "${name}" is not an SSM parameter name. Expected letters, ` +
-          'digits and _ . - /, starting with "/" when it has one and not with "aws" or "ssm".',
+        `${props.errorPrefix ?? props.label}: ${prop} "${name}" is not an SSM parameter name. ` +
+          'Expected letters, digits and _ . - /, starting with "/" when it has one and not ' +
+          'with "aws" or "ssm", e.g. /ngrok-balance-alert/slack-webhook-url.',
       );
     }
   }

@@ -1,17 +1,11 @@
-import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Names } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { isParameterName } from '../lambda/config/contract.ts';
-import { parameterArn } from './arns.ts';
-import { createBundledFunction } from './bundled-function.ts';
+import { addChannelSubscriber } from './channel-subscriber.ts';
 
 export interface SlackNotificationsProps {
   /** The alert topic; every message published to it reaches Slack. */
@@ -102,81 +96,16 @@ export class SlackNotifications extends Construct {
   }
 
   private webhook(topic: sns.ITopic, parameterName: string) {
-    // The rule the deploy-time configuration applies, so the construct used on its own
-    // accepts exactly the names the app accepts.
-    if (!Token.isUnresolved(parameterName) && !isParameterName(parameterName)) {
-      throw new Error(
-        `SlackNotifications: webhookParameterName "${parameterName}" is not an SSM parameter ` +
-          'name. Expected letters, digits and _ . - /, starting with "/" when it has one and ' +
-          'not with "aws" or "ssm", e.g. /ngrok-balance-alert/slack-webhook-url.',
-      );
-    }
-    const { fn, role } = createBundledFunction(this, 'Webhook', {
+    // The same delivery path as every other channel: function, failures queue, alarm and
+    // subscription; the Slack function has an entry of its own (it renders Block Kit).
+    return addChannelSubscriber(this, 'Webhook', {
+      topic,
+      label: 'Slack',
       entry: 'slack-webhook',
-      description: 'Posts the ngrok balance alerts to Slack through an incoming webhook',
-      roleDescription: 'Reads the Slack webhook URL parameter and writes its own logs',
-      // 256 MB: the function needs well under 128 MB, but Lambda scales CPU with memory and
-      // the cold start (loading the bundled SDK) is CPU-bound; at a few invocations a day
-      // the difference in cost is nil.
-      memorySize: 256,
-      // The handler gives the parameter read and posting 20 s (four attempts of at most 5 s
-      // plus backoff) and keeps the rest to report a failure instead of being cut off.
-      timeout: Duration.seconds(30),
+      parameters: { webhookParameterName: parameterName },
       // The name only: the URL is a secret and is read at run time.
       environment: { WEBHOOK_PARAMETER_NAME: parameterName },
+      errorPrefix: 'SlackNotifications',
     });
-    // The parameter is encrypted with the AWS managed aws/ssm key, whose key policy lets
-    // SSM decrypt for any principal of the account: no kms:Decrypt grant is needed.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadWebhookUrl',
-        actions: ['ssm:GetParameter'],
-        resources: [parameterArn(Stack.of(this), parameterName)],
-      }),
-    );
-
-    const dlq = new sqs.Queue(this, 'WebhookFailures', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    Validations.of(dlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the failure destination of the Slack webhook function; its ' +
-        'alarm notifies the topic.',
-    });
-    // An on-failure destination rather than the function's dead-letter queue: the record it
-    // sends carries the error message (e.g. "HTTP 404 channel_not_found") next to the SNS
-    // event, so the queue says why each message was not posted; it also catches events that
-    // expire in Lambda's async queue.
-    fn.configureAsyncInvoke({
-      retryAttempts: 2,
-      onFailure: new destinations.SqsDestination(dlq),
-    });
-    // No subscription dead-letter queue: SNS keeps retrying delivery to Lambda for days, and it
-    // could only write to an encrypted queue through a customer-managed KMS key.
-    topic.addSubscription(new subscriptions.LambdaSubscription(fn));
-
-    const notify = new cloudwatchActions.SnsAction(topic);
-    const alarm = dlq
-      .metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      })
-      .createAlarm(this, 'WebhookFailuresQueued', {
-        alarmDescription:
-          'An alert could not be posted to Slack through the webhook after all retries. The ' +
-          "message and the error are in the webhook failures queue; the function's log group " +
-          'has the details. Purge the queue once handled to clear the alarm.',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    alarm.addAlarmAction(notify);
-    alarm.addOkAction(notify);
-
-    return { fn, dlq, alarm };
   }
 }

@@ -158,7 +158,7 @@ describe('SlackNotifications with Amazon Q and a webhook', () => {
           Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
         },
         {
-          Sid: 'ReadWebhookUrl',
+          Sid: 'ReadChannelParameters',
           Effect: 'Allow',
           Action: 'ssm:GetParameter',
           Resource: {
