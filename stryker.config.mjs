@@ -17,6 +17,8 @@ export default {
     'lambda/notify/render-email.ts',
     'lambda/http-retry.ts',
     'lambda/config/validate.ts',
+    'lambda/notify/render-pagerduty.ts',
+    'lambda/notify/incoming.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -13,6 +13,7 @@ export default defineConfig({
       'test/contract.test.ts',
       'test/notify/content.test.ts',
       'test/notify/render.test.ts',
+      'test/notify/channel-renderers.test.ts',
       'test/http-retry.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.
