@@ -14,6 +14,7 @@ export default defineConfig({
       'test/notify/content.test.ts',
       'test/notify/render.test.ts',
       'test/notify/channel-renderers.test.ts',
+      'test/notify/incoming.test.ts',
       'test/http-retry.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.

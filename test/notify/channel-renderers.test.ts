@@ -174,6 +174,69 @@ describe('renderPagerDuty', () => {
     expect(renderPagerDuty(raw)).toEqual([]);
   });
 
+  it('describes an alarm: its source, class, reason and region', () => {
+    const [event] = renderPagerDuty(alarm('ALARM'));
+    expect(event).toEqual({
+      event_action: 'trigger',
+      dedup_key: 'ngrok-balance-alert/alarm/NgrokBalanceAlert-MonitorErrors',
+      payload: {
+        summary: 'ALARM: "NgrokBalanceAlert-MonitorErrors" in EU (Ireland)',
+        source: 'CloudWatch alarm NgrokBalanceAlert-MonitorErrors',
+        severity: 'error',
+        component: 'ngrok balance monitor',
+        class: 'cloudwatch-alarm',
+        timestamp: '2025-06-02T09:00:00.000Z',
+        custom_details: {
+          description: 'A run of the monitor failed.',
+          reason: 'Threshold Crossed: 1 datapoint [1.0] was >= 1.0',
+          region: 'EU (Ireland)',
+        },
+      },
+      client: 'ngrok balance alert',
+    });
+  });
+
+  it('names a bare alarm without a subject, time or details', () => {
+    const bare = classifyMessage(
+      JSON.stringify({ AlarmName: 'bare', NewStateValue: 'alarm', StateChangeTime: 'soon' }),
+    );
+    const [event] = renderPagerDuty(bare);
+    expect(event?.payload).toEqual({
+      summary: 'ALARM: bare',
+      source: 'CloudWatch alarm bare',
+      severity: 'error',
+      component: 'ngrok balance monitor',
+      class: 'cloudwatch-alarm',
+      custom_details: {},
+    });
+  });
+
+  it('tells the balance and the monitor apart in component, group and class', () => {
+    const [balance] = renderPagerDuty(incomingOf(cases['balance-alert'] as Notification));
+    const [monitor] = renderPagerDuty(incomingOf(cases['monitor-failing'] as Notification));
+    expect(balance?.payload).toMatchObject({
+      source: 'ngrok account prod',
+      component: 'ngrok AI Gateway credits',
+      group: 'prod',
+      class: 'balance-alert',
+      timestamp: '2025-06-02T09:00:00.000Z',
+    });
+    expect(monitor?.payload).toMatchObject({
+      component: 'ngrok balance monitor',
+      class: 'monitor-failing',
+    });
+    expect(balance?.client).toBe('ngrok balance alert');
+  });
+
+  it('lists the settings that could not be used in a problem that has them', () => {
+    const n = {
+      ...(cases['balance-alert'] as Notification),
+      configProblems: [{ parameterName: '/p', message: 'bad value' }],
+    };
+    const [event] = renderPagerDuty(incomingOf(n));
+    expect(event?.payload?.custom_details?.['Settings not used']).toEqual(['bad value']);
+  });
+
   it('handles every kind', () => {
     expect(Object.keys(KIND_HANDLING).sort()).toEqual(
       [...new Set(Object.values(cases).map((n) => n.kind))].sort(),
