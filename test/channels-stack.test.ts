@@ -3,9 +3,11 @@
  * allowed to read exactly its own parameters, cdk-nag clean, with a failure queue and an
  * alarm per channel.
  */
+import { App, Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/config.ts';
+import { NgrokBalanceAlert } from '../lib/index.ts';
 import { monthlyCost } from './support/cost.ts';
 import { FAKE_AWS, isAllowed, rolePolicies, ssmParameterArn } from './support/stand-ins/index.ts';
 import { logicalIds, type Synthesized, synthesize } from './support/synth.ts';
@@ -150,5 +152,29 @@ describe('channel settings', () => {
 
   it('creates no channel function by default', () => {
     expect(channelFunctions(synthesize({ emails: 'a@example.com' }))).toEqual([]);
+  });
+});
+
+describe('the construct with channel props', () => {
+  it('exposes the function of each configured channel, and only those', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'Consumer');
+
+    // Act
+    const monitor = new NgrokBalanceAlert(stack, 'NgrokCredits', {
+      teamsWebhookParameterName: '/acme/teams-url',
+      pagerDutyRoutingKeyParameterName: '/acme/pd-key',
+    });
+
+    // Assess
+    expect(Object.keys(monitor.channelFunctions).sort()).toEqual(['pagerduty', 'teams']);
+  });
+
+  it('fails with the prop, the value and the form for a bad parameter name', () => {
+    const stack = new Stack(new App(), 'Consumer');
+    expect(
+      () =>
+        new NgrokBalanceAlert(stack, 'NgrokCredits', { discordWebhookParameterName: 'aws/x y' }),
+    ).toThrow(/"discordWebhookParameterName": "aws\/x y" is not an SSM parameter name/);
   });
 });
