@@ -21,11 +21,11 @@ export type Incoming =
 
 /** Classifies one SNS message; `subject` is the SNS Subject when the publisher set one. */
 export function classifyMessage(message: string, subject?: string | null): Incoming {
-  const json = parseJsonObject(message);
-  const notification = json && asNotificationV2(json);
+  const json = parseJson(message);
+  const notification = asNotificationV2(json);
   if (notification) return { kind: 'notification', notification, raw: message };
   const title = subject ? oneLine(subject) : undefined;
-  const alarm = json && asAlarm(json);
+  const alarm = asAlarm(json);
   if (alarm) return { kind: 'alarm', alarm, ...(title && { subject: title }) };
   return { kind: 'raw', text: message, ...(title && { subject: title }) };
 }
@@ -46,14 +46,10 @@ export function incomingFields(incoming: Incoming): Record<string, string | bool
   }
 }
 
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) return undefined;
+/** The JSON value of a message, or undefined; the shape checks come after. */
+function parseJson(text: string): unknown {
   try {
-    const value: unknown = JSON.parse(trimmed);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -123,7 +123,8 @@ function trigger(n: NotificationV2, key: string): PagerDutyEvent {
     dedup_key: key,
     payload: {
       summary: summary(n.subject),
-      source: `ngrok account ${c.label}`.slice(0, 255),
+      // The label is at most LABEL_MAX (200) characters: within PagerDuty's 255.
+      source: `ngrok account ${c.label}`,
       // The content's severity is PagerDuty's scale: low → warning, critical → error,
       // empty → critical, the monitor failing → error; a test is info.
       severity: n.severity,
@@ -155,8 +156,8 @@ function dedupKey(key: string): string {
   return key.slice(0, DEDUP_KEY_MAX);
 }
 
-/** CloudWatch writes "2025-06-02T09:00:00.000+0000"; PagerDuty wants ISO 8601. */
+/** CloudWatch writes "2025-06-02T09:00:00.000+0000" (which Date.parse reads); PagerDuty wants ISO 8601. */
 function toIso(time: string): string | undefined {
-  const ms = Date.parse(time.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  const ms = Date.parse(time);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }

@@ -211,6 +211,15 @@ describe('renderPagerDuty', () => {
     });
   });
 
+  it('keeps a long alarm name within the source and dedup_key limits', () => {
+    const name = 'A'.repeat(255);
+    const [event] = renderPagerDuty(
+      classifyMessage(JSON.stringify({ AlarmName: name, NewStateValue: 'ALARM' })),
+    );
+    expect(event?.dedup_key).toBe(`ngrok-balance-alert/alarm/${name}`.slice(0, DEDUP_KEY_MAX));
+    expect(event?.payload?.source).toBe(`CloudWatch alarm ${name}`.slice(0, 255));
+  });
+
   it('tells the balance and the monitor apart in component, group and class', () => {
     const [balance] = renderPagerDuty(incomingOf(cases['balance-alert'] as Notification));
     const [monitor] = renderPagerDuty(incomingOf(cases['monitor-failing'] as Notification));
