@@ -6,6 +6,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ACCOUNT_SETTINGS, SETTINGS } from '../lambda/config/contract.ts';
 import { ConfigError } from '../lib/config.ts';
 import { NgrokBalanceAlert } from '../lib/index.ts';
 import { monthlyCost } from './support/cost.ts';
@@ -176,5 +177,29 @@ describe('the construct with channel props', () => {
       () =>
         new NgrokBalanceAlert(stack, 'NgrokCredits', { discordWebhookParameterName: 'aws/x y' }),
     ).toThrow(/"discordWebhookParameterName": "aws\/x y" is not an SSM parameter name/);
+  });
+});
+
+describe('the recipient marker in the contract', () => {
+  it('is on every setting that makes the deployment notify somebody, and on no other', () => {
+    const marked = [
+      ...Object.entries(SETTINGS),
+      ...Object.entries(ACCOUNT_SETTINGS).map(([key, s]) => [`accounts[].${key}`, s] as const),
+    ]
+      .filter(([, s]) => 'recipient' in s && s.recipient === true)
+      .map(([key]) => key)
+      .sort();
+    expect(marked).toEqual(
+      [
+        'accounts[].emails',
+        'discordWebhookParameterName',
+        'emails',
+        'pagerDutyRoutingKeyParameterName',
+        'slackWebhookParameterName',
+        'slackWorkspaceId',
+        'teamsWebhookParameterName',
+        'webhookUrlParameterName',
+      ].sort(),
+    );
   });
 });
