@@ -339,7 +339,8 @@ class Step {
     if (!stopped) return;
     const { ledger, settings } = this.input;
     const boughtByHand =
-      ledger.readable && ledger.purchases.some((p) => Date.parse(p.createdAt) > Date.parse(stopped.at));
+      ledger.readable &&
+      ledger.purchases.some((p) => Date.parse(p.createdAt) > Date.parse(stopped.at));
     if (boughtByHand || stopped.config !== configFingerprint(settings)) {
       const { stopped: _lifted, ...rest } = this.state;
       this.state = { ...rest, failures: 0 };
@@ -461,7 +462,7 @@ class Step {
         this.failed(inFlight, { failureMessage: report.message });
         return;
       default:
-        return assertNever(report);
+        assertNever(report);
     }
   }
 
@@ -516,7 +517,7 @@ class Step {
         return;
       }
       default:
-        return assertNever(purchase.status);
+        assertNever(purchase.status);
     }
   }
 

@@ -65,7 +65,9 @@ export class CreditsStandIn {
         ? { status: 200, purchase: known }
         : { status: 409, reason: 'idempotency_key_reuse', purchaseId: known.id };
     }
-    const open = this.purchases.find((p) => p.status === 'pending' || p.status === 'actionRequired');
+    const open = this.purchases.find(
+      (p) => p.status === 'pending' || p.status === 'actionRequired',
+    );
     if (open) return { status: 409, reason: 'purchase_in_progress', purchaseId: open.id };
     const purchase: StandInPurchase = {
       id: `cp_${this.purchases.length + 1}`,
