@@ -315,7 +315,7 @@ describe('auto top-up over any sequence of events', () => {
     expect(replays.length).toBeGreaterThan(10);
   });
 
-  test.prop([settingsArb, sequences], { numRuns: 1000 })(
+  test.prop([settingsArb, sequences], { numRuns: 300 })(
     'the month’s purchases never exceed the cap',
     (settings, events) => {
       const world = simulate(settings, events);
@@ -325,7 +325,7 @@ describe('auto top-up over any sequence of events', () => {
     },
   );
 
-  test.prop([settingsArb, sequences], { numRuns: 1000 })(
+  test.prop([settingsArb, sequences], { numRuns: 300 })(
     'no situation (month and ledger count a run saw) is charged twice, whatever the races, retries and lost state',
     (settings, events) => {
       const world = simulate(settings, events);
@@ -338,7 +338,7 @@ describe('auto top-up over any sequence of events', () => {
     },
   );
 
-  test.prop([settingsArb, sequences], { numRuns: 1000 })(
+  test.prop([settingsArb, sequences], { numRuns: 300 })(
     'a purchase starts only after a successful, non-test read below the threshold with a readable ledger and dry run off',
     (settings, events) => {
       const world = simulate(settings, events);
