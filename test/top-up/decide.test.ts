@@ -593,3 +593,39 @@ describe('decideTopUp: racing and repeated runs', () => {
     expect(a.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-2-2' });
   });
 });
+
+describe('TopUpState size', () => {
+  it('stays under 1 KB with every field set, so it fits the shared 4 KB state parameter', () => {
+    // Prepare: every optional field, ids as long as ngrok's are likely to be.
+    const id = `cp_${'x'.repeat(60)}`;
+    const state: TopUpState = {
+      inFlight: {
+        ...inFlight({ id }),
+        key: idempotencyKey('2026-12', 100, 99),
+        pendingNoticed: true,
+        actionNoticed: true,
+      },
+      attempts: { month: '2026-12', n: 100, made: 98 },
+      failures: 2,
+      stopped: {
+        reason: 'no_default_payment_method',
+        config: '50000/999999999/999999999/false',
+        at: T0.toISOString(),
+      },
+      lastSuccess: {
+        id,
+        at: T0.toISOString(),
+        amountCents: 50000,
+        month: '2026-12',
+        balanceBeforeCents: -999999,
+        ledgerAfterCents: 999999999,
+      },
+      cappedMonth: '2026-12',
+      dryRunNoticed: true,
+    };
+    // Act
+    const bytes = Buffer.byteLength(JSON.stringify(state));
+    // Assess
+    expect(bytes).toBeLessThan(1024);
+  });
+});
