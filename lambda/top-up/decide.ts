@@ -100,9 +100,9 @@ export interface InFlight {
   readonly month: string;
   readonly n: number;
   /** The balance read when the purchase was started, so its credit can be recognised. */
-  readonly balanceBeforeCents?: number;
+  readonly balanceBeforeCents: number;
   /** The month's ledger total once this purchase shows in it. */
-  readonly ledgerAfterCents?: number;
+  readonly ledgerAfterCents: number;
   /** The purchase record was read once (its start was announced, if it was pending). */
   readonly seen?: true;
   /** Set once the one "still pending" / "confirm the payment" notification was sent. */
@@ -130,8 +130,8 @@ export interface TopUpState {
     readonly at: string;
     readonly amountCents: number;
     readonly month: string;
-    readonly balanceBeforeCents?: number;
-    readonly ledgerAfterCents?: number;
+    readonly balanceBeforeCents: number;
+    readonly ledgerAfterCents: number;
   };
   /** The month whose cap refusal was announced (once per month). */
   readonly cappedMonth?: string;
@@ -317,7 +317,7 @@ class Step {
     const unconfirmed =
       last !== undefined &&
       last.month === this.month &&
-      ledger.totalCents < (last.ledgerAfterCents ?? Number.POSITIVE_INFINITY) &&
+      ledger.totalCents < last.ledgerAfterCents &&
       this.input.now.getTime() - Date.parse(last.at) < LEDGER_LAG_MAX_MS;
     return ledger.totalCents + (unconfirmed ? last.amountCents : 0);
   }
@@ -417,8 +417,10 @@ class Step {
   }
 
   coolDownOver(last: NonNullable<TopUpState['lastSuccess']>, balance: number): boolean {
-    const shown = last.balanceBeforeCents !== undefined && balance > last.balanceBeforeCents;
-    return shown || this.input.now.getTime() - Date.parse(last.at) >= COOL_DOWN_MS;
+    return (
+      balance > last.balanceBeforeCents ||
+      this.input.now.getTime() - Date.parse(last.at) >= COOL_DOWN_MS
+    );
   }
 
   refuseForCap(total: number, balance: number): void {

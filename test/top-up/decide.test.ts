@@ -427,6 +427,22 @@ describe('decideTopUp: failures and stops', () => {
     expect(moved.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-2-1' });
   });
 
+  it.each([
+    ['the same position', { month: '2026-12', n: 1, made: 1 }, 2],
+    ['another month', { month: '2026-11', n: 1, made: 1 }, 1],
+    ['another position', { month: '2026-12', n: 2, made: 1 }, 1],
+  ])('counts a failure after one at %s as attempt %i', (_name, attempts, made) => {
+    const state: TopUpState = { failures: 1, attempts, inFlight: inFlight() };
+    const decision = decideTopUp(input({ state, report: declined }));
+    expect(decision.state.attempts).toEqual({ month: '2026-12', n: 1, made });
+  });
+
+  it('starts the attempts of a new month at 1, even at the same position', () => {
+    const state: TopUpState = { failures: 0, attempts: { month: '2026-11', n: 1, made: 2 } };
+    const decision = decideTopUp(input({ state }));
+    expect(decision.action).toMatchObject({ idempotencyKey: KEY1 });
+  });
+
   it('stops after three failures in a row and says so, then buys nothing', () => {
     let state: TopUpState | undefined;
     let last = decideTopUp(input());
