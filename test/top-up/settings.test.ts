@@ -110,6 +110,16 @@ describe('validateTopUpSettings', () => {
     expect(errorsOf({ autoTopUpBelowCents: 10 })).toHaveLength(1);
   });
 
+  it('reads "false" as false, and refuses values that only coerce to numbers', () => {
+    const base = { autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 6000 };
+    expect(validateTopUpSettings({ ...base, autoTopUpDryRun: 'false' }, WARNING)).toMatchObject({
+      settings: { dryRun: false },
+    });
+    for (const autoTopUpBelowCents of [true, null, [5]]) {
+      expect(errorsOf({ ...base, autoTopUpBelowCents })).toHaveLength(1);
+    }
+  });
+
   it('refuses integers beyond the exact range and shortens long strings', () => {
     const long = '9'.repeat(60);
     const [error] = errorsOf({ autoTopUpCents: long, autoTopUpMonthlyCapCents: 6000 });
