@@ -17,6 +17,8 @@ export default {
     'lambda/notify/render-email.ts',
     'lambda/http-retry.ts',
     'lambda/config/validate.ts',
+    'lambda/top-up/decide.ts',
+    'lambda/top-up/settings.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -14,6 +14,9 @@ export default defineConfig({
       'test/notify/content.test.ts',
       'test/notify/render.test.ts',
       'test/http-retry.test.ts',
+      'test/top-up/decide.test.ts',
+      'test/top-up/decide.property.test.ts',
+      'test/top-up/settings.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.
     testNamePattern: '^(?!.*`cdk synth)',
