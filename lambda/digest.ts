@@ -87,9 +87,8 @@ export function digestDue(
 ): boolean {
   if (settings.digest === 'off') return false;
   const weeks = records.flatMap((record) => (record ? [record.week] : []));
-  if (weeks.length === 0) return false;
-  const newest = weeks.reduce((a, b) => (b > a ? b : a));
-  return newest < weekKey(settings, now);
+  const current = weekKey(settings, now);
+  return weeks.length > 0 && weeks.every((week) => week < current);
 }
 
 /** Which notifications count as an alert in the week's totals. Exhaustive: a new kind must say. */
@@ -246,13 +245,16 @@ export function digestText(digest: WeeklyDigest): { subject: string; text: strin
   const blocks = digest.accounts.map((a) => accountLines(a).join('\n'));
   return {
     subject,
-    text: [`${subject} (informational: nothing to do unless a line below says so).`, ...blocks]
-      .join('\n\n'),
+    text: [
+      `${subject} (informational: nothing to do unless a line below says so).`,
+      ...blocks,
+    ].join('\n\n'),
   };
 }
 
 function accountLines(a: DigestAccount): string[] {
-  const money = (cents: number | undefined) => (cents === undefined ? 'unknown' : formatCents(cents));
+  const money = (cents: number | undefined) =>
+    cents === undefined ? 'unknown' : formatCents(cents);
   const lines = [
     `${a.account}: ${money(a.balanceCents)} now (${a.level}), ${money(a.weekAgoCents)} a week ago.`,
   ];

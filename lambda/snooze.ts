@@ -219,7 +219,12 @@ export function applySnoozeCommand(
   now: Date,
 ): SnoozeCommandResult {
   const at = now.toISOString();
-  const prior: SnoozableState = previous ?? { level: 'ok', reason: 'balance', since: at, failures: 0 };
+  const prior: SnoozableState = previous ?? {
+    level: 'ok',
+    reason: 'balance',
+    since: at,
+    failures: 0,
+  };
   const current = activeSnooze(prior.snooze, now);
   if (request.until === undefined) {
     if (!current) return { state: prior };
@@ -246,7 +251,14 @@ export function applySnoozeCommand(
   };
   return {
     state: { ...prior, snooze },
-    confirmation: { kind: 'snooze-set', account, until, note: request.note, level: prior.level, at },
+    confirmation: {
+      kind: 'snooze-set',
+      account,
+      until,
+      note: request.note,
+      level: prior.level,
+      at,
+    },
   };
 }
 
@@ -341,7 +353,11 @@ function withoutHeldFailure(snooze: SnoozeState): SnoozeState {
   return rest;
 }
 
-function endSnooze(input: PolicyInput, state: SnoozableState, decision: Decision): SnoozeFilterResult {
+function endSnooze(
+  input: PolicyInput,
+  state: SnoozableState,
+  decision: Decision,
+): SnoozeFilterResult {
   const { snooze: _ended, ...rest } = state;
   const notifications = [...decision.notifications];
   const at = input.now.toISOString();
