@@ -5,6 +5,13 @@ import { defineConfig } from 'vitest/config';
 // Tests that synthesize or bundle the app cannot run in Stryker's worker threads.
 export default defineConfig({
   test: {
-    include: ['test/alert-policy.test.ts', 'test/forecast.test.ts', 'test/decimal.test.ts'],
+    include: [
+      'test/alert-policy.test.ts',
+      'test/forecast.test.ts',
+      'test/decimal.test.ts',
+      'test/snooze.test.ts',
+      'test/digest.test.ts',
+      'test/expiry.test.ts',
+    ],
   },
 });

@@ -144,7 +144,9 @@ function parseUntil(fields: Record<string, unknown>, now: Date): Date | undefine
 function parseIsoTime(text: string): Date | undefined {
   const match = ISO_TIME.exec(text);
   if (!match) return undefined;
-  const [year, month, day, hour, minute, second = '0'] = match.slice(1, 7).map(Number);
+  const [year, month, day, hour, minute, second] = match
+    .slice(1, 7)
+    .map((part) => Number(part ?? 0));
   const local = new Date(
     Date.UTC(year as number, (month as number) - 1, day, hour, minute, second as number),
   );
@@ -424,8 +426,8 @@ export interface FunctionAddress {
 }
 
 /**
- * The exact `aws lambda invoke` command that snoozes `account` until `until` (whole
- * seconds), or ends its snooze when `until` is null. Account names are letters, digits,
+ * The exact `aws lambda invoke` command that snoozes `account` until `until` (cut to whole
+ * seconds, which read better), or ends its snooze when `until` is null. Account names are letters, digits,
  * ".", "_" and "-", and the note is sanitised and has its single quotes replaced, so the
  * payload is safe inside single quotes.
  */
