@@ -65,7 +65,7 @@ export function shareBalance(
 /** Warnings already sent: [createdAt, expiresAt] in epoch seconds, and the last stage sent. */
 export type WarnedGrant = readonly [createdAtSec: number, expiresAtSec: number, stage: 1 | 2];
 
-/** What an account keeps for expiry warnings: about 30 bytes plus 25 per grant warned about. */
+/** What an account keeps for expiry warnings: about 45 bytes of JSON plus 26 per grant warned about. */
 export interface ExpiryState {
   /** UTC date (YYYY-MM-DD) of the last transactions read, successful or not. */
   readonly readOn?: string;

@@ -49,13 +49,11 @@ export interface SnoozeRequest {
 /** The payload is not a usable snooze command; nothing was changed. */
 export class SnoozeRequestError extends Error {
   override readonly name = 'SnoozeRequestError';
-  constructor(
-    /** The payload field at fault, e.g. `snooze.until`. */
-    readonly field: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  /** The payload field at fault, e.g. `snooze.until`. */
+  readonly field: string;
+  constructor(field: string, message: string, options?: ErrorOptions) {
     super(message, options);
+    this.field = field;
   }
 }
 

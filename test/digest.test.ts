@@ -592,3 +592,18 @@ describe('digest settings', () => {
     expect(result.error.startsWith(message)).toBe(true);
   });
 });
+
+describe('the week record in saved state', () => {
+  it('stays around 130 bytes, even with large balances and counts', () => {
+    const big = record({
+      startCents: 99_999_999,
+      lastCents: 99_999_999,
+      spentCents: 99_999_999,
+      addedCents: 99_999_999,
+      alerts: 999,
+      topUps: 999,
+    });
+
+    expect(Buffer.byteLength(JSON.stringify({ week: big }))).toBeLessThanOrEqual(150);
+  });
+});

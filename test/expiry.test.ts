@@ -389,3 +389,17 @@ describe('parseExpiryWarningDays', () => {
     expect(parseExpiryWarningDays(-1)).toHaveProperty('error');
   });
 });
+
+describe('the expiry record in saved state', () => {
+  it('takes about 45 bytes plus 26 per grant warned about', () => {
+    const state: ExpiryState = {
+      readOn: '2026-11-30',
+      warned: [
+        [1765353600, 1796889600, 1],
+        [1765353601, 1796889601, 2],
+      ],
+    };
+
+    expect(Buffer.byteLength(JSON.stringify({ expiry: state }))).toBeLessThanOrEqual(45 + 2 * 26);
+  });
+});

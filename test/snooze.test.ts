@@ -952,3 +952,27 @@ describe('confirmationText', () => {
     });
   });
 });
+
+describe('the snooze in saved state', () => {
+  it('stays small with the longest, most awkward note (the state parameter holds 4 KB)', () => {
+    // Prepare: every character of the note needs escaping or three bytes of UTF-8.
+    const quotes = applySnoozeCommand(
+      state(),
+      { until: at(48), note: sanitiseNote('"'.repeat(500)) },
+      'main',
+      T0,
+    );
+    const wide = applySnoozeCommand(
+      state(),
+      { until: at(48), note: sanitiseNote('語'.repeat(500)) },
+      'main',
+      T0,
+    );
+    const size = (s: SnoozableState) =>
+      Buffer.byteLength(JSON.stringify({ snooze: { ...s.snooze, heldFailure: true } }));
+
+    // Act / Assess
+    expect(size(quotes.state)).toBeLessThanOrEqual(420);
+    expect(size(wide.state)).toBeLessThanOrEqual(520);
+  });
+});
