@@ -132,30 +132,29 @@ export function expiryWarnings(input: ExpiryInput): {
   const nowSec = Math.floor(nowMs / 1000);
   const warned = (input.state?.warned ?? []).filter(([, expiresSec]) => expiresSec > nowSec);
   const warnings: ExpiryWarning[] = [];
-  if (warningDays > 0) {
-    for (const { grant, remainingCents } of shareBalance(input.balanceCents, input.grants, now)) {
-      if (grant.expiresAt === null || remainingCents <= 0) continue;
-      const daysLeft = (Date.parse(grant.expiresAt) - nowMs) / DAY_MS;
-      const stage =
-        daysLeft <= Math.min(FINAL_WARNING_DAYS, warningDays) ? 2 : daysLeft <= warningDays ? 1 : 0;
-      if (stage === 0) continue;
-      const key: [number, number] = [seconds(grant.createdAt), seconds(grant.expiresAt)];
-      const index = warned.findIndex(([c, e]) => c === key[0] && e === key[1]);
-      if (index >= 0 && (warned[index] as WarnedGrant)[2] >= stage) continue;
-      const entry: WarnedGrant = [...key, stage];
-      if (index >= 0) warned[index] = entry;
-      else warned.push(entry);
-      warnings.push({
-        kind: 'credit-expiry',
-        account: input.account,
-        amountCents: remainingCents,
-        category: grant.category,
-        createdAt: grant.createdAt,
-        expiresAt: grant.expiresAt,
-        final: stage === 2,
-        at: now.toISOString(),
-      });
-    }
+  // No setting check needed: with 0 days, no live grant is ever inside the window.
+  for (const { grant, remainingCents } of shareBalance(input.balanceCents, input.grants, now)) {
+    if (grant.expiresAt === null || remainingCents <= 0) continue;
+    const daysLeft = (Date.parse(grant.expiresAt) - nowMs) / DAY_MS;
+    const stage =
+      daysLeft <= Math.min(FINAL_WARNING_DAYS, warningDays) ? 2 : daysLeft <= warningDays ? 1 : 0;
+    if (stage === 0) continue;
+    const key: [number, number] = [seconds(grant.createdAt), seconds(grant.expiresAt)];
+    const index = warned.findIndex(([c, e]) => c === key[0] && e === key[1]);
+    if (index >= 0 && (warned[index] as WarnedGrant)[2] >= stage) continue;
+    const entry: WarnedGrant = [...key, stage];
+    if (index >= 0) warned[index] = entry;
+    else warned.push(entry);
+    warnings.push({
+      kind: 'credit-expiry',
+      account: input.account,
+      amountCents: remainingCents,
+      category: grant.category,
+      createdAt: grant.createdAt,
+      expiresAt: grant.expiresAt,
+      final: stage === 2,
+      at: now.toISOString(),
+    });
   }
   const state: ExpiryState = { ...input.state, warned: warned.length > 0 ? warned : undefined };
   return { warnings, state };

@@ -189,6 +189,20 @@ describe('advanceWeek', () => {
     });
   });
 
+  it('starts a record without a balance when the first run cannot read one', () => {
+    const result = advanceWeek(undefined, { sent: [] }, weekly, at(50));
+
+    expect(result.record).toEqual({
+      week: '2026-11-30',
+      startCents: undefined,
+      lastCents: undefined,
+      spentCents: 0,
+      addedCents: 0,
+      alerts: 0,
+      topUps: 0,
+    });
+  });
+
   it('adds falls of the balance to the spend and rises to the credit added', () => {
     let current = record({ week: '2026-11-30', startCents: 5000, lastCents: 5000 });
 

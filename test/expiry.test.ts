@@ -313,6 +313,24 @@ describe('expiryWarnings', () => {
     });
   });
 
+  it('tells grants apart by both purchase and expiry time', () => {
+    // Prepare: each entry shares one of the two times with OLD, neither both.
+    const created = Date.parse(OLD.createdAt) / 1000;
+    const expires = Date.parse(OLD.expiresAt as string) / 1000;
+    const state: ExpiryState = {
+      warned: [
+        [created, expires + 60, 2],
+        [created - 60, expires, 2],
+      ],
+    };
+
+    // Act
+    const result = warn({ state });
+
+    // Assess
+    expect(result.warnings.map((w) => w.amountCents)).toEqual([3000]);
+  });
+
   it('does not warn again after the final warning', () => {
     const g = grant({ expiresAt: inDays(2) });
     const key = [Date.parse(g.createdAt) / 1000, Date.parse(g.expiresAt as string) / 1000] as const;
