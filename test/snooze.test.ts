@@ -758,6 +758,21 @@ describe('applySnooze: when the snooze ends', () => {
     expect(result.state.snooze).toBeUndefined();
   });
 
+  it('sends one outage reminder, not two, when one is due anyway as the snooze ends', () => {
+    const previous = state({
+      failures: 90,
+      failureSince: at(20).toISOString(),
+      failureNotifiedAt: at(24).toISOString(),
+      failureKind: 'transient',
+      snooze: snoozed({ heldFailure: true }),
+    });
+
+    const result = run(failure('transient'), previous, at(48));
+
+    expect(result.notifications.map((n) => n.kind)).toEqual(['monitor-reminder']);
+    expect(result.held).toEqual([]);
+  });
+
   it('sends the outage alert itself when it falls due as the snooze ends', () => {
     const previous = state({
       failures: 2,
