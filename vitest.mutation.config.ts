@@ -17,6 +17,9 @@ export default defineConfig({
       'test/top-up/decide.test.ts',
       'test/top-up/decide.property.test.ts',
       'test/top-up/settings.test.ts',
+      'test/snooze.test.ts',
+      'test/digest.test.ts',
+      'test/expiry.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.
     testNamePattern: '^(?!.*`cdk synth)',
