@@ -5,6 +5,17 @@ import { defineConfig } from 'vitest/config';
 // Tests that synthesize or bundle the app cannot run in Stryker's worker threads.
 export default defineConfig({
   test: {
-    include: ['test/alert-policy.test.ts', 'test/forecast.test.ts', 'test/decimal.test.ts'],
+    include: [
+      'test/alert-policy.test.ts',
+      'test/forecast.test.ts',
+      'test/decimal.test.ts',
+      'test/recent-rate.test.ts',
+      'test/runway.test.ts',
+      'test/spike-policy.test.ts',
+      'test/spike-drivers.test.ts',
+      'test/spike-settings.test.ts',
+      'test/spike-simulation.test.ts',
+      'test/access-key-names.test.ts',
+    ],
   },
 });

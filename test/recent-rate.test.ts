@@ -200,9 +200,7 @@ describe('recordRecentSample', () => {
 
   test(`keeps the newest ${MAX_RECENT_SAMPLES} readings`, () => {
     // Prepare
-    const saved = readings([1, 2, 3, 4, 5, 6]).map(
-      ([s, c]): RecentSample => [s - 15 * MINUTE, c],
-    );
+    const saved = readings([1, 2, 3, 4, 5, 6]).map(([s, c]): RecentSample => [s - 15 * MINUTE, c]);
 
     // Act
     const samples = recordRecentSample(saved, 7, NOW);
