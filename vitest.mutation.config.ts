@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // Tests that synthesize or bundle the app cannot run in Stryker's worker threads.
 export default defineConfig({
   test: {
+    setupFiles: ['test/support/mutation-setup.ts'],
     include: [
       'test/alert-policy.test.ts',
       'test/forecast.test.ts',

@@ -177,7 +177,8 @@ describe('recentRate', () => {
     fc.array(fc.integer({ min: -100_000, max: 100_000 }), { minLength: 2, maxLength: 5 }),
   ])('the rate is never above the fastest decline between two readings', (steps) => {
     // Prepare
-    const balances = steps.reduce<number[]>((acc, d) => [...acc, (acc.at(-1) ?? 0) - d], [1e7]);
+    const balances = [1e7];
+    for (const decline of steps) balances.push((balances.at(-1) as number) - decline);
     const samples = readings(balances);
 
     // Act
