@@ -202,16 +202,22 @@ describe('the done-when scenario: threshold $10, $10 a day, then $40 every 15 mi
 
 describe('a simulated day at 15-minute runs with a two-hour spike in the middle', () => {
   // 06:00 to 06:00: quiet until 14:00 (run 32), $160/h until 16:00 (run 40), quiet again.
-  const spikeRuns = new Set(Array.from({ length: 8 }, (_, i) => 33 + i));
-  const balances: number[] = [];
-  let cents = 80_000;
-  for (let i = 0; i < 96; i++) {
-    cents -= spikeRuns.has(i) ? 4_000 : STEADY_PER_RUN;
-    balances.push(Math.round(cents));
+  // Simulated inside each test, not once at collection: mutation testing must see it run.
+  function spikeDay(): Sent[] {
+    const spikeRuns = new Set(Array.from({ length: 8 }, (_, i) => 33 + i));
+    const balances: number[] = [];
+    let cents = 80_000;
+    for (let i = 0; i < 96; i++) {
+      cents -= spikeRuns.has(i) ? 4_000 : STEADY_PER_RUN;
+      balances.push(Math.round(cents));
+    }
+    return simulate(balances);
   }
-  const sent = simulate(balances);
 
   test('gives exactly one spike alert, within the hour', () => {
+    // Act
+    const sent = spikeDay();
+
     // Assess
     const started = sent.filter((s) => s.kind === 'spike-started');
     expect(started).toHaveLength(1);
@@ -219,6 +225,9 @@ describe('a simulated day at 15-minute runs with a two-hour spike in the middle'
   });
 
   test('raises the runway alert in hours', () => {
+    // Act
+    const sent = spikeDay();
+
     // Assess
     const alerts = sent.filter((s) => s.kind === 'balance-alert:runway');
     expect(alerts).toHaveLength(1);
@@ -226,6 +235,9 @@ describe('a simulated day at 15-minute runs with a two-hour spike in the middle'
   });
 
   test('says "back to normal" once, an hour after the spike stops', () => {
+    // Act
+    const sent = spikeDay();
+
     // Assess
     const ended = sent.filter((s) => s.kind === 'spike-ended');
     expect(ended).toHaveLength(1);
@@ -233,6 +245,9 @@ describe('a simulated day at 15-minute runs with a two-hour spike in the middle'
   });
 
   test('sends nothing else but the runway alert’s recovery', () => {
+    // Act
+    const sent = spikeDay();
+
     // Assess
     expect(sent.map((s) => s.kind)).toEqual([
       'balance-alert:runway',
