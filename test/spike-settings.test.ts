@@ -79,7 +79,8 @@ describe('checkSpikeSettings', () => {
     ['1.5', '"1.5"'],
     [10_000_001, '10000001'],
     ['$1', '"$1"'],
-    ['x'.repeat(60), `"${'x'.repeat(38)}…`],
+    ['x'.repeat(38), `"${'x'.repeat(38)}"`],
+    ['x'.repeat(39), `"${'x'.repeat(38)}…`],
   ])('refuses a spikeMinCentsPerHour of %j, naming it and the fix', (value, shown) => {
     // Act
     const result = checkSpikeSettings({ spikeMinCentsPerHour: value });
