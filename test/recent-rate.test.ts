@@ -92,6 +92,17 @@ describe('recentRate', () => {
     expect(rate).toEqual({ known: true, centsPerHour: 2_000, windowMinutes: 30, intervals: 1 });
   });
 
+  test('needs only two intervals on a faster schedule, however short', () => {
+    // Prepare
+    const samples = readings([10_000, 9_900, 9_800], 10);
+
+    // Act
+    const rate = recentRate(samples, NOW);
+
+    // Assess
+    expect(rate).toEqual({ known: true, centsPerHour: 600, windowMinutes: 20, intervals: 2 });
+  });
+
   test('is unknown with one interval shorter than 30 minutes', () => {
     // Prepare
     const samples = readings([10_000, 9_000], 29);

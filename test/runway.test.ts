@@ -74,6 +74,7 @@ describe('shorterRunway', () => {
   test.each([
     ['0 when the balance is already gone', 0, recent(100), 0],
     ['0 when the balance is overdrawn', -5, recent(100), 0],
+    ['0 when the balance is gone and nothing is spent', 0, recent(0), 0],
     ['null when nothing is being spent', 1_000, recent(0), null],
   ])('is %s', (_name, balanceCents, rate, hours) => {
     // Act

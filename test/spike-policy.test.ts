@@ -276,6 +276,14 @@ describe('readSpikeState', () => {
     expect(state).toEqual(spike({ belowSince: ago(60_000) }));
   });
 
+  test('reads a saved spike whose rate has not fallen', () => {
+    // Act
+    const state = readSpikeState(JSON.parse(JSON.stringify(spike())));
+
+    // Assess
+    expect(state).toEqual(spike());
+  });
+
   test.each([
     ['nothing', undefined],
     ['null', null],
