@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // Tests that synthesize or bundle the app cannot run in Stryker's worker threads.
 export default defineConfig({
   test: {
+    setupFiles: ['test/support/mutation-setup.ts'],
     include: [
       'test/alert-policy.test.ts',
       'test/forecast.test.ts',
@@ -20,6 +21,13 @@ export default defineConfig({
       'test/snooze.test.ts',
       'test/digest.test.ts',
       'test/expiry.test.ts',
+      'test/recent-rate.test.ts',
+      'test/runway.test.ts',
+      'test/spike-policy.test.ts',
+      'test/spike-drivers.test.ts',
+      'test/spike-settings.test.ts',
+      'test/spike-simulation.test.ts',
+      'test/access-key-names.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.
     testNamePattern: '^(?!.*`cdk synth)',

@@ -129,7 +129,11 @@ type Redact = (text: string) => string;
 /** Printable ASCII: what an API key is made of, and what an HTTP header can carry. */
 const HEADER_SAFE_KEY = /^[\x21-\x7e]+$/;
 
-async function getJson(
+/**
+ * One GET with the client's deadline, retries, size cap and key redaction; the body parsed
+ * but not validated. For the calls that live in modules of their own (access-keys.ts).
+ */
+export async function getJson(
   path: string,
   apiKey: string,
   budget: CallBudget,
