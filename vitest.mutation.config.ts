@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // Tests that synthesize or bundle the app cannot run in Stryker's worker threads.
 export default defineConfig({
   test: {
+    setupFiles: ['test/support/mutation-setup.ts'],
     include: [
       'test/alert-policy.test.ts',
       'test/forecast.test.ts',
@@ -16,6 +17,19 @@ export default defineConfig({
       'test/notify/channel-renderers.test.ts',
       'test/notify/incoming.test.ts',
       'test/http-retry.test.ts',
+      'test/top-up/decide.test.ts',
+      'test/top-up/decide.property.test.ts',
+      'test/top-up/settings.test.ts',
+      'test/snooze.test.ts',
+      'test/digest.test.ts',
+      'test/expiry.test.ts',
+      'test/recent-rate.test.ts',
+      'test/runway.test.ts',
+      'test/spike-policy.test.ts',
+      'test/spike-drivers.test.ts',
+      'test/spike-settings.test.ts',
+      'test/spike-simulation.test.ts',
+      'test/access-key-names.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.
     testNamePattern: '^(?!.*`cdk synth)',

@@ -5,7 +5,14 @@
  * reproducible. Two sources feed the rate: the usage overview (cost per access key per
  * day) and the account's own balance, sampled a few times a day into saved state.
  */
-import { parseDollars, unitsToCents } from './decimal.ts';
+import {
+  addDollars,
+  compareDollars,
+  type Dollars,
+  dollarsToCents,
+  parseDollars,
+  ZERO_DOLLARS,
+} from './decimal.ts';
 import type { Forecast, TopSpender } from './types.ts';
 
 const MS_PER_DAY = 86_400_000;
@@ -139,9 +146,9 @@ export function summariseUsage(
 ): UsageSummary | { error: string } {
   const nowMs = now.getTime();
   const windowStartMs = usageWindowStart(now, forecastDays).getTime();
-  let totalUnits = 0n;
+  let total = ZERO_DOLLARS;
   let firstSpendDayMs: number | undefined;
-  const unitsByKey = new Map<string, bigint>();
+  const byKey = new Map<string, Dollars>();
 
   for (const bucket of overview.buckets) {
     const startMs = Date.parse(bucket.bucketStart);
@@ -154,17 +161,17 @@ export function summariseUsage(
     if (startMs < windowStartMs || startMs >= nowMs) {
       continue;
     }
-    const units = parseDollars(bucket.cost);
-    if (units === undefined) {
+    const cost = parseDollars(bucket.cost);
+    if (cost === undefined) {
       return {
         error: `the usage overview has an unreadable cost "${quote(bucket.cost)}" on ${new Date(startMs).toISOString().slice(0, 10)}; the burn rate is unknown, not zero`,
       };
     }
-    if (units === 0n) {
+    if (cost.units === 0n) {
       continue;
     }
-    totalUnits += units;
-    unitsByKey.set(bucket.groupKey, (unitsByKey.get(bucket.groupKey) ?? 0n) + units);
+    total = addDollars(total, cost);
+    byKey.set(bucket.groupKey, addDollars(byKey.get(bucket.groupKey) ?? ZERO_DOLLARS, cost));
     const dayMs = startOfUtcDay(startMs);
     if (firstSpendDayMs === undefined || dayMs < firstSpendDayMs) {
       firstSpendDayMs = dayMs;
@@ -184,9 +191,9 @@ export function summariseUsage(
   const windowDays = Math.max(1, (nowMs - spanStartMs) / MS_PER_DAY);
   return {
     fetchedAt,
-    dailySpendCents: unitsToCents(totalUnits) / windowDays,
+    dailySpendCents: dollarsToCents(total) / windowDays,
     windowDays,
-    topSpenders: topSpenders(unitsByKey, totalUnits),
+    topSpenders: topSpenders(byKey),
   };
 }
 
@@ -316,14 +323,22 @@ export function makeForecast(input: ForecastInput): ForecastResult {
   };
 }
 
-function topSpenders(unitsByKey: ReadonlyMap<string, bigint>, totalUnits: bigint): TopSpender[] {
-  return [...unitsByKey]
-    .sort(([keyA, a], [keyB, b]) => (a !== b ? (a > b ? -1 : 1) : keyA < keyB ? -1 : 1))
+/**
+ * The keys that spent most. A key whose refunds outweigh its spend spent nothing; shares
+ * are of the spending keys' total, so a refund elsewhere cannot push one past 100%.
+ */
+function topSpenders(byKey: ReadonlyMap<string, Dollars>): TopSpender[] {
+  const spending = [...byKey].filter(([, cost]) => cost.units > 0n);
+  const totalCents = dollarsToCents(
+    spending.reduce((sum, [, c]) => addDollars(sum, c), ZERO_DOLLARS),
+  );
+  return spending
+    .sort(([keyA, a], [keyB, b]) => compareDollars(b, a) || (keyA < keyB ? -1 : 1))
     .slice(0, TOP_SPENDER_COUNT)
-    .map(([accessKey, units]) => ({
+    .map(([accessKey, cost]) => ({
       accessKey,
-      costCents: unitsToCents(units),
-      share: totalUnits > 0n ? Number(units) / Number(totalUnits) : 0,
+      costCents: dollarsToCents(cost),
+      share: dollarsToCents(cost) / totalCents,
     }));
 }
 

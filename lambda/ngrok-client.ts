@@ -129,7 +129,11 @@ type Redact = (text: string) => string;
 /** Printable ASCII: what an API key is made of, and what an HTTP header can carry. */
 const HEADER_SAFE_KEY = /^[\x21-\x7e]+$/;
 
-async function getJson(
+/**
+ * One GET with the client's deadline, retries, size cap and key redaction; the body parsed
+ * but not validated. For the calls that live in modules of their own (access-keys.ts).
+ */
+export async function getJson(
   path: string,
   apiKey: string,
   budget: CallBudget,
@@ -241,7 +245,7 @@ async function assertJsonContentType(
 /** An integer as JSON spells one exactly: no fraction, no exponent. */
 const INTEGER_LITERAL = /^-?(0|[1-9]\d*)$/;
 
-function parseJson(text: string, path: string): ParsedBody {
+export function parseJson(text: string, path: string): ParsedBody {
   const numberSources = new WeakMap<object, Map<string, string>>();
   // The reviver's third argument exposes each number's source text, so 1e3, 1.0 and an
   // integer beyond 2^53 (which JSON.parse would silently round) can be told apart. `this`
@@ -273,14 +277,14 @@ function parseJson(text: string, path: string): ParsedBody {
   return { value, numberSources };
 }
 
-type IntegerCheck = { ok: true; value: number } | { ok: false; problem: string };
+export type IntegerCheck = { ok: true; value: number } | { ok: false; problem: string };
 
 /**
  * Reads `holder[key]` as an integer the JSON spelled exactly and that a number holds
  * exactly. Without source text (older runtimes) an integer-valued number such as 1e3 is
  * accepted; a value beyond 2^53 is still refused, since it is not a safe integer.
  */
-function readInteger(body: ParsedBody, holder: object, key: string): IntegerCheck {
+export function readInteger(body: ParsedBody, holder: object, key: string): IntegerCheck {
   const value: unknown = (holder as Record<string, unknown>)[key];
   if (value === undefined) return { ok: false, problem: `no ${key}` };
   if (typeof value !== 'number') {
@@ -398,7 +402,7 @@ function describeNetworkError(
  * A copy of an error and its causes with the key removed from every message and stack:
  * what a fetch implementation puts in its errors is not ours to trust.
  */
-function redactError(error: unknown, redact: Redact, depth = 0): Error {
+export function redactError(error: unknown, redact: Redact, depth = 0): Error {
   if (!(error instanceof Error)) return new Error(redact(String(error)).slice(0, 500));
   const copy = new Error(redact(error.message));
   copy.name = error.name;

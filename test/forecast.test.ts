@@ -236,15 +236,53 @@ describe('summariseUsage', () => {
     });
   });
 
-  test('treats a negative cost as unreadable', () => {
+  test('counts a negative cost (a refund) against the spend, exactly', () => {
     // Prepare
-    const body = overview([bucket('2026-11-23', '-3.10000')]);
+    const body = overview([
+      bucket('2026-11-22', '5.00000'),
+      bucket('2026-11-23', '-1.25'),
+      bucket('2026-11-23', '3.000000000001', 'ak_other'),
+    ]);
 
     // Act
-    const result = summariseUsage(body, NOW, 7);
+    const result = summary(summariseUsage(body, NOW, 7));
 
     // Assess
-    expect(result).toHaveProperty('error', expect.stringContaining('unreadable cost "-3.10000"'));
+    expect(result.dailySpendCents * result.windowDays).toBeCloseTo(675.0000000001, 9);
+  });
+
+  test('leaves a key whose refunds outweigh its spend out of the top spenders', () => {
+    // Prepare
+    const body = overview([
+      bucket('2026-11-22', '1.00000', 'ak_refunded'),
+      bucket('2026-11-23', '-3.00000', 'ak_refunded'),
+      bucket('2026-11-23', '2.00000', 'ak_prod'),
+      bucket('2026-11-23', '6.00000', 'ak_batch'),
+    ]);
+
+    // Act
+    const result = summary(summariseUsage(body, NOW, 7));
+
+    // Assess
+    expect(result.topSpenders).toEqual([
+      { accessKey: 'ak_batch', costCents: 600, share: 0.75 },
+      { accessKey: 'ak_prod', costCents: 200, share: 0.25 },
+    ]);
+  });
+
+  test('reads costs with any number of fractional digits', () => {
+    // Prepare
+    const body = overview([
+      bucket('2026-11-22', '1.1'),
+      bucket('2026-11-23', '2.2000000000000000000000'),
+      bucket('2026-11-24', '0.70000'),
+    ]);
+
+    // Act
+    const result = summary(summariseUsage(body, NOW, 7));
+
+    // Assess
+    expect(result.dailySpendCents * result.windowDays).toBeCloseTo(400, 9);
   });
 
   test('shows at most 20 characters of an unreadable cost', () => {

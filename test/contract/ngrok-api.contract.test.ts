@@ -11,10 +11,12 @@
  * an NgrokApiError: never a rounded number, never another exception.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fetchAccessKeyNames, parseAccessKeyPage } from '../../lambda/access-keys.ts';
 import { summariseUsage } from '../../lambda/forecast.ts';
 import {
   fetchCreditBalance,
   fetchUsageOverview,
+  getJson,
   NgrokApiError,
   type NgrokClientOptions,
   type UsageOverviewBody,
@@ -316,5 +318,68 @@ describe('forced error responses (Prefer: code=...)', () => {
     expect(error.message).toBe(
       `GET /credits/balance failed with HTTP 404${detail ? `: ${detail}` : ''}`,
     );
+  });
+});
+
+describe('GET /access-keys', () => {
+  test('the client’s paged requests validate: 200, no violations, 100 a page', async () => {
+    const { fetch: f, exchanges } = recordingFetch();
+    const names = await fetchAccessKeyNames(KEY, budget(), clientOptions(server(strict), f));
+    expect(names.size).toBeGreaterThan(0);
+    expect(exchanges.length).toBeGreaterThan(0);
+    for (const exchange of exchanges) {
+      expect(exchange.status).toBe(200);
+      expect(exchange.violations).toBeNull();
+      expect(exchange.url.searchParams.get('limit')).toBe('100');
+    }
+    // The static example page names a next page: the client must have asked for it by id.
+    expect(exchanges[1]?.url.searchParams.get('beforeId')).toBeTruthy();
+  });
+
+  test('Prism rejects a page size over 100 with 422', async () => {
+    const response = await fetch(`${server(strict).url}/access-keys?limit=101`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    await response.body?.cancel();
+    expect(response.status).toBe(422);
+  });
+
+  test(`generated pages: ${CALLS} per mock parse to their keys or are refused cleanly`, async () => {
+    let parsed = 0;
+    for (const [name, prism, add] of [
+      ['seeded', server(seeded), {}],
+      ['strict, dynamic', server(strict), { Prefer: 'dynamic=true' }],
+    ] as const) {
+      const { fetch: f, exchanges } = recordingFetch({ add });
+      for (let i = 0; i < CALLS; i++) {
+        const result = await settle(
+          getJson('/access-keys?limit=100', KEY, budget(), clientOptions(prism, f), 1024 * 1024),
+        );
+        const body = exchanges.at(-1)?.body ?? '';
+        const context = `${name} mock, call ${i}, body ${body}`;
+        expect('value' in result, context).toBe(true);
+        const page = await settle(
+          Promise.resolve().then(() =>
+            parseAccessKeyPage(
+              (result as { value: Parameters<typeof parseAccessKeyPage>[0] }).value,
+            ),
+          ),
+        );
+        if ('value' in page) {
+          const sent = (JSON.parse(body) as { aiGatewayAccessKeys: { id: string }[] })
+            .aiGatewayAccessKeys;
+          expect(
+            page.value.keys.map((k) => k.id),
+            context,
+          ).toEqual(sent.map((k) => k.id));
+          parsed++;
+        } else {
+          // The schema allows an empty id string, which cannot name a key.
+          expect(page.error, context).toBeInstanceOf(NgrokApiError);
+        }
+      }
+      expect(exchanges.every((e) => e.status === 200 && e.violations === null)).toBe(true);
+    }
+    expect(parsed).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,337 @@
+/**
+ * The weekly digest: when it is due, what each account keeps for it, and what it says.
+ * It rides on the existing schedule: the first run at or after the digest time each week
+ * sends it. Every time here is UTC, so daylight saving never moves it. Pure.
+ */
+
+import { formatCents } from './money.ts';
+import { formatRunwayDays } from './notify/format.ts';
+import type { Forecast, Level, NotificationKind, TopSpender } from './types.ts';
+
+/** Indexed like Date.getUTCDay(). */
+export const WEEKDAYS = [
+  'sunday',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const DIGEST_MODES = ['weekly', 'off'] as const;
+export type DigestMode = (typeof DIGEST_MODES)[number];
+
+export interface DigestSettings {
+  readonly digest: DigestMode;
+  readonly digestDay: Weekday;
+  /** 0..23. */
+  readonly digestHourUtc: number;
+}
+
+export const DIGEST_DEFAULTS: DigestSettings = {
+  digest: 'weekly',
+  digestDay: 'monday',
+  digestHourUtc: 9,
+};
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The latest digest time at or before `now`. */
+export function digestSlot(settings: DigestSettings, now: Date): Date {
+  const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const back = (now.getUTCDay() - WEEKDAYS.indexOf(settings.digestDay) + 7) % 7;
+  const slot = day - back * DAY_MS + settings.digestHourUtc * HOUR_MS;
+  return new Date(slot > now.getTime() ? slot - 7 * DAY_MS : slot);
+}
+
+/**
+ * The week a time belongs to, named by the UTC date of its digest slot ("2026-11-30"):
+ * every run between two digest times gets the same key, and keys sort by time.
+ */
+export function weekKey(settings: DigestSettings, now: Date): string {
+  return digestSlot(settings, now).toISOString().slice(0, 10);
+}
+
+/**
+ * What one account keeps for its digest: the week it is collecting for and that week's
+ * running totals. About 130 bytes of JSON; replaced each week.
+ */
+export interface WeekRecord {
+  /** weekKey of the digest slot the record started in. */
+  readonly week: string;
+  /** The first balance read in the week: "a week ago" in the next digest. */
+  readonly startCents?: number;
+  /** The latest balance read, to add up the week's falls (spend) and rises (credit added). */
+  readonly lastCents?: number;
+  readonly spentCents: number;
+  readonly addedCents: number;
+  /** Alerts sent (see COUNTED_AS_ALERT). */
+  readonly alerts: number;
+  /** Auto top-ups made. */
+  readonly topUps: number;
+}
+
+/**
+ * Whether this run publishes the digest. `records` are every account's saved records: the
+ * digest is due when the newest of them is from an earlier week. So a retried or
+ * redelivered run, or one whose saves partly failed, does not send a second digest once
+ * any account saved the new week; a week without runs sends one digest at the next run;
+ * and the first deployment (no records) starts collecting and sends the following week.
+ */
+export function digestDue(
+  settings: DigestSettings,
+  records: readonly (WeekRecord | undefined)[],
+  now: Date,
+): boolean {
+  if (settings.digest === 'off') return false;
+  const weeks = records.flatMap((record) => (record ? [record.week] : []));
+  const current = weekKey(settings, now);
+  return weeks.length > 0 && weeks.every((week) => week < current);
+}
+
+/** Which notifications count as an alert in the week's totals. Exhaustive: a new kind must say. */
+export const COUNTED_AS_ALERT: Readonly<Record<NotificationKind, boolean>> = {
+  'balance-alert': true,
+  'balance-reminder': false,
+  'balance-improved': false,
+  'balance-recovered': false,
+  'monitor-failing': true,
+  'monitor-reminder': false,
+  'monitor-recovered': false,
+  'config-problem': false,
+  test: false,
+};
+
+/** What one run of one account adds to its week. */
+export interface WeekRun {
+  /** Absent when the balance could not be read. */
+  readonly balanceCents?: number;
+  /** The kinds of the notifications this run published (held ones are not counted). */
+  readonly sent: readonly NotificationKind[];
+  readonly topUps?: number;
+}
+
+export interface WeekAdvance {
+  /** The record to save; undefined when the digest is off (nothing is kept). */
+  readonly record: WeekRecord | undefined;
+  /** The week that just ended, totalled up to this run, when this run starts a new week. */
+  readonly closed?: WeekRecord;
+}
+
+/**
+ * Adds a run to the account's week. On the first run of a new week, the finished week is
+ * returned as `closed` (for the digest) and a new record starts from this run's balance.
+ */
+export function advanceWeek(
+  record: WeekRecord | undefined,
+  run: WeekRun,
+  settings: DigestSettings,
+  now: Date,
+): WeekAdvance {
+  if (settings.digest === 'off') return { record: undefined };
+  const week = weekKey(settings, now);
+  if (record === undefined || record.week < week) {
+    const closed = record && withBalance(record, run.balanceCents);
+    const start = run.balanceCents ?? closed?.lastCents;
+    const fresh: WeekRecord = {
+      week,
+      startCents: start,
+      lastCents: start,
+      spentCents: 0,
+      addedCents: 0,
+      alerts: 0,
+      topUps: 0,
+    };
+    return { record: withCounts(fresh, run), closed };
+  }
+  return { record: withCounts(withBalance(record, run.balanceCents), run) };
+}
+
+function withBalance(record: WeekRecord, balanceCents: number | undefined): WeekRecord {
+  if (balanceCents === undefined) return record;
+  if (record.lastCents === undefined) {
+    return { ...record, startCents: record.startCents ?? balanceCents, lastCents: balanceCents };
+  }
+  const change = balanceCents - record.lastCents;
+  return {
+    ...record,
+    lastCents: balanceCents,
+    spentCents: record.spentCents + Math.max(0, -change),
+    addedCents: record.addedCents + Math.max(0, change),
+  };
+}
+
+function withCounts(record: WeekRecord, run: WeekRun): WeekRecord {
+  return {
+    ...record,
+    alerts: record.alerts + run.sent.filter((kind) => COUNTED_AS_ALERT[kind]).length,
+    topUps: record.topUps + (run.topUps ?? 0),
+  };
+}
+
+/** One account's part of the digest. */
+export interface DigestAccount {
+  readonly account: string;
+  readonly level: Level;
+  /** Now; absent when this run could not read it. */
+  readonly balanceCents?: number;
+  /** At the start of the week; absent when no balance was read then. */
+  readonly weekAgoCents?: number;
+  /** Absent when the week has no record (an account added since). */
+  readonly week?: Pick<WeekRecord, 'spentCents' | 'addedCents' | 'alerts' | 'topUps'>;
+  readonly forecast?: Forecast;
+  readonly snooze?: { readonly until: string; readonly note?: string };
+}
+
+/** The weekly summary: informational, never a PagerDuty incident. */
+export interface WeeklyDigest {
+  readonly kind: 'weekly-digest';
+  /** The digest slots the summary runs from and to (ISO 8601). */
+  readonly from: string;
+  readonly to: string;
+  readonly accounts: readonly DigestAccount[];
+  /** ISO 8601 time of the run. */
+  readonly at: string;
+}
+
+export interface DigestAccountInput {
+  readonly account: string;
+  readonly level: Level;
+  readonly balanceCents?: number;
+  /** The week this run closed (WeekAdvance.closed). */
+  readonly closed?: WeekRecord;
+  readonly forecast?: Forecast;
+  /** The snooze in force, if any. */
+  readonly snooze?: { readonly until: string; readonly note?: string };
+}
+
+/** Builds the digest of a run in which `digestDue` said yes. */
+export function buildDigest(
+  settings: DigestSettings,
+  accounts: readonly DigestAccountInput[],
+  now: Date,
+): WeeklyDigest {
+  const to = digestSlot(settings, now);
+  const starts = accounts.flatMap((a) =>
+    a.closed ? [Date.parse(a.closed.week) + settings.digestHourUtc * HOUR_MS] : [],
+  );
+  // A week without runs makes the span longer than a week: say so rather than hide it.
+  const from = new Date(starts.length > 0 ? Math.min(...starts) : to.getTime() - 7 * DAY_MS);
+  return {
+    kind: 'weekly-digest',
+    from: from.toISOString(),
+    to: to.toISOString(),
+    at: now.toISOString(),
+    accounts: accounts.map(({ closed, ...account }) => ({
+      ...account,
+      weekAgoCents: closed?.startCents,
+      week: closed && {
+        spentCents: closed.spentCents,
+        addedCents: closed.addedCents,
+        alerts: closed.alerts,
+        topUps: closed.topUps,
+      },
+    })),
+  };
+}
+
+/** The digest as plain text: a subject that says it is a weekly summary, one block per account. */
+export function digestText(digest: WeeklyDigest): { subject: string; text: string } {
+  const from = digest.from.slice(0, 10);
+  const to = digest.to.slice(0, 10);
+  const subject = `Weekly summary of ngrok credits, ${from} to ${to}`;
+  const blocks = digest.accounts.map((a) => accountLines(a).join('\n'));
+  return {
+    subject,
+    text: [
+      `${subject} (informational: nothing to do unless a line below says so).`,
+      ...blocks,
+    ].join('\n\n'),
+  };
+}
+
+function accountLines(a: DigestAccount): string[] {
+  const money = (cents: number | undefined) =>
+    cents === undefined ? 'unknown' : formatCents(cents);
+  const lines = [
+    `${a.account}: ${money(a.balanceCents)} now (${a.level}), ${money(a.weekAgoCents)} a week ago.`,
+  ];
+  if (a.week) {
+    const added = a.week.addedCents > 0 ? `, ${formatCents(a.week.addedCents)} added` : '';
+    lines.push(
+      `  Spent about ${formatCents(a.week.spentCents)}${added}; ` +
+        `${a.week.alerts} alert(s), ${a.week.topUps} top-up(s) this week.`,
+    );
+  } else {
+    lines.push('  No totals yet: this account was added during the week.');
+  }
+  if (a.forecast) {
+    const runway =
+      a.forecast.runwayDays === null
+        ? 'no spend, so no runway estimate'
+        : `${formatRunwayDays(a.forecast.runwayDays)} left at the recent rate`;
+    lines.push(`  Runway: ${runway}.`);
+    if (a.forecast.topSpenders.length > 0) {
+      const keys = a.forecast.topSpenders
+        .map((s: TopSpender) => `${s.accessKey} ${formatCents(s.costCents)}`)
+        .join(', ');
+      lines.push(`  Top access keys (last ${a.forecast.windowDays} days): ${keys}.`);
+    }
+  }
+  if (a.snooze) {
+    const note = a.snooze.note === undefined ? '' : ` ("${a.snooze.note}")`;
+    lines.push(`  Snoozed until ${a.snooze.until}${note}.`);
+  }
+  return lines;
+}
+
+/** Parsed setting or the message that says what is wrong and how to fix it. */
+export type SettingResult<T> = { readonly value: T } | { readonly error: string };
+
+/** `digest`: "weekly" or "off". */
+export function parseDigest(raw: unknown): SettingResult<DigestMode> {
+  if (raw === undefined) return { value: DIGEST_DEFAULTS.digest };
+  if (DIGEST_MODES.includes(raw as DigestMode)) return { value: raw as DigestMode };
+  return {
+    error: `"digest": ${JSON.stringify(raw)} is not a digest mode. Expected "weekly" (the default) or "off".`,
+  };
+}
+
+/** `digestDay`: an English weekday name, any case. */
+export function parseDigestDay(raw: unknown): SettingResult<Weekday> {
+  if (raw === undefined) return { value: DIGEST_DEFAULTS.digestDay };
+  const day = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
+  if (WEEKDAYS.includes(day as Weekday)) return { value: day as Weekday };
+  return {
+    error:
+      `"digestDay": ${JSON.stringify(raw)} is not a day of the week. Expected one of ` +
+      `${WEEKDAYS.join(', ')} (default ${DIGEST_DEFAULTS.digestDay}).`,
+  };
+}
+
+/** `digestHourUtc`: a whole hour 0..23, as a number or a numeric string (`-c digestHourUtc=9`). */
+export function parseDigestHourUtc(raw: unknown): SettingResult<number> {
+  return wholeNumber('digestHourUtc', raw, DIGEST_DEFAULTS.digestHourUtc, 0, 23, 'an hour in UTC');
+}
+
+/** A whole number in [min, max] from a number or a string of digits; `fallback` when absent. */
+export function wholeNumber(
+  key: string,
+  raw: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  what: string,
+): SettingResult<number> {
+  if (raw === undefined) return { value: fallback };
+  const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
+    return { value };
+  }
+  return {
+    error: `"${key}": ${JSON.stringify(raw)} is not ${what}. Expected a whole number from ${min} to ${max} (default ${fallback}).`,
+  };
+}
