@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import {
   ACCOUNT_SETTINGS,
   FUNCTION_SETTING_KEYS,
+  MONITOR_TIMEOUT_SECONDS,
   type SettingsProps,
 } from '../lambda/config/contract.ts';
 import {
@@ -47,6 +48,38 @@ export interface NgrokBalanceAlertProps extends SettingsProps {
    * @default - a new topic, with `emails` subscribed
    */
   readonly topic?: sns.ITopic;
+}
+
+/** CloudFormation's quotas per stack. */
+const RESOURCES_PER_STACK = 500;
+const OUTPUTS_PER_STACK = 200;
+
+/**
+ * The stack's resources and outputs against CloudFormation's quotas, so synth fails with
+ * how to split instead of the deployment (or CDK's own check) failing without it.
+ */
+function stackLimitProblems(stack: Stack, accounts: number): string[] {
+  const all = stack.node.findAll();
+  // CDK adds its metadata resource at synthesis, after validation.
+  const resources = all.filter((c) => c instanceof CfnResource).length + 1;
+  const outputs = all.filter((c) => c instanceof CfnOutput).length;
+  const split =
+    'Split the accounts over two stacks (with the app: a second deployment with its own ' +
+    '-c stackName=... and accounts), or give fewer per-account emails.';
+  return [
+    ...(resources > RESOURCES_PER_STACK
+      ? [
+          `The stack needs ${resources} resources for ${accounts} accounts; CloudFormation ` +
+            `allows ${RESOURCES_PER_STACK} per stack. ${split}`,
+        ]
+      : []),
+    ...(outputs > OUTPUTS_PER_STACK
+      ? [
+          `The stack needs ${outputs} outputs for ${accounts} accounts; CloudFormation ` +
+            `allows ${OUTPUTS_PER_STACK} per stack. ${split}`,
+        ]
+      : []),
+  ];
 }
 
 /** IAM's default quota of managed policies attached to one role. */
@@ -102,7 +135,7 @@ export class NgrokBalanceAlert extends Construct {
   constructor(scope: Construct, id: string, props: NgrokBalanceAlertProps = {}) {
     super(scope, id);
     const { topic, ...settings } = props;
-    const config = resolveSettings(settings, 'props');
+    const config = resolveSettings(settings, 'props', { topicGiven: topic !== undefined });
 
     // CDK packs policy statements by an estimate of 150 characters per unresolved ARN;
     // ours are shorter, and the true bound lets 100 accounts fit IAM's policy quotas.
@@ -133,9 +166,7 @@ export class NgrokBalanceAlert extends Construct {
       // 256 MB: the run needs about 75 MB, but Lambda scales CPU with memory and cold
       // start is mostly CPU-bound module loading (see `npm run bench`).
       memorySize: 256,
-      // Settings reads get at most 30 s, balance calls at most 20 s (all accounts at once),
-      // and writes stop 2 s before the end: 90 s leaves room without hanging for long.
-      timeout: Duration.seconds(90),
+      timeout: Duration.seconds(MONITOR_TIMEOUT_SECONDS),
       reservedConcurrentExecutions: config.reservedConcurrency,
       environment: { TOPIC_ARN: this.topic.topicArn },
       // The account list travels in a file next to the code rather than in an environment
@@ -236,6 +267,9 @@ export class NgrokBalanceAlert extends Construct {
       });
     }
     this.addOutputs(accounts);
+    this.node.addValidation({
+      validate: () => stackLimitProblems(Stack.of(this), config.accounts.length),
+    });
   }
 
   private createTopic(): sns.Topic {
@@ -338,17 +372,37 @@ export class NgrokBalanceAlert extends Construct {
     return { config, readArns, stateArn, names, settings: account };
   }
 
+  /**
+   * One output per command a user needs, each naming the region. Output ids keep only
+   * letters and digits (CloudFormation's rule), so "prod-eu" gives
+   * `SetThresholdCommandprodeu`; names that differ only in punctuation are refused, and no
+   * prefix is the start of another, so ids never collide.
+   */
   private addOutputs(accounts: ReturnType<NgrokBalanceAlert['accountParameters']>[]) {
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,
       description: 'SNS topic the alerts are published to',
     });
+    new CfnOutput(this, 'MonitorFunctionName', {
+      value: this.monitor.functionName,
+      description: 'The scheduled function that checks the balances',
+    });
+    const set = (name: string, cents: number) =>
+      `aws ssm put-parameter --region ${Aws.REGION} --name ${name} --type String --overwrite --value ${cents}`;
     for (const account of accounts) {
-      const id = account.config.name.replace(/[^A-Za-z0-9]/g, '');
+      const { name } = account.config;
+      const id = name.replace(/[^A-Za-z0-9]/g, '');
       new CfnOutput(this, `SetThresholdCommand${id}`, {
-        description: `Changes the warning threshold of "${account.config.name}" (cents, digits only); takes effect at the next run`,
-        value: `aws ssm put-parameter --region ${Aws.REGION} --name ${account.names.threshold} --type String --overwrite --value ${account.settings.thresholdCents}`,
+        description: `Changes the warning threshold of "${name}" (cents, digits only); takes effect at the next run`,
+        value: set(account.names.threshold, account.settings.thresholdCents),
       });
+      const critical = account.settings.criticalThresholdCents;
+      if (critical !== undefined) {
+        new CfnOutput(this, `SetCriticalThresholdCommand${id}`, {
+          description: `Changes the critical threshold of "${name}" (cents, digits only, below the warning threshold); takes effect at the next run`,
+          value: set(account.names.criticalThreshold, critical),
+        });
+      }
     }
     new CfnOutput(this, 'SendTestAlertCommand', {
       description: 'Sends a notification marked as a test through every channel; touches no state',

@@ -58,6 +58,8 @@ type Setting = (WholeNumber | Text | EmailList | AccountList | Choice | OnOff) &
   readonly flag?: string;
   /** Meaning of "no value" where there is no default, for the README table. */
   readonly unset?: string;
+  /** Someone hears from the monitor through it: a deployment needs at least one. */
+  readonly recipient?: true;
 };
 
 type AccountSetting = (WholeNumber | Text | EmailList) & {
@@ -66,6 +68,7 @@ type AccountSetting = (WholeNumber | Text | EmailList) & {
   readonly function?: true;
   readonly flag?: string;
   readonly unset?: string;
+  readonly recipient?: true;
 };
 
 /** The forms a text setting can take; each names its rule and its expected form. */
@@ -152,7 +155,7 @@ export const ACCOUNT_SETTINGS = {
    *
    * @default - only the deployment-wide `emails`
    */
-  emails: { kind: 'emails' },
+  emails: { kind: 'emails', recipient: true },
 } as const satisfies Record<string, AccountSetting>;
 
 /**
@@ -196,7 +199,7 @@ export const SETTINGS = {
    *
    * @default - nobody by email
    */
-  emails: { kind: 'emails' },
+  emails: { kind: 'emails', recipient: true },
   /**
    * Several accounts; replaces the single-account settings.
    *
@@ -298,13 +301,23 @@ export const SETTINGS = {
    *
    * @default - no Amazon Q Developer channel
    */
-  slackWorkspaceId: { kind: 'text', form: 'slackWorkspaceId', example: 'T0123456789' },
+  slackWorkspaceId: {
+    kind: 'text',
+    form: 'slackWorkspaceId',
+    example: 'T0123456789',
+    recipient: true,
+  },
   /**
    * Slack channel ID (C... or G...) for Amazon Q Developer; needs `slackWorkspaceId`.
    *
    * @default - no Amazon Q Developer channel
    */
-  slackChannelId: { kind: 'text', form: 'slackChannelId', example: 'C0123456789' },
+  slackChannelId: {
+    kind: 'text',
+    form: 'slackChannelId',
+    example: 'C0123456789',
+    recipient: true,
+  },
   /**
    * Name of a SecureString parameter holding a Slack incoming webhook URL: a small function
    * posts every message there.
@@ -315,6 +328,7 @@ export const SETTINGS = {
     kind: 'text',
     form: 'parameterName',
     example: '/ngrok-balance-alert/slack-webhook-url',
+    recipient: true,
   },
   /**
    * `per-account` declares CloudWatch metrics for every account in the embedded metric
@@ -331,6 +345,13 @@ export const SETTINGS = {
    */
   dashboard: { kind: 'boolean', default: false },
 } as const satisfies Record<string, Setting>;
+
+/**
+ * The monitor function's timeout in seconds. Settings reads get at most 30 s, balance calls
+ * at most 20 s (all accounts at once), and writes stop 2 s before the end: 90 s leaves room
+ * without hanging for long. A schedule must not run more often than this, or runs overlap.
+ */
+export const MONITOR_TIMEOUT_SECONDS = 90;
 
 // ---------------------------------------------------------------------------------------
 // Types inferred from the tables
