@@ -80,9 +80,7 @@ export function loadConfig(read: ContextReader, allKeys: readonly string[] = [])
  * keys has a ":" or starts with "@", "$", "aws" or "cdk".
  */
 export function isCdkKey(key: string): boolean {
-  return (
-    key.includes(':') || /^(@|\$|aws|cdk)/i.test(key) || key === 'acknowledged-issue-numbers'
-  );
+  return key.includes(':') || /^(@|\$|aws|cdk)/i.test(key) || key === 'acknowledged-issue-numbers';
 }
 
 /** Given keys that match a known key but for case, dashes or underscores. */

@@ -1,4 +1,12 @@
-import { Aws, CfnOutput, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  CfnResource,
+  Duration,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -389,6 +397,20 @@ export class NgrokBalanceAlert extends Construct {
     });
     const set = (name: string, cents: number) =>
       `aws ssm put-parameter --region ${Aws.REGION} --name ${name} --type String --overwrite --value ${cents}`;
+    // 100 accounts with critical thresholds would need 203 outputs: the critical commands
+    // give way (with a warning) rather than the deployment failing.
+    const fixed = 3;
+    const criticals = accounts.filter((a) => a.settings.criticalThresholdCents !== undefined);
+    const withCritical = fixed + accounts.length + criticals.length <= OUTPUTS_PER_STACK;
+    if (!withCritical) {
+      Annotations.of(this).addWarningV2(
+        'ngrok-balance-alert:criticalCommands',
+        `No SetCriticalThresholdCommand outputs: ${criticals.length} of them would exceed ` +
+          `CloudFormation's ${OUTPUTS_PER_STACK} outputs per stack. Change a critical threshold ` +
+          'with the SetThresholdCommand of the account, naming critical-threshold-cents ' +
+          'instead of threshold-cents.',
+      );
+    }
     for (const account of accounts) {
       const { name } = account.config;
       const id = name.replace(/[^A-Za-z0-9]/g, '');
@@ -397,7 +419,7 @@ export class NgrokBalanceAlert extends Construct {
         value: set(account.names.threshold, account.settings.thresholdCents),
       });
       const critical = account.settings.criticalThresholdCents;
-      if (critical !== undefined) {
+      if (critical !== undefined && withCritical) {
         new CfnOutput(this, `SetCriticalThresholdCommand${id}`, {
           description: `Changes the critical threshold of "${name}" (cents, digits only, below the warning threshold); takes effect at the next run`,
           value: set(account.names.criticalThreshold, critical),

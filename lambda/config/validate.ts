@@ -86,11 +86,14 @@ export function resolveSettings(
   options: ResolveOptions = {},
 ): ResolvedConfig {
   const errors = [...(options.extraErrors ?? [])];
+  /** Recipient settings given with a problem: the problem is reported, not "no recipient". */
+  let recipientFailed = false;
   for (const [key, value] of Object.entries(input)) {
     // An empty value is a mistake (a shell variable that was not set), never "the default".
     if (typeof value === 'string' && value.trim() === '') {
       const how = source === 'context' ? `leave out -c ${key}` : 'leave the prop out';
       errors.push(`"${key}" is empty. Expected a value, or ${how} for its default.`);
+      if (RECIPIENT_KEYS.includes(key)) recipientFailed = true;
     }
   }
   if (source === 'props') {
@@ -104,8 +107,6 @@ export function resolveSettings(
   }
   const read = new Reader((key) => input[key], errors, source);
   const values: Record<string, unknown> = {};
-  /** Recipient settings given with a problem: the problem is reported, not "no recipient". */
-  let recipientFailed = false;
   for (const [key, setting] of Object.entries(SETTINGS) as [string, AnySetting][]) {
     if (setting.kind === 'accounts') continue;
     const before = errors.length;
@@ -282,7 +283,7 @@ function checkKeyParameters(
           'ngrok account (use criticalThresholdCents for a second, lower threshold).',
       );
     }
-    users.set(name, account.name);
+    if (other === undefined) users.set(name, account.name);
   });
 }
 
