@@ -579,29 +579,83 @@ describe('error reporting', () => {
   });
 });
 
-describe('bad config fails at synth', () => {
-  it('`cdk synth -c thresholdCents=abc` exits non-zero with a message naming the key and the value', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'ngrok-balance-alert-synth-'));
-    try {
-      const result = spawnSync(
-        'npx',
-        ['cdk', 'synth', '-c', 'thresholdCents=abc', '--no-notices', '--output', outdir],
-        {
-          cwd: repoRoot,
-          encoding: 'utf8',
-          env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-          timeout: 110_000,
-        },
-      );
-      expect(result.error).toBeUndefined();
-      expect(result.status).not.toBe(0);
-      expect(result.stderr).toContain('"thresholdCents": "abc"');
-      expect(result.stderr).toContain('whole number of cents');
-      // A plain message: the fix is in the context, not in the code.
-      expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
-    }
+/** Runs the real `cdk synth` with `args`, as a user would; returns its exit code and stderr. */
+function cdkSynth(args: readonly string[]): { status: number | null; stderr: string } {
+  const outdir = mkdtempSync(join(tmpdir(), 'ngrok-balance-alert-synth-'));
+  try {
+    const result = spawnSync(
+      'npx',
+      ['cdk', 'synth', '--quiet', '--no-notices', '--output', outdir, ...args],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        timeout: 110_000,
+      },
+    );
+    expect(result.error).toBeUndefined();
+    return { status: result.status, stderr: result.stderr };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** A Node stack-trace line: an error that reached the user as a crash, not a message. */
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+describe('the real cdk synth', () => {
+  it('`cdk synth -c thresholdCents=abc` with no recipient names both problems', () => {
+    const { status, stderr } = cdkSynth(['-c', 'thresholdCents=abc']);
+    expect(status).not.toBe(0);
+    expect(stderr).toContain('No recipient: the monitor would alert nobody');
+    expect(stderr).toContain('"thresholdCents": "abc"');
+    expect(stderr).toContain('whole number of cents');
+    // A plain message: the fix is in the context, not in the code.
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it("passes with cdk.json's feature flags and one address", () => {
+    const { status, stderr } = cdkSynth(['-c', 'emails=a@example.com']);
+    expect(stderr).not.toContain('not a known setting');
+    expect(status).toBe(0);
+  });
+
+  it('refuses the silent misconfigurations a new user tripped over, each by name', () => {
+    const { status, stderr } = cdkSynth([
+      '-c',
+      'email=oncall@example.com',
+      '-c',
+      'slackWebhookUrl=https://hooks.slack.com/services/x',
+      '-c',
+      'thresholdCents=',
+      '-c',
+      'schedule=rate(1 minute)',
+      '-c',
+      'accounts=[\n{"name":"prod","tokenParameterName":"/p","thresholdCents":5}\n]',
+    ]);
+    expect(status).not.toBe(0);
+    expect(stderr).toContain('"email" is not a known setting, so it would be ignored');
+    expect(stderr).toContain('"slackWebhookUrl" is not a known setting');
+    expect(stderr).toContain('"thresholdCents" is empty');
+    expect(stderr).toContain('"schedule": "rate(1 minute)"');
+    expect(stderr).toContain('"accounts": "[" is not complete JSON');
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('refuses a stack over 500 resources with a short message, not a crash', () => {
+    const accounts = Array.from({ length: 100 }, (_, i) => ({
+      name: `a${i}`,
+      tokenParameterName: `/k/${i}`,
+      thresholdCents: 1000,
+      criticalThresholdCents: 100,
+      emails: [`x${i}@example.com`, `y${i}@example.com`],
+    }));
+    const { status, stderr } = cdkSynth(['-c', `accounts=${JSON.stringify(accounts)}`]);
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/The stack needs 52\d resources for 100 accounts/);
+    expect(stderr).toContain('Split the accounts over two stacks');
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(stderr.length).toBeLessThan(2_000);
   });
 });
 
