@@ -43,9 +43,10 @@ import { SlackNotifications } from './slack-notifications.ts';
 /**
  * Props of {@link NgrokBalanceAlert}: every setting of the configuration contract
  * (lambda/config/contract.ts, where each prop's TSDoc and `@default` live) under the same
- * name as its CDK context key in the standalone app, plus `topic`. All are optional: `{}`
- * watches one account whose API key is in `/ngrok-balance-alert/api-key`, with a
- * threshold of $10.00.
+ * name as its CDK context key in the standalone app, plus `topic`. Each has a default, but
+ * someone must hear the alerts: `{ emails: ['oncall@example.com'] }` watches one account
+ * whose API key is in `/ngrok-balance-alert/api-key`, with a threshold of $10.00, and a
+ * monitor with no `emails`, no Slack setting and no `topic` fails synth.
  */
 export interface NgrokBalanceAlertProps extends SettingsProps {
   /**
