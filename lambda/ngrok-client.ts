@@ -127,7 +127,7 @@ export interface ParsedBody {
 type Redact = (text: string) => string;
 
 /** Printable ASCII: what an API key is made of, and what an HTTP header can carry. */
-const HEADER_SAFE_KEY = /^[\x21-\x7e]+$/;
+export const HEADER_SAFE_KEY = /^[\x21-\x7e]+$/;
 
 async function getJson(
   path: string,

@@ -335,7 +335,9 @@ describe('renderNotification', () => {
   it('claims no last known level when no balance was ever read (a first run, the local check)', () => {
     const { balanceCents: _never, ...auth } = cases['monitor-failing-auth'] as Notification;
     const r = renderNotification({ ...auth, level: 'ok' });
-    expect(r.text).toContain('Until the monitor can read it, the balance and its level are unknown.');
+    expect(r.text).toContain(
+      'Until the monitor can read it, the balance and its level are unknown.',
+    );
     expect(r.text).toMatch(/^Level: unknown$/m);
     expect(r.text).not.toContain('last known');
   });
