@@ -7,7 +7,8 @@
  * itself gives its form, range and default. To add a setting, add one entry: to SETTINGS
  * for a deployment-wide one, to ACCOUNT_SETTINGS for one per account. `function: true`
  * ships it to the monitor function (it then appears in `MonitorConfig`); `flag` makes it
- * an option of the `check` command.
+ * an option of the `check` command; `recipient: true` marks a way for someone to hear the
+ * alerts (a deployment without any fails synth).
  */
 
 /** What a whole number counts; cents get the "digits only (1000 is $10.00)" hint. */
