@@ -690,6 +690,12 @@ describe('a monitor nobody hears', () => {
     expect(RECIPIENT_KEYS).toEqual(expect.arrayContaining(['emails', 'slackWebhookParameterName']));
   });
 
+  it('reports no recipient next to a bad single-account value', () => {
+    const message = errorOf({ emails: undefined, thresholdCents: 'abc' });
+    expect(problems(message)).toHaveLength(2);
+    expect(message).toContain('No recipient');
+  });
+
   it('refuses -c emails=,, as cut off rather than as no recipient at all', () => {
     const message = errorOf({ emails: ',,' });
     expect(problems(message)).toHaveLength(1);

@@ -125,7 +125,8 @@ export function resolveSettings(
   }
   const beforeAccounts = errors.length;
   const accounts = readAccounts(input, read, errors);
-  if (errors.length > beforeAccounts) recipientFailed = true;
+  // A list that failed may hold per-account emails; the single account has none of its own.
+  if (errors.length > beforeAccounts && read.raw('accounts') !== undefined) recipientFailed = true;
   const heard =
     options.topicGiven === true ||
     RECIPIENT_KEYS.some((key) => isGiven(values[key])) ||
