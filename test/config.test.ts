@@ -603,7 +603,7 @@ function cdkSynth(args: readonly string[]): { status: number | null; stderr: str
 /** A Node stack-trace line: an error that reached the user as a crash, not a message. */
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
-describe('the real cdk synth', () => {
+describe('the real `cdk synth`', () => {
   it('`cdk synth -c thresholdCents=abc` with no recipient names both problems', () => {
     const { status, stderr } = cdkSynth(['-c', 'thresholdCents=abc']);
     expect(status).not.toBe(0);
