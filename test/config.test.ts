@@ -777,6 +777,19 @@ describe('key parameters', () => {
     );
   });
 
+  it('names a shared key by its place in the list as given, past an entry that failed', () => {
+    const message = errorOf({
+      accounts: [
+        { ...prod, name: 'bad name' },
+        staging,
+        { ...prod, name: 'p2', tokenParameterName: '/ngrok/staging' },
+      ],
+    });
+    expect(message).toContain(
+      '"accounts[2].tokenParameterName": "/ngrok/staging" is also the key of account "staging"',
+    );
+  });
+
   it('refuses two accounts sharing one key parameter, naming the first', () => {
     const message = errorOf({
       accounts: [prod, { ...staging, tokenParameterName: '/ngrok/prod' }],

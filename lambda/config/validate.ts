@@ -53,7 +53,7 @@ export const SETTING_KEYS: readonly string[] = [
 ];
 
 /** Why a `-c` value can look cut off, and what to do about it. */
-export const ONE_LINE_RULE =
+const ONE_LINE_RULE =
   'The CDK CLI keeps only the first line of a -c value: give it on one line, or put it in ' +
   'cdk.json under "context".';
 
@@ -211,6 +211,8 @@ function readAccounts(
     return [];
   }
   const accounts: ResolvedAccount[] = [];
+  /** Where each valid account stands in the list as given, to name it in messages. */
+  const indices: number[] = [];
   const known = Object.keys(ACCOUNT_SETTINGS);
   list.forEach((entry, index) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -230,7 +232,10 @@ function readAccounts(
       read.source,
       errors,
     );
-    if (account) accounts.push(account);
+    if (account) {
+      accounts.push(account);
+      indices.push(index);
+    }
   });
   const seen = new Map<string, string>();
   for (const account of accounts) {
@@ -246,7 +251,7 @@ function readAccounts(
     }
     seen.set(key, account.name);
   }
-  checkKeyParameters(accounts, (index) => `accounts[${index}].tokenParameterName`, errors);
+  checkKeyParameters(accounts, (i) => `accounts[${indices[i]}].tokenParameterName`, errors);
   return accounts;
 }
 
