@@ -256,7 +256,7 @@ async function check(
 
   if (options.json) {
     out(
-      `${JSON.stringify(jsonReport(options, observation, decision.status, level, reason, notifications))}\n`,
+      `${JSON.stringify(jsonReport(options, observation, decision.status, level, reason, notifications, took))}\n`,
     );
   } else {
     out(humanReport(options, observation, level, reason, notifications, baseUrl, took));
@@ -284,6 +284,7 @@ function jsonReport(
   level: Level,
   reason: LevelReason,
   notifications: readonly WouldSend[],
+  took: { readonly seconds: number; readonly attempts: number },
 ) {
   return {
     account: options.account,
@@ -299,7 +300,11 @@ function jsonReport(
     ...(observation.ok && level !== 'ok' && { reason }),
     ...(observation.ok && observation.forecast && { forecast: observation.forecast }),
     ...(observation.ok && observation.forecastNote && { forecastNote: observation.forecastNote }),
-    ...(!observation.ok && { error: observation.failure }),
+    ...(!observation.ok && {
+      error: observation.failure,
+      elapsedSeconds: Math.round(took.seconds * 10) / 10,
+      attempts: took.attempts,
+    }),
     notifications,
   };
 }

@@ -240,7 +240,10 @@ describe('check', () => {
       balanceCents: null,
       level: null,
       error: { kind: 'transient' },
+      attempts: expect.any(Number),
+      elapsedSeconds: expect.any(Number),
     });
+    expect(report.attempts).toBeGreaterThan(1);
     expect(report.notifications[0].kind).toBe('monitor-failing');
   });
 
