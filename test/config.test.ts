@@ -812,3 +812,57 @@ describe('schedule and timeout', () => {
     ]);
   });
 });
+
+describe('a monitor nobody hears: which problems hide it', () => {
+  it('reports no recipient next to an empty non-recipient value', () => {
+    const message = errorOf({ emails: undefined, thresholdCents: '' });
+    expect(problems(message)).toHaveLength(2);
+    expect(message).toContain('No recipient');
+  });
+
+  it('reports no recipient for a valid list of accounts without emails of their own', () => {
+    expect(errorOf({ emails: undefined, accounts: [prod] })).toContain('No recipient');
+  });
+
+  it('leaves it out while a list of accounts fails: a fixed entry may name emails', () => {
+    const message = errorOf({ emails: undefined, accounts: [{ ...prod, thresholdCents: 'x' }] });
+    expect(problems(message)).toHaveLength(1);
+    expect(message).not.toContain('No recipient');
+  });
+
+  it('lists the recipient settings, comma-separated', () => {
+    expect(errorOf({ emails: undefined })).toContain(
+      'Expected at least one of "emails", "slackWorkspaceId", "slackChannelId", "slackWebhookParameterName"',
+    );
+  });
+
+  it('names the first account of a key shared by three, and says what to do instead', () => {
+    const message = errorOf({
+      accounts: [
+        prod,
+        { ...staging, tokenParameterName: '/ngrok/prod' },
+        { ...staging, name: 'qa', tokenParameterName: '/ngrok/prod' },
+      ],
+    });
+    expect(message).toContain(
+      '"accounts[2].tokenParameterName": "/ngrok/prod" is also the key of account "prod"',
+    );
+    expect(message).toContain(
+      'one ngrok account would be watched twice and every alert sent twice. Expected one entry ' +
+        'per ngrok account (use criticalThresholdCents for a second, lower threshold).',
+    );
+  });
+
+  it("suggests the default key parameter when the key is the stack's own", () => {
+    expect(errorOf({ tokenParameterName: '/ngrok-balance-alert/main/state' })).toContain(
+      'which the stack creates. Expected the SecureString that holds the ngrok API key, e.g. ' +
+        '/ngrok-balance-alert/api-key.',
+    );
+  });
+
+  it('gives a one-line example with the one-line rule', () => {
+    expect(errorOf({ accounts: '[' })).toContain(
+      `e.g. -c accounts='[{"name":"prod","tokenParameterName":"/ngrok/prod-key","thresholdCents":1000}]'. The CDK CLI`,
+    );
+  });
+});

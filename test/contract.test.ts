@@ -265,6 +265,24 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     ).toContain('single-account keys (accountName, thresholdCents) were both given');
   });
 
+  it('refuses an empty string prop in prop words', () => {
+    expect(problemsOf({ tokenParameterName: '' })).toContain(
+      '"tokenParameterName" is empty. Expected a value, or leave the prop out for its default.',
+    );
+  });
+
+  it('says how a construct adds a recipient: an address, or a topic of its own', () => {
+    let message = '';
+    try {
+      resolveSettings({}, 'props');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      `e.g. emails: ['oncall@example.com'], or an existing SNS topic as "topic" (its subscribers then hear the alerts).`,
+    );
+  });
+
   it('trims text and takes a rate with spaces around it', () => {
     const config = resolveSettings(
       { tokenParameterName: ' /ngrok/key ', schedule: ' rate(5 minutes) ' },
