@@ -8,4 +8,5 @@ const { main } = await import('../lambda/cli.ts');
 process.exitCode = await main(process.argv.slice(2), process.env, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  interactive: process.stderr.isTTY === true,
 });

@@ -8,19 +8,34 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError, loadConfig } from '../lib/config.ts';
 import { NgrokBalanceAlertStack } from '../lib/ngrok-balance-alert-stack.ts';
 
-const app = new App();
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  // A plain message, not a stack trace: the fix is in the context, not the code.
-  console.error(error.message);
-  process.exit(1);
+/**
+ * Runs `step`; a failure the user can fix from the command line (a ConfigError, or the
+ * construct's validations such as the stack limits) is printed as its message alone and
+ * ends the process. Anything else is a bug and keeps its stack trace.
+ */
+function orExit<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    const ours =
+      error instanceof ConfigError ||
+      (error instanceof Error && error.message.startsWith('Validation failed'));
+    if (!ours) throw error;
+    // A plain message, not a stack trace: the fix is in the context, not the code.
+    console.error((error as Error).message);
+    process.exit(1);
+  }
 }
+
+const app = new App();
+const config = orExit(() =>
+  loadConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext())),
+);
 
 new NgrokBalanceAlertStack(app, config.stackName, {
   config: config.props,
   description: 'Alerts before ngrok AI Gateway credits run out (ngrok-balance-alert)',
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+// Synthesized here rather than when the process exits, so a validation error is caught above.
+orExit(() => app.synth());

@@ -12,7 +12,7 @@ import { DEFAULTS, FLAGS, type Flag, TEXT_FORMS } from './config/contract.ts';
 import { expectedNumber, wholeNumber } from './config/validate.ts';
 import { formatCents } from './money.ts';
 import { observeAccount } from './monitor.ts';
-import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
+import { DEFAULT_NGROK_API_URL, HEADER_SAFE_KEY } from './ngrok-client.ts';
 import { describeLevel, describeTopSpenders } from './notify/content.ts';
 import { formatRunway, formatWindow } from './notify/format.ts';
 import { renderNotification } from './notify/render.ts';
@@ -27,6 +27,8 @@ export interface CliIo {
   fetch?: typeof fetch;
   /** Injected for tests; defaults to the system clock. */
   now?: () => Date;
+  /** stderr is a terminal: a slow check then says it is still working. */
+  interactive?: boolean;
 }
 
 /** Exit codes, as `--help` lists them. */
@@ -36,6 +38,10 @@ export const EXIT_ERROR = 2;
 
 /** The whole check, retries included, gives up after this long. */
 export const CHECK_DEADLINE_MS = 25_000;
+/** A check still running after this long says so on a terminal. */
+export const PROGRESS_AFTER_MS = 1_000;
+/** The report fits one screen: lines are wrapped to this width. */
+export const REPORT_WIDTH = 100;
 
 /** Where a person creates an ngrok.ai API key. */
 const KEYS_URL = 'https://app.ngrok.ai';
@@ -62,6 +68,7 @@ Options:
   --forecast-days N             days the spend rate averages over (default ${DEFAULTS.forecastDays})
   --account NAME                account label in the messages (default "${DEFAULTS.accountName}")
   --json                        print one JSON object instead of the summary
+  --verbose                     show each message it would send in full
   -h, --help                    show this help
 Amounts are whole cents (1000 is $10.00). --runway-alert-days 0 turns it off.
 
@@ -89,6 +96,7 @@ interface CheckOptions {
   readonly runwayAlertDays: number;
   readonly forecastDays: number;
   readonly json: boolean;
+  readonly verbose: boolean;
 }
 
 /**
@@ -127,6 +135,16 @@ export async function main(
       throw new UsageError(
         'NGROK_API_KEY is not set. Create an API key in the settings at ' +
           `${KEYS_URL}, then run (the first line reads the key without echoing it):\n` +
+          `  ${SET_KEY}\n` +
+          `  npx ${PROGRAM} check`,
+        'none',
+      );
+    }
+    const keyProblem = unsendableKey(apiKey);
+    if (keyProblem) {
+      throw new UsageError(
+        `NGROK_API_KEY ${keyProblem}, which an HTTP header cannot carry, so it was not sent. ` +
+          `Copy the key again from the settings at ${KEYS_URL}, then run:\n` +
           `  ${SET_KEY}\n` +
           `  npx ${PROGRAM} check`,
         'none',
@@ -176,13 +194,36 @@ async function check(
   const realStart = Date.now();
   const clock = () => startedMs + (Date.now() - realStart);
 
-  const { observation } = await observeAccount(apiKey, {
-    now,
-    deadline: startedMs + CHECK_DEADLINE_MS,
-    forecastDays: options.forecastDays,
-    usageRefreshHours: DEFAULTS.usageRefreshHours,
-    ngrok: { baseUrl, now: clock, ...(io.fetch && { fetch: io.fetch }) },
-  });
+  // Balance requests are counted, so a failure can say how many attempts it made.
+  let balanceAttempts = 0;
+  const baseFetch = io.fetch ?? fetch;
+  const countingFetch: typeof fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).includes('/credits/balance')) {
+      balanceAttempts++;
+    }
+    return baseFetch(input, init);
+  };
+  const progress =
+    io.interactive && !options.json
+      ? setTimeout(() => {
+          err(
+            `Checking the balance at ${baseUrl} (gives up after ${CHECK_DEADLINE_MS / 1000} s)...\n`,
+          );
+        }, PROGRESS_AFTER_MS)
+      : undefined;
+  let observation: Observation;
+  try {
+    ({ observation } = await observeAccount(apiKey, {
+      now,
+      deadline: startedMs + CHECK_DEADLINE_MS,
+      forecastDays: options.forecastDays,
+      usageRefreshHours: DEFAULTS.usageRefreshHours,
+      ngrok: { baseUrl, now: clock, fetch: countingFetch },
+    }));
+  } finally {
+    clearTimeout(progress);
+  }
+  const took = { seconds: (Date.now() - realStart) / 1000, attempts: balanceAttempts };
 
   const thresholdCents = options.thresholdCents;
   const decision = decide({
@@ -215,13 +256,16 @@ async function check(
 
   if (options.json) {
     out(
-      `${JSON.stringify(jsonReport(options, observation, decision.status, level, reason, notifications))}\n`,
+      `${JSON.stringify(jsonReport(options, observation, decision.status, level, reason, notifications, took))}\n`,
     );
   } else {
-    out(humanReport(options, observation, level, reason, notifications, baseUrl));
+    out(humanReport(options, observation, level, reason, notifications, baseUrl, took));
   }
   if (!observation.ok) {
-    err(`${PROGRAM}: could not read the balance: ${observation.failure.message}\n`);
+    // The report already names the error; with --json, stderr is where a person reads it.
+    if (options.json) {
+      err(`${PROGRAM}: could not read the balance: ${observation.failure.message}\n`);
+    }
     return EXIT_ERROR;
   }
   return decision.status === 'alerting' ? EXIT_ALERTING : EXIT_OK;
@@ -240,6 +284,7 @@ function jsonReport(
   level: Level,
   reason: LevelReason,
   notifications: readonly WouldSend[],
+  took: { readonly seconds: number; readonly attempts: number },
 ) {
   return {
     account: options.account,
@@ -255,7 +300,11 @@ function jsonReport(
     ...(observation.ok && level !== 'ok' && { reason }),
     ...(observation.ok && observation.forecast && { forecast: observation.forecast }),
     ...(observation.ok && observation.forecastNote && { forecastNote: observation.forecastNote }),
-    ...(!observation.ok && { error: observation.failure }),
+    ...(!observation.ok && {
+      error: observation.failure,
+      elapsedSeconds: Math.round(took.seconds * 10) / 10,
+      attempts: took.attempts,
+    }),
     notifications,
   };
 }
@@ -267,6 +316,7 @@ function humanReport(
   reason: LevelReason,
   notifications: readonly WouldSend[],
   baseUrl: string,
+  took: { readonly seconds: number; readonly attempts: number },
 ): string {
   const rows: [string, string][] = [['Account', options.account]];
   if (observation.ok) {
@@ -302,13 +352,19 @@ function humanReport(
     if (spenders) rows.push(spenders);
   } else {
     rows.push(['Error', observation.failure.message]);
+    rows.push([
+      'Took',
+      `${took.seconds.toFixed(1)} s, ${took.attempts} ${took.attempts === 1 ? 'attempt' : 'attempts'}`,
+    ]);
     rows.push(['Fix', failureFix(observation.failure.kind, baseUrl)]);
   }
-
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const command = !observation.ok && observation.failure.kind === 'auth' ? SET_KEY : undefined;
   const lines = [
     'ngrok AI Gateway credit balance check',
-    ...rows.map(([name, value]) => `  ${`${name}:`.padEnd(width)}${value}`),
+    ...rows.flatMap(([name, value]) => wrap(`  ${`${name}:`.padEnd(width)}`, value)),
+    // A command keeps its own line, unwrapped, so it can be copied whole.
+    ...(command ? [`  ${' '.repeat(width)}${command}`] : []),
     '',
   ];
   if (notifications.length === 0) {
@@ -316,17 +372,43 @@ function humanReport(
   } else {
     lines.push('Would send (nothing was sent: this is a local check):');
     for (const n of notifications) {
-      lines.push('', `  Subject: ${n.subject}`, '', indent(n.text.trimEnd(), '    '));
+      lines.push(...wrap('  Subject: ', n.subject));
+      if (options.verbose) lines.push('', indent(n.text.trimEnd(), '    '), '');
     }
+    if (!options.verbose) lines.push('  (--verbose shows each message in full)');
   }
   if (!observation.ok) {
     lines.push(
       '',
-      'Note: a local check reports a failed check at once. The deployed monitor reports a',
-      `rejected key at once and other failures after ${DEFAULTS.failureAlertAfter} failed checks in a row (its default).`,
+      ...wrap(
+        'Note: ',
+        'a local check reports a failed check at once; the deployed monitor reports a rejected ' +
+          `key at once and other failures after ${DEFAULTS.failureAlertAfter} in a row (its default).`,
+      ),
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `label` then `text`, broken at spaces into lines of at most REPORT_WIDTH characters; the
+ * lines after the first are indented to where the text starts. A word longer than a line
+ * (a URL) keeps its own line.
+ */
+function wrap(label: string, text: string): string[] {
+  const room = REPORT_WIDTH - label.length;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > room) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.map((l, i) => (i === 0 ? label : ' '.repeat(label.length)) + l);
 }
 
 /** The same top spenders the notifications name, and the window they were measured over. */
@@ -338,7 +420,7 @@ function topSpenders(forecast: Forecast | undefined): [string, string] | undefin
 
 function failureFix(kind: string, baseUrl: string): string {
   if (kind === 'auth') {
-    return `the key in NGROK_API_KEY was rejected. Create a new key in the settings at ${KEYS_URL}, then set it without echoing it: ${SET_KEY}`;
+    return `the key in NGROK_API_KEY was rejected. Create a new key at ${KEYS_URL}, then set it without echoing it:`;
   }
   return `check the network and the API at ${baseUrl} (NGROK_API_URL), then try again.`;
 }
@@ -360,7 +442,7 @@ function indent(text: string, by: string): string {
 /** Value options are the contract's settings that name a flag: their ranges are the contract's. */
 const VALUE_OPTIONS = Object.keys(FLAGS) as readonly Flag[];
 type ValueOption = Flag;
-const FLAG_OPTIONS = ['json', 'help'] as const;
+const FLAG_OPTIONS = ['json', 'verbose', 'help'] as const;
 
 /** Options someone might try to pass the key with: refused, whatever their value. */
 const KEY_OPTION =
@@ -382,6 +464,7 @@ function parseCommandLine(argv: readonly string[]): CheckOptions | 'help' {
   const values = new Map<ValueOption, string>();
   const positionals: string[] = [];
   let json = false;
+  let verbose = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -407,6 +490,7 @@ function parseCommandLine(argv: readonly string[]): CheckOptions | 'help' {
         throw new UsageError(`--${name} takes no value (got ${echo(inline)}).`);
       }
       if (name === 'json') json = true;
+      else if (name === 'verbose') verbose = true;
       else help = true;
       continue;
     }
@@ -433,10 +517,14 @@ function parseCommandLine(argv: readonly string[]): CheckOptions | 'help' {
   if (extra.length > 0) {
     throw new UsageError(`unexpected argument ${echo(extra[0] as string)} after "check".`, 'usage');
   }
-  return validate(values, json);
+  return validate(values, json, verbose);
 }
 
-function validate(values: ReadonlyMap<ValueOption, string>, json: boolean): CheckOptions {
+function validate(
+  values: ReadonlyMap<ValueOption, string>,
+  json: boolean,
+  verbose: boolean,
+): CheckOptions {
   const integer = (name: ValueOption, fallback: number): number => {
     const raw = values.get(name);
     if (raw === undefined) return fallback;
@@ -468,6 +556,7 @@ function validate(values: ReadonlyMap<ValueOption, string>, json: boolean): Chec
     runwayAlertDays: integer('runway-alert-days', DEFAULTS.runwayAlertDays),
     forecastDays: integer('forecast-days', DEFAULTS.forecastDays),
     json,
+    verbose,
   };
 }
 
@@ -485,7 +574,30 @@ function expected(name: ValueOption): string {
 }
 
 function isKnown(name: string): boolean {
-  return (VALUE_OPTIONS as readonly string[]).includes(name) || name === 'json' || name === 'help';
+  return (
+    (VALUE_OPTIONS as readonly string[]).includes(name) ||
+    (FLAG_OPTIONS as readonly string[]).includes(name)
+  );
+}
+
+/**
+ * What makes a key unsendable, without quoting it: the first character an HTTP header
+ * cannot carry, by kind and position. Undefined for a sendable key.
+ */
+function unsendableKey(key: string): string | undefined {
+  if (HEADER_SAFE_KEY.test(key)) return undefined;
+  const chars = [...key];
+  const at = chars.findIndex((c) => !HEADER_SAFE_KEY.test(c));
+  const c = chars[at] as string;
+  const what =
+    c === ' '
+      ? 'a space'
+      : c === '\n' || c === '\r'
+        ? 'a line break'
+        : /\p{Cc}/u.test(c)
+          ? 'a control character'
+          : 'a character that is not plain ASCII (a curly quote or a non-breaking space, say)';
+  return `contains ${what} at character ${at + 1} of ${chars.length}`;
 }
 
 function splitOnce(arg: string): [string, string | undefined] {

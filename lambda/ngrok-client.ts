@@ -127,7 +127,7 @@ export interface ParsedBody {
 type Redact = (text: string) => string;
 
 /** Printable ASCII: what an API key is made of, and what an HTTP header can carry. */
-const HEADER_SAFE_KEY = /^[\x21-\x7e]+$/;
+export const HEADER_SAFE_KEY = /^[\x21-\x7e]+$/;
 
 /**
  * One GET with the client's deadline, retries, size cap and key redaction; the body parsed
@@ -144,6 +144,8 @@ export async function getJson(
   const doFetch = options.fetch ?? fetch;
   // The base URL may carry a path prefix (a proxy): resolve the path below it, not at its root.
   const url = new URL(path.replace(/^\/+/, ''), `${o.baseUrl.replace(/\/+$/, '')}/`);
+  // Messages name the call without its query: an URL-encoded query says nothing to a reader.
+  const where = path.split('?')[0] as string;
   // A key pasted with a trailing newline is still the key; fetch would trim it anyway, and
   // redaction must look for the text that is actually sent.
   const key = apiKey.trim();
@@ -151,7 +153,7 @@ export async function getJson(
   if (!HEADER_SAFE_KEY.test(key)) {
     // fetch would reject the header with a message quoting it; no retry can help.
     throw new NgrokApiError(
-      `the API key for GET ${path} is empty or contains characters that cannot be sent in an HTTP header`,
+      `the API key for GET ${where} is empty or contains characters that cannot be sent in an HTTP header`,
       'auth',
     );
   }
@@ -168,13 +170,13 @@ export async function getJson(
           redirect: 'error',
         });
         if (response.ok) {
-          await assertJsonContentType(response, path, redact);
-          const text = await readBody(response, maxBytes, path);
-          return { done: parseJson(text, path) };
+          await assertJsonContentType(response, where, redact);
+          const text = await readBody(response, maxBytes, where);
+          return { done: parseJson(text, where) };
         }
         const detail = await describeErrorBody(response, redact);
         const error = new NgrokApiError(
-          statusMessage(response.status, path, detail),
+          statusMessage(response.status, where, detail),
           response.status === 401 || response.status === 403 ? 'auth' : 'transient',
           response.status,
         );
@@ -183,7 +185,7 @@ export async function getJson(
         // A 200 that is not the API we know is not retried: it would be the same again.
         if (caught instanceof NgrokApiError) return { error: caught, retry: false };
         const error = new NgrokApiError(
-          describeNetworkError(caught, path, attemptTimeout, redact),
+          describeNetworkError(caught, where, attemptTimeout, redact),
           'transient',
           undefined,
           // The original error may quote the request (an injected fetch, a proxy agent).
@@ -196,7 +198,7 @@ export async function getJson(
   if (result.ok) return result.value;
   throw (
     result.error ??
-    new NgrokApiError(`GET ${path} was not attempted: no time was left in the run`, 'transient')
+    new NgrokApiError(`GET ${where} was not attempted: no time was left in the run`, 'transient')
   );
 }
 

@@ -31,8 +31,21 @@ export const CONTEXT_KEYS: readonly string[] = ['stackName', ...SETTING_KEYS];
  */
 export function loadConfig(read: ContextReader, allKeys: readonly string[] = []): AppConfig {
   const errors: string[] = [];
-  for (const key of misspeltKeys(allKeys)) {
+  const misspelt = misspeltKeys(allKeys);
+  for (const key of misspelt) {
     errors.push(`"${key.given}" is not a known setting. Did you mean "${key.known}"?`);
+  }
+  for (const key of allKeys) {
+    if (CONTEXT_KEYS.includes(key) || isCdkKey(key) || misspelt.some((m) => m.given === key)) {
+      continue;
+    }
+    const near = CONTEXT_KEYS.find((known) => known.startsWith(key) || key.startsWith(known));
+    errors.push(
+      near === undefined
+        ? `"${key}" is not a known setting, so it would be ignored. Expected one of: ` +
+            `${CONTEXT_KEYS.join(', ')} (see the configuration table in the README).`
+        : `"${key}" is not a known setting, so it would be ignored. Did you mean "${near}"?`,
+    );
   }
   const raw = read('stackName');
   const stackName = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : DEFAULT_STACK_NAME;
@@ -47,7 +60,7 @@ export function loadConfig(read: ContextReader, allKeys: readonly string[] = [])
   }
   const given = Object.fromEntries(SETTING_KEYS.map((key) => [key, read(key)]));
   // Throws with every problem, the app's own included; the typed values are the props.
-  const resolved = resolveSettings(given, 'context', errors);
+  const resolved = resolveSettings(given, 'context', { extraErrors: errors });
   const props: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     if (given[key] === undefined || given[key] === '') continue;
@@ -56,6 +69,18 @@ export function loadConfig(read: ContextReader, allKeys: readonly string[] = [])
     props[key] = (from as Record<string, unknown>)[field ?? key];
   }
   return { stackName, props: props as NgrokBalanceAlertProps };
+}
+
+/**
+ * Context keys the CDK itself carries, which are not ours to reject: feature flags and
+ * core settings (`@aws-cdk/core:...`), the CLI's settings (`aws:cdk:version-reporting`,
+ * `aws:cdk:bundling-stacks`, ...), lookups cached in cdk.context.json
+ * (`availability-zones:account=...:region=...`), `acknowledged-issue-numbers` from
+ * `cdk acknowledge`, `$dontSaveContext` from lookups, and other `cdk...` keys. None of our
+ * keys has a ":" or starts with "@", "$", "aws" or "cdk".
+ */
+export function isCdkKey(key: string): boolean {
+  return key.includes(':') || /^(@|\$|aws|cdk)/i.test(key) || key === 'acknowledged-issue-numbers';
 }
 
 /** Given keys that match a known key but for case, dashes or underscores. */

@@ -1,4 +1,12 @@
-import { Aws, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  CfnResource,
+  Duration,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +19,7 @@ import { Construct } from 'constructs';
 import {
   ACCOUNT_SETTINGS,
   FUNCTION_SETTING_KEYS,
+  MONITOR_TIMEOUT_SECONDS,
   type SettingsProps,
 } from '../lambda/config/contract.ts';
 import {
@@ -36,9 +45,10 @@ import { SlackNotifications } from './slack-notifications.ts';
 /**
  * Props of {@link NgrokBalanceAlert}: every setting of the configuration contract
  * (lambda/config/contract.ts, where each prop's TSDoc and `@default` live) under the same
- * name as its CDK context key in the standalone app, plus `topic`. All are optional: `{}`
- * watches one account whose API key is in `/ngrok-balance-alert/api-key`, with a
- * threshold of $10.00.
+ * name as its CDK context key in the standalone app, plus `topic`. Each has a default, but
+ * someone must hear the alerts: `{ emails: ['oncall@example.com'] }` watches one account
+ * whose API key is in `/ngrok-balance-alert/api-key`, with a threshold of $10.00, and a
+ * monitor with no `emails`, no Slack setting and no `topic` fails synth.
  */
 export interface NgrokBalanceAlertProps extends SettingsProps {
   /**
@@ -49,6 +59,38 @@ export interface NgrokBalanceAlertProps extends SettingsProps {
    * @default - a new topic, with `emails` subscribed
    */
   readonly topic?: sns.ITopic;
+}
+
+/** CloudFormation's quotas per stack. */
+const RESOURCES_PER_STACK = 500;
+const OUTPUTS_PER_STACK = 200;
+
+/**
+ * The stack's resources and outputs against CloudFormation's quotas, so synth fails with
+ * how to split instead of the deployment (or CDK's own check) failing without it.
+ */
+function stackLimitProblems(stack: Stack, accounts: number): string[] {
+  const all = stack.node.findAll();
+  // CDK adds its metadata resource at synthesis, after validation.
+  const resources = all.filter((c) => c instanceof CfnResource).length + 1;
+  const outputs = all.filter((c) => c instanceof CfnOutput).length;
+  const split =
+    'Split the accounts over two stacks (with the app: a second deployment with its own ' +
+    '-c stackName=... and accounts), or give fewer per-account emails.';
+  return [
+    ...(resources > RESOURCES_PER_STACK
+      ? [
+          `The stack needs ${resources} resources for ${accounts} accounts; CloudFormation ` +
+            `allows ${RESOURCES_PER_STACK} per stack. ${split}`,
+        ]
+      : []),
+    ...(outputs > OUTPUTS_PER_STACK
+      ? [
+          `The stack needs ${outputs} outputs for ${accounts} accounts; CloudFormation ` +
+            `allows ${OUTPUTS_PER_STACK} per stack. ${split}`,
+        ]
+      : []),
+  ];
 }
 
 /** IAM's default quota of managed policies attached to one role. */
@@ -106,7 +148,7 @@ export class NgrokBalanceAlert extends Construct {
   constructor(scope: Construct, id: string, props: NgrokBalanceAlertProps = {}) {
     super(scope, id);
     const { topic, ...settings } = props;
-    const config = resolveSettings(settings, 'props');
+    const config = resolveSettings(settings, 'props', { topicGiven: topic !== undefined });
 
     // CDK packs policy statements by an estimate of 150 characters per unresolved ARN;
     // ours are shorter, and the true bound lets 100 accounts fit IAM's policy quotas.
@@ -137,9 +179,7 @@ export class NgrokBalanceAlert extends Construct {
       // 256 MB: the run needs about 75 MB, but Lambda scales CPU with memory and cold
       // start is mostly CPU-bound module loading (see `npm run bench`).
       memorySize: 256,
-      // Settings reads get at most 30 s, balance calls at most 20 s (all accounts at once),
-      // and writes stop 2 s before the end: 90 s leaves room without hanging for long.
-      timeout: Duration.seconds(90),
+      timeout: Duration.seconds(MONITOR_TIMEOUT_SECONDS),
       reservedConcurrentExecutions: config.reservedConcurrency,
       environment: { TOPIC_ARN: this.topic.topicArn },
       // The account list travels in a file next to the code rather than in an environment
@@ -242,6 +282,9 @@ export class NgrokBalanceAlert extends Construct {
       });
     }
     this.addOutputs(accounts);
+    this.node.addValidation({
+      validate: () => stackLimitProblems(Stack.of(this), config.accounts.length),
+    });
   }
 
   /**
@@ -403,17 +446,51 @@ export class NgrokBalanceAlert extends Construct {
     return { config, readArns, stateArn, names, settings: account };
   }
 
+  /**
+   * One output per command a user needs, each naming the region. Output ids keep only
+   * letters and digits (CloudFormation's rule), so "prod-eu" gives
+   * `SetThresholdCommandprodeu`; names that differ only in punctuation are refused, and no
+   * prefix is the start of another, so ids never collide.
+   */
   private addOutputs(accounts: ReturnType<NgrokBalanceAlert['accountParameters']>[]) {
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,
       description: 'SNS topic the alerts are published to',
     });
+    new CfnOutput(this, 'MonitorFunctionName', {
+      value: this.monitor.functionName,
+      description: 'The scheduled function that checks the balances',
+    });
+    const set = (name: string, cents: number) =>
+      `aws ssm put-parameter --region ${Aws.REGION} --name ${name} --type String --overwrite --value ${cents}`;
+    // 100 accounts with critical thresholds would need 203 outputs: the critical commands
+    // give way (with a warning) rather than the deployment failing.
+    const fixed = 3;
+    const criticals = accounts.filter((a) => a.settings.criticalThresholdCents !== undefined);
+    const withCritical = fixed + accounts.length + criticals.length <= OUTPUTS_PER_STACK;
+    if (!withCritical) {
+      Annotations.of(this).addWarningV2(
+        'ngrok-balance-alert:criticalCommands',
+        `No SetCriticalThresholdCommand outputs: ${criticals.length} of them would exceed ` +
+          `CloudFormation's ${OUTPUTS_PER_STACK} outputs per stack. Change a critical threshold ` +
+          'with the SetThresholdCommand of the account, naming critical-threshold-cents ' +
+          'instead of threshold-cents.',
+      );
+    }
     for (const account of accounts) {
-      const id = account.config.name.replace(/[^A-Za-z0-9]/g, '');
+      const { name } = account.config;
+      const id = name.replace(/[^A-Za-z0-9]/g, '');
       new CfnOutput(this, `SetThresholdCommand${id}`, {
-        description: `Changes the warning threshold of "${account.config.name}" (cents, digits only); takes effect at the next run`,
-        value: `aws ssm put-parameter --region ${Aws.REGION} --name ${account.names.threshold} --type String --overwrite --value ${account.settings.thresholdCents}`,
+        description: `Changes the warning threshold of "${name}" (cents, digits only); takes effect at the next run`,
+        value: set(account.names.threshold, account.settings.thresholdCents),
       });
+      const critical = account.settings.criticalThresholdCents;
+      if (critical !== undefined && withCritical) {
+        new CfnOutput(this, `SetCriticalThresholdCommand${id}`, {
+          description: `Changes the critical threshold of "${name}" (cents, digits only, below the warning threshold); takes effect at the next run`,
+          value: set(account.names.criticalThreshold, critical),
+        });
+      }
     }
     new CfnOutput(this, 'SendTestAlertCommand', {
       description: 'Sends a notification marked as a test through every channel; touches no state',

@@ -138,7 +138,7 @@ describe('check', () => {
 
   it('exits 1 and shows the alert it would send when the balance is below the threshold', async () => {
     api.script.balance = { status: 200, body: { balanceCents: 499 } };
-    const { code, stdout } = await run(['check', '--threshold-cents', '500']);
+    const { code, stdout } = await run(['check', '--threshold-cents', '500', '--verbose']);
     expect(code).toBe(1);
     expect(stdout).toMatch(/Balance:\s+\$4\.99/);
     // The report and the message it would send word the level alike.
@@ -155,7 +155,7 @@ describe('check', () => {
 
   it('names the shell region in the commands it would send', async () => {
     api.script.balance = { status: 200, body: { balanceCents: 499 } };
-    const { stdout } = await run(['check', '--threshold-cents', '500'], {
+    const { stdout } = await run(['check', '--threshold-cents', '500', '--verbose'], {
       AWS_REGION: undefined,
       AWS_DEFAULT_REGION: 'eu-central-1',
     });
@@ -204,24 +204,27 @@ describe('check', () => {
     };
     const { code, stdout, stderr } = await run(['check']);
     expect(code).toBe(2);
-    expect(stderr).toContain(
-      'could not read the balance: ngrok.ai rejected the API key (HTTP 401)',
-    );
+    expect(stderr).toBe('');
+    // Said once, in the report: not again in a message preview or on stderr.
+    expect(stdout.split('rejected the API key (HTTP 401)')).toHaveLength(2);
     expect(stdout).toContain('the key in NGROK_API_KEY was rejected');
-    expect(stdout).toContain('read -rs NGROK_API_KEY && export NGROK_API_KEY');
+    // The command on a line of its own, whole, so it can be copied.
+    expect(stdout).toMatch(/^\s+read -rs NGROK_API_KEY && export NGROK_API_KEY$/m);
     expect(stdout).not.toContain('NGROK_API_KEY=');
     expect(stdout).toContain(
       'Subject: ngrok monitor cannot read the balance (main): API key rejected',
     );
     expect(stdout).toContain('a local check reports a failed check at once');
-    expect(`${stdout}${stderr}`).toContain('[redacted]');
+    expect(stdout).toContain('[redacted]');
+    // The local check never knew a level: it does not claim one.
+    expect(stdout).not.toContain('last known');
   });
 
   it('exits 2 on a malformed balance', async () => {
     api.script.balance = { status: 200, body: { balanceCents: '12.5' } };
-    const { code, stderr } = await run(['check']);
+    const { code, stdout } = await run(['check']);
     expect(code).toBe(2);
-    expect(stderr).toContain('balanceCents of type string');
+    expect(stdout).toContain('balanceCents of type string');
   });
 
   it('exits 2 on a network failure, without printing a key that the error quotes', async () => {
@@ -237,7 +240,10 @@ describe('check', () => {
       balanceCents: null,
       level: null,
       error: { kind: 'transient' },
+      attempts: expect.any(Number),
+      elapsedSeconds: expect.any(Number),
     });
+    expect(report.attempts).toBeGreaterThan(1);
     expect(report.notifications[0].kind).toBe('monitor-failing');
   });
 
@@ -294,13 +300,134 @@ describe('check', () => {
 
   it('renders the same threshold parameter name the stack creates', async () => {
     api.script.balance = { status: 200, body: { balanceCents: 499 } };
-    const { code, stdout } = await run(['check', '--account', 'prod', '--threshold-cents', '500']);
+    const { code, stdout } = await run([
+      'check',
+      '--account',
+      'prod',
+      '--threshold-cents',
+      '500',
+      '--verbose',
+    ]);
     expect(code).toBe(1);
     expect(stdout).toContain(`--name ${accountParameterNames('prod').threshold} --type String`);
   });
 });
 
+describe('the report', () => {
+  /** Every line of a report fits a 100-column terminal, and the report fits one screen. */
+  function expectOneScreen(stdout: string) {
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(100);
+  }
+
+  it('fits one screen on an alert, with the subject but not the message', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 150 } };
+    api.script.usage = usageAt({ key_alpha: 200, key_beta: 110 });
+    const { code, stdout } = await run(['check', '--critical-threshold-cents', '200']);
+    expect(code).toBe(1);
+    expectOneScreen(stdout);
+    expect(stdout).toContain('Subject: ngrok credits critical (main)');
+    expect(stdout).toContain('(--verbose shows each message in full)');
+    expect(stdout).not.toContain('What to do');
+  });
+
+  it('fits one screen on a rejected key', async () => {
+    api.script.balance = { status: 401, body: { msg: 'bad key' } };
+    const { stdout } = await run(['check']);
+    expectOneScreen(stdout);
+  });
+
+  it('shows the message it would send in full with --verbose, as the renderer writes it', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    const { stdout } = await run(['check', '--threshold-cents', '500', '--verbose']);
+    expect(stdout).toContain('    What to do:');
+    expect(stdout).not.toContain('--verbose shows');
+  });
+
+  it('names a failing usage overview without its URL-encoded query', async () => {
+    api.script.usage = { status: 500, body: { msg: 'boom' } };
+    const { code, stdout } = await run(['check']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Runway:\s+.*GET \/usage\/overview failed with HTTP 500/);
+    expect(stdout).not.toContain('startTime');
+    expect(stdout).not.toContain('%3A');
+  });
+
+  it('reports the total time and attempts of a check that failed after retries', async () => {
+    api.script.balance = { status: 503, body: { msg: 'unavailable' } };
+    const { code, stdout } = await run(['check']);
+    expect(code).toBe(2);
+    expect(stdout).toMatch(/Took:\s+\d+\.\d s, [2-9] attempts/);
+  });
+
+  it('says on a terminal that a slow check is still working, after a second', async () => {
+    const slow: typeof fetch = async (input, init) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      return fetch(input, init);
+    };
+    let stderr = '';
+    const code = await main(
+      ['check'],
+      { NGROK_API_KEY: KEY, NGROK_API_URL: api.url },
+      {
+        stdout: () => undefined,
+        stderr: (s) => {
+          stderr += s;
+        },
+        fetch: slow,
+        interactive: true,
+      },
+    );
+    expect(code).toBe(0);
+    expect(stderr).toBe(`Checking the balance at ${api.url} (gives up after 25 s)...\n`);
+  });
+
+  it('prints no progress note with --json or off a terminal', async () => {
+    const slow: typeof fetch = async (input, init) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      return fetch(input, init);
+    };
+    for (const [argv, interactive] of [
+      [['check', '--json'], true],
+      [['check'], false],
+    ] as const) {
+      let stderr = '';
+      await main(
+        [...argv],
+        { NGROK_API_KEY: KEY, NGROK_API_URL: api.url },
+        {
+          stdout: () => undefined,
+          stderr: (s) => {
+            stderr += s;
+          },
+          fetch: slow,
+          interactive,
+        },
+      );
+      expect(stderr).toBe('');
+    }
+  });
+});
+
 describe('command line and environment', () => {
+  it.each([
+    ['a space', 'abc def-key', 'a space at character 4 of 11'],
+    ['a line break', 'abc\ndef-key', 'a line break at character 4 of 11'],
+    ['a curly quote', 'abc\u201cdef-key', 'a character that is not plain ASCII'],
+  ])(
+    'refuses a key with %s before sending it, saying what is wrong without echoing it',
+    async (_what, key, problem) => {
+      const { code, stderr } = await run(['check'], { NGROK_API_KEY: key });
+      expect(code).toBe(2);
+      expect(stderr).toContain(`NGROK_API_KEY contains ${problem}`);
+      expect(stderr).toContain('so it was not sent');
+      expect(stderr).not.toContain('rejected');
+      expect(stderr).not.toContain(key);
+      expect(api.paths()).toEqual([]);
+    },
+  );
+
   it('refuses to run without NGROK_API_KEY and says how to set it', async () => {
     for (const value of [undefined, '', '   ']) {
       const { code, stdout, stderr } = await run(['check'], { NGROK_API_KEY: value });

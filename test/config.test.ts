@@ -1,21 +1,31 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../lambda/config/contract.ts';
-import { type ResolvedConfig, resolveSettings } from '../lambda/config/validate.ts';
-import { CONTEXT_KEYS, ConfigError, loadConfig } from '../lib/config.ts';
+import { RECIPIENT_KEYS, type ResolvedConfig, resolveSettings } from '../lambda/config/validate.ts';
+import { CONTEXT_KEYS, ConfigError, isCdkKey, loadConfig } from '../lib/config.ts';
 
 /** What the app deploys for a context: the stack name and the construct's resolved props. */
 type AppConfig = ResolvedConfig & { readonly stackName: string };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * A recipient, which every deployment needs: the helpers add it unless a test gives
+ * `emails` itself (or removes it with `emails: undefined`).
+ */
+const HEARD = { emails: 'oncall@example.com' };
+
 /** loadConfig over a plain object, as the app does over `app.node.tryGetContext`. */
-function load(context: Record<string, unknown>): AppConfig {
-  const { stackName, props } = loadConfig((key) => context[key]);
+function load(given: Record<string, unknown>): AppConfig {
+  const context: Record<string, unknown> = { ...HEARD, ...given };
+  const { stackName, props } = loadConfig(
+    (key) => context[key],
+    Object.keys(context).filter((key) => context[key] !== undefined),
+  );
   return { stackName, ...resolveSettings({ ...props }, 'props') };
 }
 
@@ -42,6 +52,7 @@ describe('defaults', () => {
   it('without any context, watches one account "main" with the documented defaults', () => {
     expect(load({})).toEqual({
       stackName: 'NgrokBalanceAlert',
+      emails: ['oncall@example.com'],
       accounts: [
         {
           name: 'main',
@@ -51,7 +62,6 @@ describe('defaults', () => {
           emails: [],
         },
       ],
-      emails: [],
       schedule: 'rate(15 minutes)',
       schedulePeriodMinutes: 15,
       renotifyHours: 24,
@@ -82,19 +92,25 @@ describe('defaults', () => {
     });
   });
 
-  it('treats an empty value (-c key=) as not given', () => {
-    const config = load({ thresholdCents: '', schedule: '', emails: '', reservedConcurrency: '' });
-    expect(config.accounts[0]?.thresholdCents).toBe(1000);
-    expect(config.schedule).toBe('rate(15 minutes)');
-    expect(config.emails).toEqual([]);
-    expect(config.reservedConcurrency).toBeUndefined();
+  it.each(['thresholdCents', 'accounts', 'schedule', 'emails', 'reservedConcurrency', 'dashboard'])(
+    'refuses an empty value (-c %s=) instead of falling back to the default',
+    (key) => {
+      const message = errorOf({ [key]: '' });
+      expect(problems(message)).toEqual([
+        `  - "${key}" is empty. Expected a value, or leave out -c ${key} for its default.`,
+      ]);
+    },
+  );
+
+  it('refuses a value of spaces only as empty', () => {
+    expect(errorOf({ thresholdCents: '  ' })).toContain('"thresholdCents" is empty');
   });
 
   it('reads only keys listed in CONTEXT_KEYS', () => {
     const read = new Set<string>();
     loadConfig((key) => {
       read.add(key);
-      return undefined;
+      return key === 'emails' ? HEARD.emails : undefined;
     });
     expect([...read].filter((key) => !(CONTEXT_KEYS as readonly string[]).includes(key))).toEqual(
       [],
@@ -201,7 +217,7 @@ describe('emails', () => {
   );
 
   it('splits comma-separated addresses, trims spaces, skips empty items and drops duplicates', () => {
-    const config = load({ emails: ' a@example.com , b@example.org,a@example.com ,, ' });
+    const config = load({ emails: ' a@example.com , b@example.org,,a@example.com ' });
     expect(config.emails).toEqual(['a@example.com', 'b@example.org']);
   });
 
@@ -220,7 +236,7 @@ describe('emails', () => {
 
 describe('schedule', () => {
   it.each([
-    ['rate(1 minute)', 1],
+    ['rate(2 minutes)', 2],
     ['rate(5 minutes)', 5],
     ['rate(1 hour)', 60],
     ['rate(2 hours)', 120],
@@ -410,8 +426,15 @@ describe('accounts', () => {
     const message = errorOf({ accounts: '[{"name":"prod",' });
     expect(message).toContain('"accounts"');
     expect(message).toContain('"[{"name":"prod","');
-    expect(message).toContain('not JSON');
+    expect(message).toContain('not complete JSON');
     expect(message).toContain('Expected a JSON array');
+  });
+
+  it('explains the one-line rule when accounts is cut off, as -c keeps only the first line', () => {
+    const message = errorOf({ accounts: '[' });
+    expect(message).toContain('"accounts": "[" is not complete JSON');
+    expect(message).toContain('The CDK CLI keeps only the first line of a -c value');
+    expect(message).toContain('cdk.json');
   });
 
   it.each([[[]], ['[]'], ['{"name":"prod"}'], [{ name: 'prod' }], ['"prod"']])(
@@ -462,7 +485,9 @@ describe('accounts', () => {
 
   it('accepts names made of letters, digits, ".", "_" and "-"', () => {
     const names = ['prod', 'Prod-EU_2', '0day', 'a.b'];
-    const config = load({ accounts: names.map((name) => ({ ...prod, name })) });
+    const config = load({
+      accounts: names.map((name) => ({ ...prod, name, tokenParameterName: `/ngrok/${name}` })),
+    });
     expect(config.accounts.map((a) => a.name)).toEqual(names);
   });
 
@@ -556,43 +581,290 @@ describe('error reporting', () => {
   });
 });
 
-describe('bad config fails at synth', () => {
-  it('`cdk synth -c thresholdCents=abc` exits non-zero with a message naming the key and the value', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'ngrok-balance-alert-synth-'));
-    try {
-      const result = spawnSync(
-        'npx',
-        ['cdk', 'synth', '-c', 'thresholdCents=abc', '--no-notices', '--output', outdir],
-        {
-          cwd: repoRoot,
-          encoding: 'utf8',
-          env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-          timeout: 110_000,
-        },
-      );
-      expect(result.error).toBeUndefined();
-      expect(result.status).not.toBe(0);
-      expect(result.stderr).toContain('"thresholdCents": "abc"');
-      expect(result.stderr).toContain('whole number of cents');
-      // A plain message: the fix is in the context, not in the code.
-      expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
-    }
+/** Runs the real `cdk synth` with `args`, as a user would; returns its exit code and stderr. */
+function cdkSynth(args: readonly string[]): { status: number | null; stderr: string } {
+  const outdir = mkdtempSync(join(tmpdir(), 'ngrok-balance-alert-synth-'));
+  try {
+    const result = spawnSync(
+      'npx',
+      ['cdk', 'synth', '--quiet', '--no-notices', '--output', outdir, ...args],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        timeout: 110_000,
+      },
+    );
+    expect(result.error).toBeUndefined();
+    return { status: result.status, stderr: result.stderr };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** A Node stack-trace line: an error that reached the user as a crash, not a message. */
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+describe('the real `cdk synth`', () => {
+  it('`cdk synth -c thresholdCents=abc` with no recipient names both problems', () => {
+    const { status, stderr } = cdkSynth(['-c', 'thresholdCents=abc']);
+    expect(status).not.toBe(0);
+    expect(stderr).toContain('No recipient: the monitor would alert nobody');
+    expect(stderr).toContain('"thresholdCents": "abc"');
+    expect(stderr).toContain('whole number of cents');
+    // A plain message: the fix is in the context, not in the code.
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it("passes with cdk.json's feature flags and one address", () => {
+    const { status, stderr } = cdkSynth(['-c', 'emails=a@example.com']);
+    expect(stderr).not.toContain('not a known setting');
+    expect(status).toBe(0);
+  });
+
+  it('refuses the silent misconfigurations a new user tripped over, each by name', () => {
+    const { status, stderr } = cdkSynth([
+      '-c',
+      'email=oncall@example.com',
+      '-c',
+      'slackWebhookUrl=https://hooks.slack.com/services/x',
+      '-c',
+      'thresholdCents=',
+      '-c',
+      'schedule=rate(1 minute)',
+      '-c',
+      'accounts=[\n{"name":"prod","tokenParameterName":"/p","thresholdCents":5}\n]',
+    ]);
+    expect(status).not.toBe(0);
+    expect(stderr).toContain('"email" is not a known setting, so it would be ignored');
+    expect(stderr).toContain('"slackWebhookUrl" is not a known setting');
+    expect(stderr).toContain('"thresholdCents" is empty');
+    expect(stderr).toContain('"schedule": "rate(1 minute)"');
+    expect(stderr).toContain('"accounts": "[" is not complete JSON');
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('refuses a stack over 500 resources with a short message, not a crash', () => {
+    const accounts = Array.from({ length: 100 }, (_, i) => ({
+      name: `a${i}`,
+      tokenParameterName: `/k/${i}`,
+      thresholdCents: 1000,
+      criticalThresholdCents: 100,
+      emails: [`x${i}@example.com`, `y${i}@example.com`],
+    }));
+    const { status, stderr } = cdkSynth(['-c', `accounts=${JSON.stringify(accounts)}`]);
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/The stack needs 52\d resources for 100 accounts/);
+    expect(stderr).toContain('Split the accounts over two stacks');
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(stderr.length).toBeLessThan(2_000);
   });
 });
 
 describe('stackName', () => {
   it('defaults to NgrokBalanceAlert and accepts another name for a second deployment', () => {
-    expect(loadConfig(() => undefined).stackName).toBe('NgrokBalanceAlert');
-    expect(
-      loadConfig((key) => (key === 'stackName' ? 'NgrokBalanceAlertClients' : undefined)).stackName,
-    ).toBe('NgrokBalanceAlertClients');
+    expect(load({}).stackName).toBe('NgrokBalanceAlert');
+    expect(load({ stackName: 'NgrokBalanceAlertClients' }).stackName).toBe(
+      'NgrokBalanceAlertClients',
+    );
   });
 
   it('rejects a name CloudFormation would refuse, naming the key and the form', () => {
     expect(() => loadConfig((key) => (key === 'stackName' ? 'my stack!' : undefined))).toThrow(
       /"stackName": "my stack!" is not a valid stack name\. Expected a letter/,
+    );
+  });
+});
+
+describe('a monitor nobody hears', () => {
+  it.each([
+    ['no emails and no other channel', { emails: undefined }],
+    ['-c email=... (a typo of emails) and nothing else', { emails: undefined, email: 'a@x.com' }],
+  ])('fails for %s, saying how to add a recipient', (_case, context) => {
+    const message = errorOf(context);
+    expect(message).toContain('No recipient: the monitor would alert nobody');
+    expect(message).toContain('e.g. -c emails=oncall@example.com');
+  });
+
+  it('names every setting marked as a recipient in the contract', () => {
+    const message = errorOf({ emails: undefined });
+    for (const key of RECIPIENT_KEYS) expect(message).toContain(`"${key}"`);
+    expect(RECIPIENT_KEYS).toEqual(expect.arrayContaining(['emails', 'slackWebhookParameterName']));
+  });
+
+  it('reports no recipient next to a bad single-account value', () => {
+    const message = errorOf({ emails: undefined, thresholdCents: 'abc' });
+    expect(problems(message)).toHaveLength(2);
+    expect(message).toContain('No recipient');
+  });
+
+  it('refuses -c emails=,, as cut off rather than as no recipient at all', () => {
+    const message = errorOf({ emails: ',,' });
+    expect(problems(message)).toHaveLength(1);
+    expect(message).toContain('"emails": ",," ends with a comma');
+  });
+
+  it.each([
+    ['a Slack webhook', { emails: undefined, slackWebhookParameterName: '/team/slack-url' }],
+    [
+      'Amazon Q Developer in Slack',
+      { emails: undefined, slackWorkspaceId: 'T0123456', slackChannelId: 'C0123456' },
+    ],
+    [
+      'emails of one account only',
+      { emails: undefined, accounts: [{ ...prod, emails: ['prod-team@example.com'] }] },
+    ],
+  ])('accepts %s as the only recipient', (_case, context) => {
+    expect(load(context).accounts).toHaveLength(1);
+  });
+});
+
+describe('context keys', () => {
+  it.each([
+    ['threshold', '5', 'thresholdCents'],
+    ['renotifyHour', '1', 'renotifyHours'],
+    ['email', 'a@example.com', 'emails'],
+  ])('refuses the unknown key -c %s=%s and suggests "%s"', (key, value, near) => {
+    const message = errorOf({ [key]: value });
+    expect(problems(message)).toEqual([
+      `  - "${key}" is not a known setting, so it would be ignored. Did you mean "${near}"?`,
+    ]);
+  });
+
+  it('refuses an unknown key with nothing near it, listing the known keys', () => {
+    const message = errorOf({ slackWebhookUrl: 'https://hooks.slack.com/x' });
+    expect(message).toContain('"slackWebhookUrl" is not a known setting');
+    expect(message).toContain('slackWebhookParameterName');
+  });
+
+  it.each([
+    '@aws-cdk/core:newStyleStackSynthesis',
+    'aws:cdk:version-reporting',
+    'aws:cdk:bundling-stacks',
+    'aws-cdk:enableDiffNoFail',
+    'availability-zones:account=123456789012:region=eu-west-1',
+    'acknowledged-issue-numbers',
+    '$dontSaveContext',
+    'cdk-migrate',
+  ])('leaves the CDK its own key %s', (key) => {
+    expect(isCdkKey(key)).toBe(true);
+    expect(load({ [key]: 'x' }).accounts).toHaveLength(1);
+  });
+
+  it("accepts every key of this repository's cdk.json", () => {
+    const cdkJson = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as {
+      context: Record<string, unknown>;
+    };
+    expect(load(cdkJson.context).accounts).toHaveLength(1);
+  });
+});
+
+describe('key parameters', () => {
+  it.each(['state', 'threshold-cents', 'critical-threshold-cents'])(
+    "refuses the account's own %s parameter as its key parameter",
+    (kind) => {
+      const name = `/ngrok-balance-alert/main/${kind}`;
+      const message = errorOf({ tokenParameterName: name });
+      expect(message).toContain(`"tokenParameterName": "${name}" is the`);
+      expect(message).toContain('which the stack creates');
+    },
+  );
+
+  it("refuses another account's state parameter in a list", () => {
+    const message = errorOf({
+      accounts: [prod, { ...staging, tokenParameterName: '/ngrok-balance-alert/prod/state' }],
+    });
+    expect(message).toContain(
+      '"accounts[1].tokenParameterName": "/ngrok-balance-alert/prod/state" is the state parameter of account "prod"',
+    );
+  });
+
+  it('names a shared key by its place in the list as given, past an entry that failed', () => {
+    const message = errorOf({
+      accounts: [
+        { ...prod, name: 'bad name' },
+        staging,
+        { ...prod, name: 'p2', tokenParameterName: '/ngrok/staging' },
+      ],
+    });
+    expect(message).toContain(
+      '"accounts[2].tokenParameterName": "/ngrok/staging" is also the key of account "staging"',
+    );
+  });
+
+  it('refuses two accounts sharing one key parameter, naming the first', () => {
+    const message = errorOf({
+      accounts: [prod, { ...staging, tokenParameterName: '/ngrok/prod' }],
+    });
+    expect(problems(message)).toEqual([
+      expect.stringContaining(
+        '"accounts[1].tokenParameterName": "/ngrok/prod" is also the key of account "prod"',
+      ),
+    ]);
+  });
+});
+
+describe('schedule and timeout', () => {
+  it('refuses rate(1 minute): runs could overlap the 90 s timeout', () => {
+    const message = errorOf({ schedule: 'rate(1 minute)' });
+    expect(problems(message)).toEqual([
+      '  - "schedule": "rate(1 minute)" starts runs more often than one may last (the ' +
+        "function's timeout is 90 s): runs would overlap and send duplicates. Expected at " +
+        'least rate(2 minutes).',
+    ]);
+  });
+});
+
+describe('a monitor nobody hears: which problems hide it', () => {
+  it('reports no recipient next to an empty non-recipient value', () => {
+    const message = errorOf({ emails: undefined, thresholdCents: '' });
+    expect(problems(message)).toHaveLength(2);
+    expect(message).toContain('No recipient');
+  });
+
+  it('reports no recipient for a valid list of accounts without emails of their own', () => {
+    expect(errorOf({ emails: undefined, accounts: [prod] })).toContain('No recipient');
+  });
+
+  it('leaves it out while a list of accounts fails: a fixed entry may name emails', () => {
+    const message = errorOf({ emails: undefined, accounts: [{ ...prod, thresholdCents: 'x' }] });
+    expect(problems(message)).toHaveLength(1);
+    expect(message).not.toContain('No recipient');
+  });
+
+  it('lists the recipient settings, comma-separated', () => {
+    expect(errorOf({ emails: undefined })).toContain(
+      'Expected at least one of "emails", "slackWorkspaceId", "slackChannelId", "slackWebhookParameterName"',
+    );
+  });
+
+  it('names the first account of a key shared by three, and says what to do instead', () => {
+    const message = errorOf({
+      accounts: [
+        prod,
+        { ...staging, tokenParameterName: '/ngrok/prod' },
+        { ...staging, name: 'qa', tokenParameterName: '/ngrok/prod' },
+      ],
+    });
+    expect(message).toContain(
+      '"accounts[2].tokenParameterName": "/ngrok/prod" is also the key of account "prod"',
+    );
+    expect(message).toContain(
+      'one ngrok account would be watched twice and every alert sent twice. Expected one entry ' +
+        'per ngrok account (use criticalThresholdCents for a second, lower threshold).',
+    );
+  });
+
+  it("suggests the default key parameter when the key is the stack's own", () => {
+    expect(errorOf({ tokenParameterName: '/ngrok-balance-alert/main/state' })).toContain(
+      'which the stack creates. Expected the SecureString that holds the ngrok API key, e.g. ' +
+        '/ngrok-balance-alert/api-key.',
+    );
+  });
+
+  it('gives a one-line example with the one-line rule', () => {
+    expect(errorOf({ accounts: '[' })).toContain(
+      `e.g. -c accounts='[{"name":"prod","tokenParameterName":"/ngrok/prod-key","thresholdCents":1000}]'. The CDK CLI`,
     );
   });
 });

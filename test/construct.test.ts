@@ -130,3 +130,102 @@ describe('with a topic given', () => {
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 });
+
+describe('recipients', () => {
+  it('refuses props that notify nobody, saying how to add an address or pass a topic', () => {
+    const message = errorOf({ thresholdCents: 2000 });
+    expect(message).toContain('No recipient: the monitor would alert nobody');
+    expect(message).toContain("emails: ['oncall@example.com']");
+    expect(message).toContain('an existing SNS topic as "topic"');
+  });
+
+  it('refuses an empty string prop instead of using the default', () => {
+    expect(errorOf({ emails: ['a@example.com'], tokenParameterName: '' })).toContain(
+      '"tokenParameterName" is empty. Expected a value, or leave the prop out for its default.',
+    );
+  });
+});
+
+describe("CloudFormation's per-stack limits", () => {
+  const many = (count: number, extra: object) =>
+    Array.from({ length: count }, (_, i) => ({
+      name: `acct${i}`,
+      tokenParameterName: `/k/${i}`,
+      thresholdCents: 1000,
+      ...extra,
+    }));
+
+  it('fails synth with one line per limit saying how to split, not CDK internals', () => {
+    const { app } = inStack({
+      emails: ['oncall@example.com'],
+      // Two addresses of its own per account: one subscription each.
+      accounts: many(100, { criticalThresholdCents: 100 }).map((a, i) => ({
+        ...a,
+        emails: [`x${i}@example.com`, `y${i}@example.com`],
+      })),
+    });
+    let message = '';
+    try {
+      app.synth();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const lines = message.split('\n').slice(1);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^ {2}\[Consumer\/NgrokCredits\] The stack needs 52\d resources for 100 accounts; CloudFormation allows 500 per stack\. Split the accounts over two stacks/,
+      ),
+    ]);
+  });
+
+  it('synthesizes 100 accounts with their own emails but no critical thresholds', () => {
+    const { app } = inStack({
+      emails: ['oncall@example.com'],
+      accounts: many(100, {}).map((a, i) => ({ ...a, emails: [`x${i}@example.com`] })),
+    });
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('outputs', () => {
+  it('gives one command per threshold, each naming the region, with ids from the letters and digits of the name', () => {
+    const { stack } = inStack({
+      emails: ['oncall@example.com'],
+      accounts: [
+        {
+          name: 'prod-eu',
+          tokenParameterName: '/k/eu',
+          thresholdCents: 2000,
+          criticalThresholdCents: 500,
+        },
+        { name: 'staging', tokenParameterName: '/k/st', thresholdCents: 300 },
+      ],
+    });
+    const outputs = Template.fromStack(stack).toJSON().Outputs as Record<
+      string,
+      { Value: unknown; Description: string }
+    >;
+    const ids = Object.keys(outputs).map((id) =>
+      id.replace(/^NgrokCredits/, '').replace(/[0-9A-F]{8}$/, ''),
+    );
+    expect(ids.sort()).toEqual(
+      [
+        'MonitorFunctionName',
+        'SendTestAlertCommand',
+        'SetCriticalThresholdCommandprodeu',
+        'SetThresholdCommandprodeu',
+        'SetThresholdCommandstaging',
+        'TopicArn',
+      ].sort(),
+    );
+    const commands = Object.entries(outputs).filter(([id]) => id.includes('Command'));
+    for (const [id, output] of commands) {
+      expect(JSON.stringify(output.Value), id).toContain('--region');
+    }
+    const critical = Object.entries(outputs).find(([id]) => id.includes('Critical'))?.[1];
+    expect(critical?.Description).toContain('critical threshold of "prod-eu"');
+    expect(JSON.stringify(critical?.Value)).toContain(
+      '--name /ngrok-balance-alert/prod-eu/critical-threshold-cents --type String --overwrite --value 500',
+    );
+  });
+});

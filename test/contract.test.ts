@@ -178,11 +178,14 @@ describe("the function's configuration file", () => {
   });
 });
 
+/** A topic given to the construct: its subscribers are the recipients. */
+const HEARD = { topicGiven: true };
+
 describe('resolveSettings on props (typed values, no context coercion)', () => {
   /** The ConfigError message for `props`. */
   function problemsOf(props: Record<string, unknown>): string {
     try {
-      resolveSettings(props, 'props');
+      resolveSettings(props, 'props', HEARD);
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       return (error as Error).message;
@@ -199,26 +202,26 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     expect(problemsOf({ threshold: 5 })).toContain(
       '"threshold" is not a known setting. Expected one of: emails, accounts,',
     );
-    expect(resolveSettings({ threshold: undefined }, 'props').accounts).toHaveLength(1);
+    expect(resolveSettings({ threshold: undefined }, 'props', HEARD).accounts).toHaveLength(1);
   });
 
   it('takes numbers but not digits in a string, which only context may give', () => {
-    expect(resolveSettings({ thresholdCents: 2000 }, 'props').accounts[0]?.thresholdCents).toBe(
-      2000,
-    );
+    expect(
+      resolveSettings({ thresholdCents: 2000 }, 'props', HEARD).accounts[0]?.thresholdCents,
+    ).toBe(2000);
     expect(problemsOf({ thresholdCents: '2000' })).toContain(
       '"thresholdCents": "2000" is not valid',
     );
-    expect(resolveSettings({ thresholdCents: '2000' }, 'context').accounts[0]?.thresholdCents).toBe(
-      2000,
-    );
+    expect(
+      resolveSettings({ thresholdCents: '2000' }, 'context', HEARD).accounts[0]?.thresholdCents,
+    ).toBe(2000);
   });
 
   it('takes emails as a list only, and says so', () => {
     expect(problemsOf({ emails: 'a@example.com' })).toContain(
       `"emails": "a@example.com" is not a list. Expected a list of addresses, e.g. ['oncall@example.com'].`,
     );
-    expect(resolveSettings({ emails: [' a@example.com '] }, 'props').emails).toEqual([
+    expect(resolveSettings({ emails: [' a@example.com '] }, 'props', HEARD).emails).toEqual([
       'a@example.com',
     ]);
   });
@@ -233,13 +236,13 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
       `"accounts": "${json}" is not a list of 1 to 100 accounts. Expected an array of { name, ` +
         'tokenParameterName, thresholdCents, criticalThresholdCents?, emails? }.',
     );
-    expect(resolveSettings({ accounts: json }, 'context').accounts).toHaveLength(1);
+    expect(resolveSettings({ accounts: json }, 'context', HEARD).accounts).toHaveLength(1);
   });
 
   it('accepts exactly 100 accounts and refuses 101', () => {
     const names = Array.from({ length: 101 }, (_, i) => `a${i}`);
     expect(
-      resolveSettings({ accounts: names.slice(0, 100).map(account) }, 'props').accounts,
+      resolveSettings({ accounts: names.slice(0, 100).map(account) }, 'props', HEARD).accounts,
     ).toHaveLength(100);
     expect(problemsOf({ accounts: names.map(account) })).toContain('1 to 100 accounts');
   });
@@ -262,10 +265,29 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     ).toContain('single-account keys (accountName, thresholdCents) were both given');
   });
 
+  it('refuses an empty string prop in prop words', () => {
+    expect(problemsOf({ tokenParameterName: '' })).toContain(
+      '"tokenParameterName" is empty. Expected a value, or leave the prop out for its default.',
+    );
+  });
+
+  it('says how a construct adds a recipient: an address, or a topic of its own', () => {
+    let message = '';
+    try {
+      resolveSettings({}, 'props');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      `e.g. emails: ['oncall@example.com'], or an existing SNS topic as "topic" (its subscribers then hear the alerts).`,
+    );
+  });
+
   it('trims text and takes a rate with spaces around it', () => {
     const config = resolveSettings(
       { tokenParameterName: ' /ngrok/key ', schedule: ' rate(5 minutes) ' },
       'props',
+      HEARD,
     );
     expect(config.accounts[0]?.tokenParameterName).toBe('/ngrok/key');
     expect(config.schedulePeriodMinutes).toBe(5);

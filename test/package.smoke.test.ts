@@ -57,7 +57,7 @@ app.synth();
 const APP_MJS = `import { App, Stack } from 'aws-cdk-lib';
 import { NgrokBalanceAlert } from 'ngrok-balance-alert';
 const app = new App({ outdir: process.argv[2] });
-new NgrokBalanceAlert(new Stack(app, 'Esm'), 'NgrokCredits', {});
+new NgrokBalanceAlert(new Stack(app, 'Esm'), 'NgrokCredits', { emails: ['oncall@example.com'] });
 app.synth();
 `;
 

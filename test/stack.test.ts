@@ -679,11 +679,11 @@ describe('multi-account stack', () => {
     });
   });
 
-  it('prints a set-threshold command per account', () => {
+  it('prints a set-threshold command per threshold of each account', () => {
     const commands = outputTexts(synth.json).filter((value) =>
       value.includes('aws ssm put-parameter'),
     );
-    expect(commands).toHaveLength(2);
+    expect(commands).toHaveLength(3);
     expect(
       commands.some((c) => c.includes('--name /ngrok-balance-alert/prod/threshold-cents')),
     ).toBe(true);
@@ -807,6 +807,20 @@ describe('stack with 100 accounts', () => {
     synthesized = synthesize({ emails: 'a@example.com', accounts });
   });
 
+  it('stays within 200 outputs: the critical commands give way, with a warning', () => {
+    const ids = Object.keys(synthesized.json.Outputs ?? {});
+    expect(ids).toHaveLength(103);
+    expect(ids.filter((id) => id.startsWith('SetCriticalThresholdCommand'))).toEqual([]);
+    const warnings = synthesized.app
+      .synth()
+      .getStackArtifact(synthesized.stack.artifactId)
+      .messages.filter((m) => m.level === 'warning')
+      .map((m) => String(m.entry.data));
+    expect(warnings).toContainEqual(
+      expect.stringContaining('No SetCriticalThresholdCommand outputs: 100 of them would exceed'),
+    );
+  });
+
   it('keeps exact parameter ARNs within IAM size quotas, so the deploy is not rejected', () => {
     // Prepare
     const roleId = logicalIds(synthesized.json, 'AWS::IAM::Role').find((id) =>
@@ -843,7 +857,7 @@ describe('too many long names for one role', () => {
       tokenParameterName: `/${'deeply/nested/path/'.repeat(8)}client-${i}/api-key`,
       thresholdCents: 1000,
     }));
-    expect(() => synthesize({ accounts })).toThrow(
+    expect(() => synthesize({ emails: 'a@example.com', accounts })).toThrow(
       /managed policies .*split the accounts over two stacks/s,
     );
   });

@@ -7,7 +7,8 @@
  * itself gives its form, range and default. To add a setting, add one entry: to SETTINGS
  * for a deployment-wide one, to ACCOUNT_SETTINGS for one per account. `function: true`
  * ships it to the monitor function (it then appears in `MonitorConfig`); `flag` makes it
- * an option of the `check` command.
+ * an option of the `check` command; `recipient: true` marks a way for someone to hear the
+ * alerts (a deployment without any fails synth).
  */
 
 /** What a whole number counts; cents get the "digits only (1000 is $10.00)" hint. */
@@ -327,7 +328,12 @@ export const SETTINGS = {
    *
    * @default - no Amazon Q Developer channel
    */
-  slackChannelId: { kind: 'text', form: 'slackChannelId', example: 'C0123456789' },
+  slackChannelId: {
+    kind: 'text',
+    form: 'slackChannelId',
+    example: 'C0123456789',
+    recipient: true,
+  },
   /**
    * Name of a SecureString parameter holding a Slack incoming webhook URL: a small function
    * posts every message there.
@@ -428,6 +434,13 @@ export const SETTINGS = {
    */
   dashboard: { kind: 'boolean', default: false },
 } as const satisfies Record<string, Setting>;
+
+/**
+ * The monitor function's timeout in seconds. Settings reads get at most 30 s, balance calls
+ * at most 20 s (all accounts at once), and writes stop 2 s before the end: 90 s leaves room
+ * without hanging for long. A schedule must not run more often than this, or runs overlap.
+ */
+export const MONITOR_TIMEOUT_SECONDS = 90;
 
 // ---------------------------------------------------------------------------------------
 // Types inferred from the tables

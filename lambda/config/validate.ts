@@ -6,10 +6,12 @@
  * Two sources: `props` (typed values, from the construct) and `context` (CDK context,
  * where -c gives every value as a string, lists comma-separated and `accounts` as JSON).
  */
+import { accountParameterNames } from '../parameter-names.ts';
 import {
   ACCOUNT_SETTINGS,
   type AccountProps,
   type AnySetting,
+  MONITOR_TIMEOUT_SECONDS,
   SETTINGS,
   type SettingsProps,
   SHORTHAND,
@@ -50,19 +52,50 @@ export const SETTING_KEYS: readonly string[] = [
   ...Object.keys(SHORTHAND),
 ];
 
+/** Why a `-c` value can look cut off, and what to do about it. */
+const ONE_LINE_RULE =
+  'The CDK CLI keeps only the first line of a -c value: give it on one line, or put it in ' +
+  'cdk.json under "context".';
+
+/** The settings through which someone hears from the monitor (`recipient: true`). */
+export const RECIPIENT_KEYS = keysMarked(SETTINGS);
+const ACCOUNT_RECIPIENT_KEYS = keysMarked(ACCOUNT_SETTINGS);
+
+function keysMarked(table: Readonly<Record<string, AnySetting>>): string[] {
+  return Object.entries(table).flatMap(([key, setting]) => ('recipient' in setting ? [key] : []));
+}
+
+/** Options of {@link resolveSettings}. */
+export interface ResolveOptions {
+  /** Problems found by the caller (the app's own keys), reported first. */
+  readonly extraErrors?: readonly string[];
+  /** The construct was given an existing SNS topic: its subscribers are the recipients. */
+  readonly topicGiven?: boolean;
+}
+
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]{2,}$/;
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 
 /**
  * Checks `input` (keys of the contract) and returns the resolved configuration, or throws
- * a ConfigError listing every problem. `extraErrors` are prepended (the app's own keys).
+ * a ConfigError listing every problem.
  */
 export function resolveSettings(
   input: Readonly<Record<string, unknown>>,
   source: Source,
-  extraErrors: readonly string[] = [],
+  options: ResolveOptions = {},
 ): ResolvedConfig {
-  const errors = [...extraErrors];
+  const errors = [...(options.extraErrors ?? [])];
+  /** Recipient settings given with a problem: the problem is reported, not "no recipient". */
+  let recipientFailed = false;
+  for (const [key, value] of Object.entries(input)) {
+    // An empty value is a mistake (a shell variable that was not set), never "the default".
+    if (typeof value === 'string' && value.trim() === '') {
+      const how = source === 'context' ? `leave out -c ${key}` : 'leave the prop out';
+      errors.push(`"${key}" is empty. Expected a value, or ${how} for its default.`);
+      if (RECIPIENT_KEYS.includes(key)) recipientFailed = true;
+    }
+  }
   if (source === 'props') {
     for (const key of Object.keys(input)) {
       if (!SETTING_KEYS.includes(key) && input[key] !== undefined) {
@@ -76,7 +109,9 @@ export function resolveSettings(
   const values: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as [string, AnySetting][]) {
     if (setting.kind === 'accounts') continue;
+    const before = errors.length;
     values[key] = read.value(key, setting) ?? ('default' in setting ? setting.default : undefined);
+    if (RECIPIENT_KEYS.includes(key) && errors.length > before) recipientFailed = true;
   }
   const schedule = values.schedule as string;
   const schedulePeriodMinutes = parseRate(schedule, errors);
@@ -97,7 +132,17 @@ export function resolveSettings(
         'the secret signs what is posted to the webhook URL.',
     );
   }
+  const beforeAccounts = errors.length;
   const accounts = readAccounts(input, read, errors);
+  // A list that failed may hold per-account emails; the single account has none of its own.
+  if (errors.length > beforeAccounts && read.raw('accounts') !== undefined) recipientFailed = true;
+  const heard =
+    options.topicGiven === true ||
+    RECIPIENT_KEYS.some((key) => isGiven(values[key])) ||
+    accounts.some((account) =>
+      ACCOUNT_RECIPIENT_KEYS.some((key) => isGiven(account[key as keyof ResolvedAccount])),
+    );
+  if (!heard && !recipientFailed) errors.push(noRecipient(source));
   if (errors.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);
   }
@@ -107,6 +152,20 @@ export function resolveSettings(
     accounts,
     schedulePeriodMinutes,
   } as unknown as ResolvedConfig;
+}
+
+function isGiven(value: unknown): boolean {
+  return value !== undefined && !(Array.isArray(value) && value.length === 0);
+}
+
+function noRecipient(source: Source): string {
+  const keys = RECIPIENT_KEYS.map((key) => `"${key}"`).join(', ');
+  return source === 'context'
+    ? `No recipient: the monitor would alert nobody. Expected at least one of ${keys} (or ` +
+        '"emails" in an entry of "accounts"), e.g. -c emails=oncall@example.com.'
+    : `No recipient: the monitor would alert nobody. Expected at least one of ${keys} (or ` +
+        `"emails" in an entry of "accounts"), e.g. emails: ['oncall@example.com'], or an ` +
+        'existing SNS topic as "topic" (its subscribers then hear the alerts).';
 }
 
 function readAccounts(
@@ -127,7 +186,9 @@ function readAccounts(
       keyOf[field] = key;
     }
     const account = readAccount(entry, (field) => keyOf[field] ?? field, read.source, errors);
-    return account ? [account] : [];
+    if (!account) return [];
+    checkKeyParameters([account], () => 'tokenParameterName', errors);
+    return [account];
   }
   if (given.length > 0) {
     errors.push(
@@ -141,8 +202,9 @@ function readAccounts(
       list = JSON.parse(raw);
     } catch {
       errors.push(
-        `"accounts": ${quote(raw)} is not JSON. Expected a JSON array, e.g. ` +
-          `-c accounts='[{"name":"prod","tokenParameterName":"/ngrok/prod-key","thresholdCents":1000}]'`,
+        `"accounts": ${quote(raw)} is not complete JSON. Expected a JSON array, e.g. ` +
+          `-c accounts='[{"name":"prod","tokenParameterName":"/ngrok/prod-key","thresholdCents":1000}]'. ` +
+          ONE_LINE_RULE,
       );
       return [];
     }
@@ -158,6 +220,8 @@ function readAccounts(
     return [];
   }
   const accounts: ResolvedAccount[] = [];
+  /** Where each valid account stands in the list as given, to name it in messages. */
+  const indices: number[] = [];
   const known = Object.keys(ACCOUNT_SETTINGS);
   list.forEach((entry, index) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -177,7 +241,10 @@ function readAccounts(
       read.source,
       errors,
     );
-    if (account) accounts.push(account);
+    if (account) {
+      accounts.push(account);
+      indices.push(index);
+    }
   });
   const seen = new Map<string, string>();
   for (const account of accounts) {
@@ -193,7 +260,46 @@ function readAccounts(
     }
     seen.set(key, account.name);
   }
+  checkKeyParameters(accounts, (i) => `accounts[${indices[i]}].tokenParameterName`, errors);
   return accounts;
+}
+
+/**
+ * A key parameter must be the account's own: not a parameter the stack writes (the stack
+ * would overwrite the key, or the monitor read its state as a key), and not another
+ * account's (one ngrok account watched twice sends every alert twice, under two names).
+ */
+function checkKeyParameters(
+  accounts: readonly ResolvedAccount[],
+  keyOf: (index: number) => string,
+  errors: string[],
+): void {
+  const own = new Map<string, string>();
+  for (const account of accounts) {
+    for (const [kind, name] of Object.entries(accountParameterNames(account.name))) {
+      own.set(name, `the ${kind} parameter of account "${account.name}"`);
+    }
+  }
+  const users = new Map<string, string>();
+  accounts.forEach((account, index) => {
+    const name = account.tokenParameterName;
+    const taken = own.get(name);
+    if (taken !== undefined) {
+      errors.push(
+        `"${keyOf(index)}": "${name}" is ${taken}, which the stack creates. Expected the ` +
+          `SecureString that holds the ngrok API key, e.g. ${SHORTHAND.tokenParameterName.default}.`,
+      );
+    }
+    const other = users.get(name);
+    if (other !== undefined) {
+      errors.push(
+        `"${keyOf(index)}": "${name}" is also the key of account "${other}": one ngrok ` +
+          'account would be watched twice and every alert sent twice. Expected one entry per ' +
+          'ngrok account (use criticalThresholdCents for a second, lower threshold).',
+      );
+    }
+    if (other === undefined) users.set(name, account.name);
+  });
 }
 
 /**
@@ -246,6 +352,13 @@ function parseRate(schedule: string, errors: string[]): number {
     return 15;
   }
   const minutes = amount * (unit.startsWith('minute') ? 1 : unit.startsWith('hour') ? 60 : 1440);
+  if (minutes * 60 < MONITOR_TIMEOUT_SECONDS) {
+    errors.push(
+      `"schedule": ${quote(schedule)} starts runs more often than one may last (the function's ` +
+        `timeout is ${MONITOR_TIMEOUT_SECONDS} s): runs would overlap and send duplicates. ` +
+        `Expected at least rate(${Math.ceil(MONITOR_TIMEOUT_SECONDS / 60)} minutes).`,
+    );
+  }
   if (minutes > 1440) {
     errors.push(
       `"schedule": ${quote(schedule)} runs less than once a day. Expected at most rate(1 day): ` +
@@ -388,6 +501,13 @@ class Reader {
     if (!Array.isArray(value) && this.source === 'props') {
       this.errors.push(
         `"${name}": ${quote(value)} is not a list. Expected a list of addresses, e.g. ['oncall@example.com'].`,
+      );
+      return [];
+    }
+    if (typeof value === 'string' && value.trim().endsWith(',')) {
+      this.errors.push(
+        `"${name}": ${quote(value)} ends with a comma: it looks cut off. Expected ` +
+          `comma-separated addresses, e.g. -c emails=oncall@example.com,finance@example.com. ${ONE_LINE_RULE}`,
       );
       return [];
     }

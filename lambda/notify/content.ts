@@ -508,9 +508,10 @@ function failureParts(v: View): Parts {
   const still = n.kind === 'monitor-reminder' ? 'still ' : '';
   const failure = n.failure;
   const message = v.failureMessage || 'no detail was given';
-  const unconfirmed =
-    `Until the monitor can read it again, the balance is unknown: the last known level (${levelWord(n.level)}` +
-    `${v.balance ? `, ${v.balance}` : ''}) is not confirmed.`;
+  const unconfirmed = levelKnown(v)
+    ? `Until the monitor can read it again, the balance is unknown: the last known level (${levelWord(n.level)}` +
+      `${v.balance ? `, ${v.balance}` : ''}) is not confirmed.`
+    : 'Until the monitor can read it, the balance and its level are unknown.';
   const checkYourself: Step = { text: `Meanwhile, check the balance yourself at ${TOP_UP_URL}` };
   const storeKey = (text: string): Step => ({
     text,
@@ -576,6 +577,14 @@ function failureParts(v: View): Parts {
   };
 }
 
+/**
+ * Whether a failing check has a level to recall. "ok" with no balance ever read is only the
+ * starting assumption (a first run, the local check), not something the monitor saw.
+ */
+function levelKnown(v: View): boolean {
+  return v.balance !== undefined || v.n.level !== 'ok';
+}
+
 function balanceFacts(v: View): Fact[] {
   const { n } = v;
   const failing = n.kind === 'monitor-failing' || n.kind === 'monitor-reminder';
@@ -583,7 +592,7 @@ function balanceFacts(v: View): Fact[] {
   const fact = (label: string, value: string) => facts.push({ label, value });
   if (failing) {
     fact('Balance', v.balance ? `${v.balance} (last known, not confirmed)` : 'unknown');
-    fact('Level', `${levelWord(n.level)} (last known, not confirmed)`);
+    fact('Level', levelKnown(v) ? `${levelWord(n.level)} (last known, not confirmed)` : 'unknown');
   } else {
     fact('Balance', v.balance ?? 'unknown');
     fact('Level', describeLevel(n));

@@ -173,13 +173,28 @@ describe('renderNotification', () => {
     expect(r.text).toContain('since 2025-06-01 15:00 UTC');
   });
 
-  it('tells how to replace a rejected API key, and that the level is not confirmed', () => {
-    const r = renderNotification(cases['monitor-failing-auth'] as Notification);
+  it('tells how to replace a rejected API key, and that the last known level is not confirmed', () => {
+    const r = renderNotification({
+      ...(cases['monitor-failing-auth'] as Notification),
+      level: 'low',
+      balanceCents: 700,
+    });
     expect(r.text).toContain('cannot read the balance');
     expect(r.text).toContain('401/403');
     expect(r.text).toContain('https://app.ngrok.ai');
     expect(r.text).toContain('--type SecureString');
-    expect(r.text).toContain('not confirmed');
+    expect(r.text).toContain('the last known level (low, $7.00) is not confirmed');
+    expect(r.text).toContain('Level: low (last known, not confirmed)');
+  });
+
+  it('claims no last known level when no balance was ever read (a first run, the local check)', () => {
+    const { balanceCents: _never, ...auth } = cases['monitor-failing-auth'] as Notification;
+    const r = renderNotification({ ...auth, level: 'ok' });
+    expect(r.text).toContain(
+      'Until the monitor can read it, the balance and its level are unknown.',
+    );
+    expect(r.text).toMatch(/^Level: unknown$/m);
+    expect(r.text).not.toContain('last known');
   });
 
   it('stores a key from a prompt through stdin, never as an argument', () => {
