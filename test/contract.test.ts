@@ -231,7 +231,8 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     const json = JSON.stringify([account('prod')]);
     expect(problemsOf({ accounts: json })).toContain(
       `"accounts": "${json}" is not a list of 1 to 100 accounts. Expected an array of { name, ` +
-        'tokenParameterName, thresholdCents, criticalThresholdCents?, emails? }.',
+        'tokenParameterName, thresholdCents, criticalThresholdCents?, emails?, autoTopUpCents?, ' +
+        'autoTopUpMonthlyCapCents?, autoTopUpBelowCents?, autoTopUpDryRun? }.',
     );
     expect(resolveSettings({ accounts: json }, 'context').accounts).toHaveLength(1);
   });

@@ -22,7 +22,7 @@
  */
 import { formatCents } from '../money.ts';
 
-/** One account's auto top-up settings (validated at synth by `validateTopUpSettings`). */
+/** One account's auto top-up settings (validated at synth by the configuration contract; see `topUpSettingsFor`). */
 export interface TopUpSettings {
   /** One purchase, in cents (`autoTopUpCents`). */
   readonly amountCents: number;
