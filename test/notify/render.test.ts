@@ -182,7 +182,63 @@ const cases: Record<string, Notification> = {
     previousLevel: undefined,
     forecast: { ...forecast, runwayDays: 13.6 },
   },
+  ...topUpCases(),
 };
+
+/** One case per auto top-up kind, the way the monitor fills them in. */
+function topUpCases(): Record<string, Notification> {
+  const low = { ...base, level: 'low' as const, balanceCents: 420, forecast: undefined };
+  const topUp = { amountCents: 2000, capCents: 6000 };
+  return {
+    'balance-alert-top-up': { ...low, topUpStatus: 'auto top-up: buying $20.00' },
+    'top-up-started': {
+      ...low,
+      kind: 'top-up-started',
+      topUp: { ...topUp, purchaseId: 'cp_1', balanceCents: 420 },
+    },
+    'top-up-succeeded': {
+      ...low,
+      kind: 'top-up-succeeded',
+      topUp: { ...topUp, purchaseId: 'cp_1' },
+    },
+    'top-up-failed': {
+      ...low,
+      kind: 'top-up-failed',
+      topUp: {
+        ...topUp,
+        purchaseId: 'cp_2',
+        failureCode: 'card_declined',
+        failureMessage: 'Your card was declined.',
+        consecutiveFailures: 1,
+      },
+    },
+    'top-up-action-required': {
+      ...low,
+      kind: 'top-up-action-required',
+      topUp: { ...topUp, purchaseId: 'cp_3' },
+    },
+    'top-up-pending-long': {
+      ...low,
+      kind: 'top-up-pending-long',
+      topUp: { ...topUp, purchaseId: 'cp_4' },
+    },
+    'top-up-capped': {
+      ...low,
+      kind: 'top-up-capped',
+      topUp: { ...topUp, monthTotalCents: 6000, balanceCents: 420 },
+    },
+    'top-up-stopped': {
+      ...low,
+      kind: 'top-up-stopped',
+      topUp: { ...topUp, stopReason: 'no_default_payment_method' },
+    },
+    'top-up-dry-run': {
+      ...low,
+      kind: 'top-up-dry-run',
+      topUp: { ...topUp, monthTotalCents: 0, balanceCents: 420 },
+    },
+  };
+}
 
 const allNotifications = Object.values(cases);
 
@@ -246,7 +302,12 @@ describe('renderNotification', () => {
     it('says everything needed to act: account, top-up link, threshold command', () => {
       expect(r.text).toContain(n.account);
       expect(r.text).toContain('https://app.ngrok.ai/credits');
-      if (n.kind !== 'monitor-failing' && n.kind !== 'monitor-reminder') {
+      // A top-up notification is about the purchase; the balance alert beside it has the rest.
+      if (
+        n.kind !== 'monitor-failing' &&
+        n.kind !== 'monitor-reminder' &&
+        !n.kind.startsWith('top-up-')
+      ) {
         expect(r.text).toContain(
           `aws ssm put-parameter --region ${REGION} --name ${THRESHOLD_PARAM} --type String ` +
             `--value ${n.kind === 'config-problem' ? 'CENTS' : '1000'} --overwrite`,
