@@ -816,7 +816,11 @@ function balanceFacts(v: View): Fact[] {
   if (n.since && (failing || n.kind === 'balance-reminder')) {
     fact(failing ? 'Failing since' : 'Alerting since', formatTime(n.since));
   }
-  if (n.topUpStatus) fact('Auto top-up', oneLine(printable(n.topUpStatus, v.cap)));
+  if (n.topUpStatus) {
+    // "auto top-up: buying $20.00" reads "Auto top-up: buying $20.00" as a fact.
+    const status = oneLine(printable(n.topUpStatus, v.cap)).replace(/^auto top-up:?\s*/i, '');
+    fact('Auto top-up', status);
+  }
   fact('Checked at', formatTime(n.at));
   return facts;
 }

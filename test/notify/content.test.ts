@@ -89,7 +89,7 @@ describe('buildContent', () => {
 
   it('says what auto top-up is doing in a balance alert when it is on', () => {
     const facts = build({ kind: 'balance-alert', topUpStatus: 'auto top-up: buying $20.00' }).facts;
-    expect(facts).toContainEqual({ label: 'Auto top-up', value: 'auto top-up: buying $20.00' });
+    expect(facts).toContainEqual({ label: 'Auto top-up', value: 'buying $20.00' });
     expect(build({ kind: 'balance-alert' }).facts.map((f) => f.label)).not.toContain('Auto top-up');
   });
 
