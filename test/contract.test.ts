@@ -129,6 +129,9 @@ describe('the contract', () => {
   it('names the check command options after their settings', () => {
     expect(Object.keys(FLAGS).sort()).toEqual([
       'account',
+      'auto-top-up-below-cents',
+      'auto-top-up-cents',
+      'auto-top-up-monthly-cap-cents',
       'critical-threshold-cents',
       'forecast-days',
       'runway-alert-days',

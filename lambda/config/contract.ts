@@ -171,6 +171,7 @@ export const ACCOUNT_SETTINGS = {
     min: MIN_PURCHASE_CENTS,
     max: MAX_PURCHASE_CENTS,
     function: true,
+    flag: 'auto-top-up-cents',
     unset: 'off',
   },
   /**
@@ -184,6 +185,7 @@ export const ACCOUNT_SETTINGS = {
     unit: 'cents',
     min: MIN_PURCHASE_CENTS,
     function: true,
+    flag: 'auto-top-up-monthly-cap-cents',
     unset: 'required with autoTopUpCents',
   },
   /**
@@ -191,7 +193,12 @@ export const ACCOUNT_SETTINGS = {
    *
    * @default - the warning threshold in force
    */
-  autoTopUpBelowCents: { ...CENTS, function: true, unset: 'the warning threshold' },
+  autoTopUpBelowCents: {
+    ...CENTS,
+    function: true,
+    flag: 'auto-top-up-below-cents',
+    unset: 'the warning threshold',
+  },
   /**
    * `true`: auto top-up announces what it would buy and buys nothing.
    *
