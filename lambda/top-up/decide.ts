@@ -227,7 +227,7 @@ export const LEDGER_LAG_MAX_MS = 24 * 60 * 60 * 1000;
  * How long after state was lost one purchase is held back under the cap: longer than a
  * purchase takes to end and its grant to reach the ledger (see LEDGER_LAG_MAX_MS).
  */
-export const LOST_STATE_RESERVE_MS = LEDGER_LAG_MAX_MS;
+const LOST_STATE_RESERVE_MS = LEDGER_LAG_MAX_MS;
 /** A purchase pending this long gets one notification. */
 export const PENDING_NOTICE_MS = 60 * 60 * 1000;
 /** Prefix of every key this monitor sends, so its purchases can be told apart at ngrok. */
