@@ -7,6 +7,8 @@
  * Compatible changes (a new optional field, a new kind) keep version 2; anything that
  * removes or changes the meaning of a field is version 3.
  */
+
+import type { StopReason } from '../top-up/decide.ts';
 import type {
   CheckFailureKind,
   ConfigProblem,
@@ -15,7 +17,6 @@ import type {
   Notification,
   NotificationKind,
 } from '../types.ts';
-import type { StopReason } from '../top-up/decide.ts';
 import type { Content, Link, NotificationEvent, Severity } from './content.ts';
 import { MAX_CONFIG_PROBLEMS } from './content.ts';
 import { formatRunway, truncate } from './format.ts';
