@@ -175,6 +175,25 @@ describe("the function's configuration file", () => {
     expect(() => parseMonitorConfig(json)).toThrow(/invalid accounts\["main"\]/);
   });
 
+  it('accepts auto top-up settings in their ranges and rejects others', () => {
+    const topUp = {
+      autoTopUpCents: 2000,
+      autoTopUpMonthlyCapCents: 6000,
+      autoTopUpBelowCents: 0,
+      autoTopUpDryRun: true,
+    };
+    const config = { ...valid, accounts: [{ ...account, ...topUp }] };
+    expect(parseMonitorConfig(JSON.stringify(config))).toEqual(config);
+    for (const bad of [
+      { autoTopUpCents: 499 },
+      { autoTopUpMonthlyCapCents: '6000' },
+      { autoTopUpDryRun: 'yes' },
+    ]) {
+      const json = JSON.stringify({ ...valid, accounts: [{ ...account, ...topUp, ...bad }] });
+      expect(() => parseMonitorConfig(json)).toThrow(/invalid accounts\["main"\]/);
+    }
+  });
+
   it('says how to fix a missing file', () => {
     expect(() => parseMonitorConfig(undefined)).toThrow(MonitorConfigError);
     expect(() => parseMonitorConfig(undefined)).toThrow(/NgrokBalanceAlert construct/);
