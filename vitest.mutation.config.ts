@@ -31,6 +31,8 @@ export default defineConfig({
       'test/spike-simulation.test.ts',
       'test/access-key-names.test.ts',
     ],
+    // Property tests over every kind take seconds on a busy 2-core machine.
+    testTimeout: 30_000,
     // The one config test that runs `cdk synth` in a child process sees no mutant.
     testNamePattern: '^(?!.*`cdk synth)',
   },

@@ -12,12 +12,15 @@ import { DEFAULTS, FLAGS, type Flag, TEXT_FORMS } from './config/contract.ts';
 import { expectedNumber, wholeNumber } from './config/validate.ts';
 import { formatCents } from './money.ts';
 import { observeAccount } from './monitor.ts';
-import { DEFAULT_NGROK_API_URL, HEADER_SAFE_KEY } from './ngrok-client.ts';
+import { DEFAULT_NGROK_API_URL, HEADER_SAFE_KEY, type NgrokClientOptions } from './ngrok-client.ts';
 import { describeLevel, describeTopSpenders } from './notify/content.ts';
 import { formatRunway, formatWindow } from './notify/format.ts';
 import { renderNotification } from './notify/render.ts';
 import { accountParameterNames } from './parameter-names.ts';
 import { defaultRecoveryMargin } from './settings.ts';
+import { decideTopUp, INITIAL_TOP_UP_STATE, type TopUpSettings } from './top-up/decide.ts';
+import { fetchCreditGrants, ledgerFacts } from './top-up/ngrok-credits.ts';
+import { topUpSettingsFor } from './top-up/settings.ts';
 import type { Forecast, Level, LevelReason, Notification, Observation } from './types.ts';
 
 export interface CliIo {
@@ -67,6 +70,10 @@ Options:
   --runway-alert-days N         alert when credits last fewer days (default ${DEFAULTS.runwayAlertDays})
   --forecast-days N             days the spend rate averages over (default ${DEFAULTS.forecastDays})
   --account NAME                account label in the messages (default "${DEFAULTS.accountName}")
+  --auto-top-up-cents N         show what auto top-up would buy (never buys)
+  --auto-top-up-monthly-cap-cents N
+                                its monthly cap, required with it
+  --auto-top-up-below-cents N   buy below this (default: the warning threshold)
   --json                        print one JSON object instead of the summary
   --verbose                     show each message it would send in full
   -h, --help                    show this help
@@ -97,6 +104,8 @@ interface CheckOptions {
   readonly forecastDays: number;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** Auto top-up to preview; never bought from here. */
+  readonly topUp?: TopUpSettings;
 }
 
 /**
@@ -247,19 +256,36 @@ async function check(
     },
   });
 
+  const autoTopUp =
+    options.topUp && observation.ok
+      ? await previewTopUp(apiKey, options.topUp, observation.balanceCents, {
+          account: options.account,
+          now,
+          deadline: startedMs + CHECK_DEADLINE_MS,
+          ngrok: { baseUrl, now: clock, ...(io.fetch && { fetch: io.fetch }) },
+        })
+      : undefined;
   const notifications = decision.notifications.map((n) => {
-    const { subject, text } = renderNotification(n, region ? { region } : {});
+    const shown = autoTopUp !== undefined ? { ...n, topUpStatus: autoTopUp } : n;
+    const { subject, text } = renderNotification(shown, region ? { region } : {});
     return { kind: n.kind, subject, text };
   });
   const level = decision.state.level;
   const reason = decision.state.reason;
 
   if (options.json) {
-    out(
-      `${JSON.stringify(jsonReport(options, observation, decision.status, level, reason, notifications, took))}\n`,
+    const report = jsonReport(
+      options,
+      observation,
+      decision.status,
+      level,
+      reason,
+      notifications,
+      took,
     );
+    out(`${JSON.stringify(autoTopUp === undefined ? report : { ...report, autoTopUp })}\n`);
   } else {
-    out(humanReport(options, observation, level, reason, notifications, baseUrl, took));
+    out(humanReport(options, observation, level, reason, notifications, baseUrl, took, autoTopUp));
   }
   if (!observation.ok) {
     // The report already names the error; with --json, stderr is where a person reads it.
@@ -269,6 +295,33 @@ async function check(
     return EXIT_ERROR;
   }
   return decision.status === 'alerting' ? EXIT_ALERTING : EXIT_OK;
+}
+
+/**
+ * What auto top-up would do now, e.g. "would buy $20.00". Reads ngrok's ledger (a read
+ * only) for the cap; as a preview it has no saved state, so it assumes none was lost.
+ */
+async function previewTopUp(
+  apiKey: string,
+  settings: TopUpSettings,
+  balanceCents: number,
+  context: { account: string; now: Date; deadline: number; ngrok: NgrokClientOptions },
+): Promise<string> {
+  const grants = await fetchCreditGrants(
+    apiKey,
+    { deadline: context.deadline },
+    context.ngrok,
+  ).catch(() => undefined);
+  const { status } = decideTopUp({
+    account: context.account,
+    settings: { ...settings, dryRun: true },
+    observation: { ok: true, balanceCents },
+    test: false,
+    ledger: ledgerFacts(grants, context.now),
+    state: INITIAL_TOP_UP_STATE,
+    now: context.now,
+  });
+  return status.replace(/^auto top-up( dry run)?:\s*/, '');
 }
 
 interface WouldSend {
@@ -317,8 +370,10 @@ function humanReport(
   notifications: readonly WouldSend[],
   baseUrl: string,
   took: { readonly seconds: number; readonly attempts: number },
+  autoTopUp?: string,
 ): string {
   const rows: [string, string][] = [['Account', options.account]];
+  if (autoTopUp !== undefined) rows.push(['Auto top-up', autoTopUp]);
   if (observation.ok) {
     rows.push(['Balance', formatCents(observation.balanceCents)]);
   } else {
@@ -549,10 +604,42 @@ function validate(
   if (!TEXT_FORMS.accountName.test(account)) {
     throw new UsageError(`--account: ${echo(account)} is not valid. ${expected('account')}`);
   }
+  const autoTopUpCents = values.has('auto-top-up-cents')
+    ? integer('auto-top-up-cents', 0)
+    : undefined;
+  const cap = values.has('auto-top-up-monthly-cap-cents')
+    ? integer('auto-top-up-monthly-cap-cents', 0)
+    : undefined;
+  const below = values.has('auto-top-up-below-cents')
+    ? integer('auto-top-up-below-cents', 0)
+    : undefined;
+  if ((cap !== undefined || below !== undefined) && autoTopUpCents === undefined) {
+    throw new UsageError(
+      '--auto-top-up-monthly-cap-cents and --auto-top-up-below-cents need --auto-top-up-cents ' +
+        '(the amount of one purchase, in cents).',
+    );
+  }
+  if (autoTopUpCents !== undefined && (cap === undefined || cap < autoTopUpCents)) {
+    throw new UsageError(
+      `--auto-top-up-monthly-cap-cents: ${cap === undefined ? 'missing' : cap}. Expected the ` +
+        `most auto top-up may buy per UTC month, at least --auto-top-up-cents (${autoTopUpCents}).`,
+    );
+  }
+  const topUp = topUpSettingsFor(
+    {
+      autoTopUpCents,
+      autoTopUpMonthlyCapCents: cap,
+      autoTopUpBelowCents: below,
+      // The check never buys: it says what a run would buy.
+      autoTopUpDryRun: true,
+    },
+    thresholdCents,
+  );
   return {
     account,
     thresholdCents,
     ...(critical !== undefined && { criticalThresholdCents: critical }),
+    ...(topUp !== undefined && { topUp }),
     runwayAlertDays: integer('runway-alert-days', DEFAULTS.runwayAlertDays),
     forecastDays: integer('forecast-days', DEFAULTS.forecastDays),
     json,

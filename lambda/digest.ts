@@ -103,6 +103,15 @@ export const COUNTED_AS_ALERT: Readonly<Record<NotificationKind, boolean>> = {
   'monitor-recovered': false,
   'config-problem': false,
   test: false,
+  // Failures of auto top-up are alerts; its purchases are counted as top-ups instead.
+  'top-up-started': false,
+  'top-up-succeeded': false,
+  'top-up-failed': true,
+  'top-up-action-required': true,
+  'top-up-pending-long': false,
+  'top-up-capped': false,
+  'top-up-stopped': true,
+  'top-up-dry-run': false,
 };
 
 /** What one run of one account adds to its week. */

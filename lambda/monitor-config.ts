@@ -14,6 +14,14 @@ import {
 import { conforms, wholeNumber } from './config/validate.ts';
 import type { MonitorConfig } from './types.ts';
 
+/** The auto top-up settings, optional in every account; checked like the others. */
+const TOP_UP_FIELDS = [
+  'autoTopUpCents',
+  'autoTopUpMonthlyCapCents',
+  'autoTopUpBelowCents',
+  'autoTopUpDryRun',
+] as const;
+
 /** The file's name, next to the function's index.mjs. */
 export const MONITOR_CONFIG_FILE = 'monitor-config.json';
 
@@ -58,7 +66,11 @@ export function parseMonitorConfig(json: string | undefined): MonitorConfig {
       typeof account.thresholdParameterName !== 'string' ||
       typeof account.stateParameterName !== 'string' ||
       !cents(account.thresholdCents, false) ||
-      !cents(account.criticalThresholdCents, true)
+      !cents(account.criticalThresholdCents, true) ||
+      !TOP_UP_FIELDS.every(
+        (field) =>
+          account[field] === undefined || conforms(ACCOUNT_SETTINGS[field], account[field]),
+      )
     ) {
       problems.push(`accounts[${JSON.stringify(account?.name)}]`);
     }

@@ -34,6 +34,9 @@ import {
   resolveThresholds,
 } from './settings.ts';
 import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
+import type { TopUpNotification } from './top-up/decide.ts';
+import { runTopUp, type TopUpRunResult } from './top-up/run.ts';
+import { topUpSettingsFor } from './top-up/settings.ts';
 import type { AccountConfig, MonitorConfig, Notification, Observation } from './types.ts';
 
 export interface MonitorDeps {
@@ -111,6 +114,8 @@ export const BALANCE_BUDGET_MS = 20_000;
 export const OVERVIEW_BUDGET_MS = 4_000;
 /** Time kept back at the end of the invocation to publish and save. */
 export const FINISH_RESERVE_MS = 8_000;
+/** Longest auto top-up may take (ledger, purchase and following it), retries included. */
+export const TOP_UP_BUDGET_MS = 20_000;
 /** A cached usage summary older than this is not used for a forecast. */
 const USAGE_MAX_AGE_MS = 24 * 3_600_000;
 
@@ -255,6 +260,28 @@ async function checkAccount(
     log.log('WARN', 'usage overview unavailable', { account: account.name, problem: usageProblem });
   }
 
+  // Auto top-up acts only on a successful read in a scheduled run, and never on a
+  // redelivered event (the alert policy ignores it too).
+  const topUpSettings = topUpSettingsFor(account, thresholds.thresholdCents);
+  const redelivered =
+    previous !== undefined && run.eventId !== undefined && previous.lastEventId === run.eventId;
+  const topUp: TopUpRunResult | undefined =
+    topUpSettings && observation.ok && apiKey && !redelivered
+      ? await runTopUp({
+          account: account.name,
+          settings: topUpSettings,
+          balanceCents: observation.balanceCents,
+          apiKey,
+          state: previous?.topUp,
+          now: run.now,
+          deadline: Math.min((deps.ngrok?.now ?? Date.now)() + TOP_UP_BUDGET_MS, run.runDeadline),
+          ngrok: deps.ngrok,
+        })
+      : undefined;
+  const topUpStatus = topUpSettings
+    ? (topUp?.status ?? 'auto top-up: not buying, the balance could not be read')
+    : undefined;
+
   const decision = decide({
     account: account.name,
     thresholdParameterName: account.thresholdParameterName,
@@ -272,12 +299,40 @@ async function checkAccount(
     },
   });
 
+  const topUpState = topUpSettings ? (topUp?.state ?? previous?.topUp) : undefined;
+  const notifications: Notification[] = [
+    ...decision.notifications.map((n) =>
+      topUpStatus !== undefined && n.kind.startsWith('balance-') ? { ...n, topUpStatus } : n,
+    ),
+    ...(topUp?.notifications ?? []).map((t) =>
+      topUpNotification(t, {
+        level: decision.state.level,
+        reason: decision.state.reason,
+        thresholds,
+        thresholdParameterName: account.thresholdParameterName,
+        balanceCents: observation.ok ? observation.balanceCents : undefined,
+      }),
+    ),
+  ];
+
   // Publish before saving: if a publish fails, the state stays as it was and the next
   // run sends the notification again. At least once, never silently dropped.
-  for (const notification of decision.notifications) await publish(deps, run, notification);
+  try {
+    for (const notification of notifications) await publish(deps, run, notification);
+  } catch (error) {
+    // Except the purchase state: a run that forgot a purchase it made could buy again.
+    // Its notifications are then not resent; the purchase shows in the next alerts' status.
+    if (topUp && stateChanged(previous, { ...(previous ?? decision.state), topUp: topUpState })) {
+      await saveState(deps, run, account, { ...(previous ?? decision.state), topUp: topUpState });
+    }
+    throw error;
+  }
 
   if (decision.status !== 'duplicate') {
-    const next = withForecastData(decision.state, observation, usage, run.now, config);
+    const next = {
+      ...withForecastData(decision.state, observation, usage, run.now, config),
+      topUp: topUpState,
+    };
     if (stateChanged(previous, next)) await saveState(deps, run, account, next);
   }
 
@@ -303,13 +358,34 @@ async function checkAccount(
     runwayDays: values.RunwayDays,
     forecastNote: observation.ok ? observation.forecastNote : undefined,
     failure: observation.ok ? undefined : observation.failure,
-    notifications: decision.notifications.map((n) => n.kind),
+    notifications: notifications.map((n) => n.kind),
+    ...(topUpStatus !== undefined && { autoTopUp: topUpStatus }),
   });
   return {
     account: account.name,
     status: decision.status,
     balanceCents,
-    notifications: decision.notifications.map((n) => n.kind),
+    notifications: notifications.map((n) => n.kind),
+  };
+}
+
+/** A top-up event as a notification of the account, at the level this run decided. */
+function topUpNotification(
+  t: TopUpNotification,
+  context: Pick<
+    Notification,
+    'level' | 'reason' | 'thresholds' | 'thresholdParameterName' | 'balanceCents'
+  >,
+): Notification {
+  const { kind, account, at, ...topUp } = t;
+  return {
+    ...context,
+    kind,
+    account,
+    at,
+    balanceCents: t.balanceCents ?? context.balanceCents,
+    configProblems: [],
+    topUp,
   };
 }
 

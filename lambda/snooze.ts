@@ -291,6 +291,15 @@ export const SNOOZE_RULES: Readonly<Record<NotificationKind, HoldRule>> = {
   'monitor-recovered': 'send-if-failure-sent',
   'config-problem': 'send',
   test: 'send',
+  // Money moving, or failing to: always heard, snoozed or not.
+  'top-up-started': 'send',
+  'top-up-succeeded': 'send',
+  'top-up-failed': 'send',
+  'top-up-action-required': 'send',
+  'top-up-pending-long': 'send',
+  'top-up-capped': 'send',
+  'top-up-stopped': 'send',
+  'top-up-dry-run': 'send',
 };
 
 export interface SnoozeFilterResult {

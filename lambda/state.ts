@@ -4,6 +4,7 @@
  * at most 4 KB.
  */
 import type { BalanceSample, UsageSummary } from './forecast.ts';
+import type { TopUpState } from './top-up/decide.ts';
 import { type CheckFailureKind, LEVELS, type Level, type LevelReason } from './types.ts';
 
 export interface AlertState {
@@ -31,6 +32,8 @@ export interface AlertState {
   readonly history?: readonly BalanceSample[];
   /** The last usage overview summary; the overview changes at most daily. */
   readonly usage?: UsageSummary;
+  /** Auto top-up's state (under 1 KB), when auto top-up is on: never dropped for size. */
+  readonly topUp?: TopUpState;
 }
 
 /** CloudFormation cannot create an empty parameter, so the stack seeds it with this. */
@@ -69,7 +72,33 @@ export function parseState(raw: string | undefined): ParsedState {
   ) {
     return { state: undefined, problem: 'saved state does not have the expected fields' };
   }
+  if (s.topUp !== undefined && !isTopUpState(s.topUp)) {
+    // Read as lost: the purchase decisions then hold one purchase back under the cap.
+    const { topUp: _unreadable, ...rest } = s as AlertState;
+    return { state: rest };
+  }
   return { state: s as AlertState };
+}
+
+/** The parts of a saved top-up state the decisions rely on, checked by form. */
+function isTopUpState(value: unknown): value is TopUpState {
+  const t = value as Partial<TopUpState> | null;
+  const isText = (v: unknown) => v === undefined || typeof v === 'string';
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    Number.isInteger(t.failures) &&
+    (t.inFlight === undefined ||
+      (typeof t.inFlight.key === 'string' &&
+        Number.isInteger(t.inFlight.amountCents) &&
+        Number.isInteger(t.inFlight.n) &&
+        typeof t.inFlight.month === 'string' &&
+        typeof t.inFlight.startedAt === 'string' &&
+        isText(t.inFlight.id))) &&
+    (t.lastSuccess === undefined || typeof t.lastSuccess.at === 'string') &&
+    (t.stopped === undefined || typeof t.stopped.at === 'string') &&
+    isText(t.stateLostAt)
+  );
 }
 
 /**

@@ -2,6 +2,7 @@
  * The domain model shared by the monitor's modules. Nothing here knows about AWS.
  */
 import type { FunctionAccountSettings, FunctionSettings } from './config/contract.ts';
+import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from './top-up/decide.ts';
 
 /** How bad the balance is. Ordered: each level is worse than the one before. */
 export const LEVELS = ['ok', 'low', 'critical', 'empty'] as const;
@@ -105,7 +106,8 @@ export type Observation =
  * - monitor-failing / monitor-reminder / monitor-recovered: the monitor cannot read the
  *   balance, still cannot, can again;
  * - config-problem: a runtime parameter is invalid; reported once per distinct problem;
- * - test: sent on request to prove the wiring works.
+ * - test: sent on request to prove the wiring works;
+ * - top-up-*: what auto top-up did (see TOP_UP_NOTIFICATION_KINDS in top-up/decide.ts).
  */
 export const NOTIFICATION_KINDS = [
   'balance-alert',
@@ -117,6 +119,7 @@ export const NOTIFICATION_KINDS = [
   'monitor-recovered',
   'config-problem',
   'test',
+  ...TOP_UP_NOTIFICATION_KINDS,
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -142,6 +145,10 @@ export interface Notification {
   /** When the current problem started (ISO 8601). */
   readonly since?: string;
   readonly configProblems: readonly ConfigProblem[];
+  /** For the top-up kinds: what the purchase decisions reported. */
+  readonly topUp?: Omit<TopUpNotification, 'kind' | 'account' | 'at'>;
+  /** When auto top-up is on: what it is doing (every balance alert says so). */
+  readonly topUpStatus?: string;
   /** ISO 8601 time of the run that produced it. */
   readonly at: string;
 }

@@ -24,7 +24,7 @@ interface StandIn {
   readonly url: string;
   /** Paths requested so far, without the query string. */
   paths(): string[];
-  script: { balance: Scripted; usage: Scripted };
+  script: { balance: Scripted; usage: Scripted; transactions: Scripted };
 }
 
 const noUsage = (): Scripted => ({
@@ -33,7 +33,11 @@ const noUsage = (): Scripted => ({
 });
 
 async function startStandIn(): Promise<StandIn> {
-  const script = { balance: { status: 200, body: { balanceCents: 5000 } }, usage: noUsage() };
+  const script = {
+    balance: { status: 200, body: { balanceCents: 5000 } },
+    usage: noUsage(),
+    transactions: { status: 200, body: { items: [] } },
+  };
   const server = await startHttpServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
     const answer =
@@ -41,7 +45,9 @@ async function startStandIn(): Promise<StandIn> {
         ? standIn.script.balance
         : path === '/usage/overview'
           ? standIn.script.usage
-          : { status: 404, body: { msg: 'not found' } };
+          : path === '/credits/transactions' && req.method === 'GET'
+            ? standIn.script.transactions
+            : { status: 404, body: { msg: 'not found' } };
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer.body));
   });
@@ -118,6 +124,60 @@ async function run(
   expect(stderr).not.toContain(KEY);
   return { code, stdout, stderr };
 }
+
+describe('check with auto top-up', () => {
+  const TOP_UP = ['--auto-top-up-cents', '2000', '--auto-top-up-monthly-cap-cents', '6000'];
+  const grant = (createdAt: string) => ({
+    type: 'credits',
+    category: 'purchase',
+    amountCents: 2000,
+    createdAt,
+    expiresAt: null,
+  });
+
+  it('shows what it would buy below the threshold, and buys nothing', async () => {
+    // Prepare
+    api.script.balance = { status: 200, body: { balanceCents: 400 } };
+    // Act
+    const human = await run(['check', ...TOP_UP]);
+    const json = await run(['check', '--json', ...TOP_UP]);
+    // Assess
+    expect(human.stdout).toMatch(/Auto top-up:\s+would buy \$20\.00/);
+    expect(human.stdout).toContain('Auto top-up: would buy $20.00');
+    expect(JSON.parse(json.stdout).autoTopUp).toBe('would buy $20.00');
+    expect(api.server.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(api.paths()).toContain('/credits/transactions');
+  });
+
+  it('says the cap would stop it in a month that already bought $60.00', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 400 } };
+    api.script.transactions = {
+      status: 200,
+      body: {
+        items: ['2025-06-14', '2025-06-10', '2025-06-02'].map((d) => grant(`${d}T09:00:00Z`)),
+      },
+    };
+    const { stdout } = await run(['check', '--json', ...TOP_UP]);
+    expect(JSON.parse(stdout).autoTopUp).toBe(
+      'blocked by the monthly cap ($60.00 of $60.00 bought)',
+    );
+  });
+
+  it('says nothing is needed above the threshold, without reading the ledger', async () => {
+    const { stdout } = await run(['check', '--json', ...TOP_UP]);
+    expect(JSON.parse(stdout).autoTopUp).toBe('not needed above $10.00');
+  });
+
+  it('refuses an amount without a cap, or a cap below one purchase', async () => {
+    const missing = await run(['check', '--auto-top-up-cents', '2000']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--auto-top-up-monthly-cap-cents: missing.');
+    const low = await run(['check', ...TOP_UP.slice(0, 3), '1000']);
+    expect(low.stderr).toContain('at least --auto-top-up-cents (2000)');
+    const stray = await run(['check', '--auto-top-up-below-cents', '100']);
+    expect(stray.stderr).toContain('need --auto-top-up-cents');
+  });
+});
 
 describe('check', () => {
   it('exits 0 and would send nothing when the balance is healthy', async () => {

@@ -129,6 +129,9 @@ describe('the contract', () => {
   it('names the check command options after their settings', () => {
     expect(Object.keys(FLAGS).sort()).toEqual([
       'account',
+      'auto-top-up-below-cents',
+      'auto-top-up-cents',
+      'auto-top-up-monthly-cap-cents',
       'critical-threshold-cents',
       'forecast-days',
       'runway-alert-days',
@@ -170,6 +173,25 @@ describe("the function's configuration file", () => {
   it('rejects an account whose threshold is not whole cents', () => {
     const json = JSON.stringify({ ...valid, accounts: [{ ...account, thresholdCents: 10.5 }] });
     expect(() => parseMonitorConfig(json)).toThrow(/invalid accounts\["main"\]/);
+  });
+
+  it('accepts auto top-up settings in their ranges and rejects others', () => {
+    const topUp = {
+      autoTopUpCents: 2000,
+      autoTopUpMonthlyCapCents: 6000,
+      autoTopUpBelowCents: 0,
+      autoTopUpDryRun: true,
+    };
+    const config = { ...valid, accounts: [{ ...account, ...topUp }] };
+    expect(parseMonitorConfig(JSON.stringify(config))).toEqual(config);
+    for (const bad of [
+      { autoTopUpCents: 499 },
+      { autoTopUpMonthlyCapCents: '6000' },
+      { autoTopUpDryRun: 'yes' },
+    ]) {
+      const json = JSON.stringify({ ...valid, accounts: [{ ...account, ...topUp, ...bad }] });
+      expect(() => parseMonitorConfig(json)).toThrow(/invalid accounts\["main"\]/);
+    }
   });
 
   it('says how to fix a missing file', () => {
@@ -234,7 +256,8 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     const json = JSON.stringify([account('prod')]);
     expect(problemsOf({ accounts: json })).toContain(
       `"accounts": "${json}" is not a list of 1 to 100 accounts. Expected an array of { name, ` +
-        'tokenParameterName, thresholdCents, criticalThresholdCents?, emails? }.',
+        'tokenParameterName, thresholdCents, criticalThresholdCents?, emails?, autoTopUpCents?, ' +
+        'autoTopUpMonthlyCapCents?, autoTopUpBelowCents?, autoTopUpDryRun? }.',
     );
     expect(resolveSettings({ accounts: json }, 'context', HEARD).accounts).toHaveLength(1);
   });

@@ -64,3 +64,45 @@ describe('stateChanged', () => {
     expect(stateChanged(undefined, state)).toBe(true);
   });
 });
+
+describe('the auto top-up part of the state', () => {
+  const topUp = {
+    failures: 1,
+    inFlight: {
+      id: 'cp_1',
+      key: 'ngrok-balance-alert-2026-12-1-1',
+      amountCents: 2000,
+      startedAt: '2026-12-10T12:00:00.000Z',
+      month: '2026-12',
+      n: 1,
+      balanceBeforeCents: 400,
+      ledgerAfterCents: 2000,
+    },
+  };
+
+  it('reads back what was saved', () => {
+    expect(parseState(serializeState({ ...state, topUp }))).toEqual({
+      state: { ...state, topUp },
+    });
+  });
+
+  it('reads a malformed top-up part as lost, keeping the alert state', () => {
+    // Lost top-up state makes the decisions hold one purchase back under the cap.
+    for (const bad of [{ failures: 'x' }, { failures: 0, inFlight: { key: 7 } }, null]) {
+      expect(parseState(JSON.stringify({ ...state, topUp: bad }))).toEqual({ state });
+    }
+  });
+
+  it('is kept whole when the state outgrows the parameter: history goes first', () => {
+    // Prepare
+    const history = Array.from({ length: 400 }, (_, i): [number, number] => [
+      1_790_000_000 + i * 3600,
+      100_000 + i,
+    ]);
+    // Act
+    const text = serializeState({ ...state, history, topUp });
+    // Assess
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_STATE_BYTES);
+    expect(JSON.parse(text).topUp).toEqual(topUp);
+  });
+});

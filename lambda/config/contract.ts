@@ -63,7 +63,7 @@ type Setting = (WholeNumber | Text | EmailList | AccountList | Choice | OnOff) &
   readonly unset?: string;
 };
 
-type AccountSetting = (WholeNumber | Text | EmailList) & {
+type AccountSetting = (WholeNumber | Text | EmailList | OnOff) & {
   /** Must be given in every entry of `accounts`. */
   readonly required?: true;
   readonly function?: true;
@@ -142,6 +142,11 @@ export function isParameterName(name: string): boolean {
 
 const CENTS = { kind: 'integer', unit: 'cents', min: 0 } as const;
 
+/** ngrok's documented minimum purchase (USD 5), in cents. */
+export const MIN_PURCHASE_CENTS = 500;
+/** ngrok refuses a purchase above this many cents. */
+export const MAX_PURCHASE_CENTS = 50_000;
+
 /** Settings of one ngrok account: an entry of `accounts`. */
 export const ACCOUNT_SETTINGS = {
   /** Label of the account in messages, parameter paths and metrics. */
@@ -172,6 +177,53 @@ export const ACCOUNT_SETTINGS = {
    * @default - only the deployment-wide `emails`
    */
   emails: { kind: 'emails', recipient: true },
+  /**
+   * Auto top-up: the amount of one credit purchase in cents, charged to the card saved at
+   * app.ngrok.ai when a check reads a balance below `autoTopUpBelowCents`. Setting it turns
+   * auto top-up on; `autoTopUpMonthlyCapCents` is then required.
+   *
+   * @default - no auto top-up
+   */
+  autoTopUpCents: {
+    kind: 'integer',
+    unit: 'cents',
+    min: MIN_PURCHASE_CENTS,
+    max: MAX_PURCHASE_CENTS,
+    function: true,
+    flag: 'auto-top-up-cents',
+    unset: 'off',
+  },
+  /**
+   * The most auto top-up may buy per UTC calendar month, in cents, checked against ngrok's
+   * own ledger; at least `autoTopUpCents`. Required with it.
+   *
+   * @default - required with `autoTopUpCents`
+   */
+  autoTopUpMonthlyCapCents: {
+    kind: 'integer',
+    unit: 'cents',
+    min: MIN_PURCHASE_CENTS,
+    function: true,
+    flag: 'auto-top-up-monthly-cap-cents',
+    unset: 'required with autoTopUpCents',
+  },
+  /**
+   * Auto top-up buys when a successful check reads a balance below this, in cents.
+   *
+   * @default - the warning threshold in force
+   */
+  autoTopUpBelowCents: {
+    ...CENTS,
+    function: true,
+    flag: 'auto-top-up-below-cents',
+    unset: 'the warning threshold',
+  },
+  /**
+   * `true`: auto top-up announces what it would buy and buys nothing.
+   *
+   * @default - false
+   */
+  autoTopUpDryRun: { kind: 'boolean', function: true, unset: '`false`' },
 } as const satisfies Record<string, AccountSetting>;
 
 /**
@@ -203,6 +255,30 @@ export const SHORTHAND = {
    * @default - no critical level
    */
   criticalThresholdCents: { field: 'criticalThresholdCents' },
+  /**
+   * The single account's `autoTopUpCents`.
+   *
+   * @default - no auto top-up
+   */
+  autoTopUpCents: { field: 'autoTopUpCents' },
+  /**
+   * The single account's `autoTopUpMonthlyCapCents`.
+   *
+   * @default - required with `autoTopUpCents`
+   */
+  autoTopUpMonthlyCapCents: { field: 'autoTopUpMonthlyCapCents' },
+  /**
+   * The single account's `autoTopUpBelowCents`.
+   *
+   * @default - the warning threshold in force
+   */
+  autoTopUpBelowCents: { field: 'autoTopUpBelowCents' },
+  /**
+   * The single account's `autoTopUpDryRun`.
+   *
+   * @default - false
+   */
+  autoTopUpDryRun: { field: 'autoTopUpDryRun' },
 } as const satisfies Record<
   string,
   { field: keyof typeof ACCOUNT_SETTINGS; default?: string | number }

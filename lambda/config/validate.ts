@@ -31,6 +31,10 @@ export interface ResolvedAccount {
   readonly thresholdCents: number;
   readonly criticalThresholdCents?: number;
   readonly emails: readonly string[];
+  readonly autoTopUpCents?: number;
+  readonly autoTopUpMonthlyCapCents?: number;
+  readonly autoTopUpBelowCents?: number;
+  readonly autoTopUpDryRun?: boolean;
 }
 
 type Defaulted = {
@@ -330,11 +334,56 @@ function readAccount(
         'than the warning threshold.',
     );
   }
+  checkAutoTopUp(
+    values as Partial<AccountProps>,
+    (field) => read.raw(field) !== undefined,
+    keyOf,
+    errors,
+  );
   if (errors.length > before) return undefined;
   return {
     ...values,
     emails: (values.emails as string[] | undefined) ?? [],
   } as unknown as ResolvedAccount;
+}
+
+/**
+ * The auto top-up rules between fields (each field's own range is in the contract): the
+ * amount turns it on, a cap is required with it and must allow one purchase.
+ */
+function checkAutoTopUp(
+  values: Partial<AccountProps>,
+  given: (field: keyof AccountProps) => boolean,
+  keyOf: (field: string) => string,
+  errors: string[],
+): void {
+  const name = (field: keyof AccountProps) => `"${keyOf(field)}"`;
+  const { autoTopUpCents: amount, autoTopUpMonthlyCapCents: cap } = values;
+  if (!given('autoTopUpCents')) {
+    const stray = (
+      ['autoTopUpMonthlyCapCents', 'autoTopUpBelowCents', 'autoTopUpDryRun'] as const
+    ).filter(given);
+    if (stray.length > 0) {
+      errors.push(
+        `${stray.map(name).join(', ')} set without ${name('autoTopUpCents')}. Expected ` +
+          `${name('autoTopUpCents')} (the amount of one purchase, in cents) to turn auto top-up ` +
+          'on, or none of these settings.',
+      );
+    }
+    return;
+  }
+  if (!given('autoTopUpMonthlyCapCents')) {
+    errors.push(
+      `${name('autoTopUpMonthlyCapCents')} is missing. Expected the most auto top-up may buy ` +
+        `per UTC month, in cents, at least ${name('autoTopUpCents')}, e.g. 6000 for three ` +
+        'purchases of $20.00.',
+    );
+  } else if (amount !== undefined && cap !== undefined && cap < amount) {
+    errors.push(
+      `${name('autoTopUpMonthlyCapCents')}: ${cap} is below ${name('autoTopUpCents')} ${amount}. ` +
+        `Expected a monthly cap of at least ${amount}, or no purchase could ever be made.`,
+    );
+  }
 }
 
 /** Minutes between runs of a `rate(...)` expression; the alarms are sized from it. */

@@ -10,6 +10,11 @@
  */
 import { formatCents } from '../money.ts';
 import { oneLine } from '../text.ts';
+import {
+  MAX_CONSECUTIVE_FAILURES,
+  type StopReason,
+  type TopUpNotificationKind,
+} from '../top-up/decide.ts';
 import type { Forecast, Level, LevelReason, Notification, NotificationKind } from '../types.ts';
 import {
   asciiOneLine,
@@ -52,7 +57,7 @@ export type Severity = 'info' | 'warning' | 'error' | 'critical';
 export type Tone = 'test' | 'good' | 'info' | 'config' | 'warning' | 'alarm';
 
 /** The problem a notification is about; one dedup key per account and problem. */
-export type Problem = 'balance' | 'monitor' | 'config' | 'test';
+export type Problem = 'balance' | 'monitor' | 'config' | 'test' | 'top-up';
 
 export interface Fact {
   readonly label: string;
@@ -134,6 +139,18 @@ const KIND_EVENT: Readonly<Record<NotificationKind, NotificationEvent>> = {
   'monitor-recovered': 'resolve',
   'config-problem': 'info',
   test: 'info',
+  // Auto top-up is its own incident. A person is needed when a purchase failed, waits for
+  // the payment to be confirmed, or buying stopped: those open it. A purchase that goes
+  // through closes it (a resolve with nothing open is ignored by incident tools). The rest
+  // needs nobody: the cap is the user's own limit and the balance alert carries on beside it.
+  'top-up-started': 'info',
+  'top-up-succeeded': 'resolve',
+  'top-up-failed': 'trigger',
+  'top-up-action-required': 'trigger',
+  'top-up-pending-long': 'info',
+  'top-up-capped': 'info',
+  'top-up-stopped': 'trigger',
+  'top-up-dry-run': 'info',
 };
 
 const KIND_PROBLEM: Readonly<Record<NotificationKind, Problem>> = {
@@ -146,6 +163,14 @@ const KIND_PROBLEM: Readonly<Record<NotificationKind, Problem>> = {
   'monitor-recovered': 'monitor',
   'config-problem': 'config',
   test: 'test',
+  'top-up-started': 'top-up',
+  'top-up-succeeded': 'top-up',
+  'top-up-failed': 'top-up',
+  'top-up-action-required': 'top-up',
+  'top-up-pending-long': 'top-up',
+  'top-up-capped': 'top-up',
+  'top-up-stopped': 'top-up',
+  'top-up-dry-run': 'top-up',
 };
 
 const LEVEL_SEVERITY: Readonly<Record<Level, Severity>> = {
@@ -175,10 +200,30 @@ const KIND_MOOD: Readonly<
   'monitor-recovered': () => ({ severity: 'info', tone: 'good' }),
   'config-problem': () => ({ severity: 'warning', tone: 'config' }),
   test: () => ({ severity: 'info', tone: 'test' }),
+  'top-up-started': () => ({ severity: 'info', tone: 'info' }),
+  'top-up-succeeded': () => ({ severity: 'info', tone: 'good' }),
+  // The credits are still low and the purchase meant to fix that did not happen.
+  'top-up-failed': (level) => atLeast('error', level, 'alarm'),
+  'top-up-action-required': (level) => atLeast('warning', level, 'warning'),
+  'top-up-pending-long': () => ({ severity: 'warning', tone: 'info' }),
+  'top-up-capped': () => ({ severity: 'warning', tone: 'warning' }),
+  'top-up-stopped': (level) => atLeast('error', level, 'alarm'),
+  'top-up-dry-run': () => ({ severity: 'info', tone: 'info' }),
 };
 
 function byLevel(level: Level): { severity: Severity; tone: Tone } {
   return { severity: LEVEL_SEVERITY[level], tone: LEVEL_TONE[level] };
+}
+
+const SEVERITY_ORDER: readonly Severity[] = ['info', 'warning', 'error', 'critical'];
+
+/** At least `floor`, and never less urgent than the balance level. */
+function atLeast(floor: Severity, level: Level, tone: Tone): { severity: Severity; tone: Tone } {
+  const rank = Math.max(
+    SEVERITY_ORDER.indexOf(floor),
+    SEVERITY_ORDER.indexOf(LEVEL_SEVERITY[level]),
+  );
+  return { severity: SEVERITY_ORDER[rank] ?? floor, tone };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,6 +413,15 @@ function describe(v: View): Parts {
           thresholdStep(v, true),
         ],
       };
+    case 'top-up-started':
+    case 'top-up-succeeded':
+    case 'top-up-failed':
+    case 'top-up-action-required':
+    case 'top-up-pending-long':
+    case 'top-up-capped':
+    case 'top-up-stopped':
+    case 'top-up-dry-run':
+      return topUpParts(v, n.kind);
     default:
       return unreachable(n.kind);
   }
@@ -437,8 +491,168 @@ function titleOf(n: Notification): { before: string; after: string } {
         '[TEST] ngrok balance alert test',
         balance ? `: ${balance}, threshold ${warning}` : '',
       );
+    case 'top-up-started':
+      return hole('ngrok auto top-up started', `: ${topUpAmount(n)}`);
+    case 'top-up-succeeded':
+      return hole(`ngrok auto top-up bought ${topUpAmount(n)}`, '');
+    case 'top-up-failed':
+      return hole('ngrok auto top-up FAILED', `: ${topUpAmount(n)} not bought, ${left}`);
+    case 'top-up-action-required':
+      return hole('ngrok auto top-up: confirm the payment', `: ${topUpAmount(n)}`);
+    case 'top-up-pending-long':
+      return hole('ngrok auto top-up still pending', `: ${topUpAmount(n)}`);
+    case 'top-up-capped':
+      return hole(
+        'ngrok auto top-up stopped by the monthly cap',
+        `: ${formatCents(n.topUp?.monthTotalCents ?? 0)} of ${formatCents(n.topUp?.capCents ?? 0)} bought`,
+      );
+    case 'top-up-stopped':
+      return hole(
+        'ngrok auto top-up STOPPED',
+        `: ${STOP_SHORT[n.topUp?.stopReason ?? 'failures']}`,
+      );
+    case 'top-up-dry-run':
+      return hole(`[DRY RUN] ngrok auto top-up would buy ${topUpAmount(n)}`, `: ${left}`);
     default:
       return unreachable(n.kind);
+  }
+}
+
+type TopUpKind = TopUpNotificationKind;
+
+/** Why buying stopped, short enough for a title. */
+const STOP_SHORT: Readonly<Record<StopReason, string>> = {
+  failures: `${MAX_CONSECUTIVE_FAILURES} failed purchases`,
+  no_default_payment_method: 'no saved card',
+  metronome_not_provisioned: 'not available for this account',
+  billing_disabled: 'credit billing disabled',
+};
+
+/** Why buying stopped and what brings it back, as sentences. */
+const STOP_WORDS: Readonly<Record<StopReason, { why: string; fix: string }>> = {
+  failures: {
+    why: `${MAX_CONSECUTIVE_FAILURES} purchases failed in a row`,
+    fix: `Check the saved card at ${TOP_UP_URL}, then buy credits there by hand once: a purchase by hand (or a change to the auto top-up settings) resumes auto top-up.`,
+  },
+  no_default_payment_method: {
+    why: 'the account has no saved card to charge',
+    fix: `Save a card at ${TOP_UP_URL}, then buy credits there once (or change the auto top-up settings): that resumes auto top-up.`,
+  },
+  metronome_not_provisioned: {
+    why: 'this account cannot buy credits through the API',
+    fix: `Top up by hand at ${TOP_UP_URL}; auto top-up cannot work for this account, so remove autoTopUpCents from its settings.`,
+  },
+  billing_disabled: {
+    why: 'credit billing is disabled for this account',
+    fix: `Top up by hand at ${TOP_UP_URL}; auto top-up cannot work while credit billing is disabled.`,
+  },
+};
+
+/** Free text as a sentence: ends with a full stop unless it already ends a sentence. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+function topUpAmount(n: Notification): string {
+  return formatCents(n.topUp?.amountCents ?? 0);
+}
+
+/** What auto top-up did, in words, for each of its kinds. */
+function topUpParts(v: View, kind: TopUpKind): Parts {
+  const { n } = v;
+  const t = n.topUp;
+  const amount = topUpAmount(n);
+  const id = t?.purchaseId ? ` (purchase ${printable(t.purchaseId, 100)})` : '';
+  const facts: Fact[] = [{ label: 'Account', value: v.label }];
+  const fact = (label: string, value: string | undefined) => {
+    if (value) facts.push({ label, value });
+  };
+  fact('Purchase amount', amount);
+  if (t?.purchaseId) fact('Purchase', printable(t.purchaseId, 100));
+  fact('Balance', v.balance);
+  if (isAmount(t?.monthTotalCents)) fact('Bought this month', formatCents(t.monthTotalCents));
+  if (t) fact('Monthly cap', formatCents(t.capCents));
+  if (t?.consecutiveFailures) fact('Failed purchases in a row', String(t.consecutiveFailures));
+  fact('Checked at', formatTime(n.at));
+  const settingsStep: Step = {
+    text: 'To change or turn off auto top-up, change autoTopUpCents, autoTopUpMonthlyCapCents or autoTopUpDryRun for this account and redeploy.',
+  };
+  const reference = (headline: string, steps: Step[] = []): Parts => ({
+    headline,
+    facts,
+    stepsTitle: 'For reference',
+    steps: [...steps, settingsStep],
+  });
+  const todo = (headline: string, steps: Step[]): Parts => ({
+    headline,
+    facts,
+    stepsTitle: 'What to do',
+    steps: [...steps, settingsStep],
+  });
+  switch (kind) {
+    case 'top-up-started':
+      return reference(
+        `Auto top-up started a purchase of ${amount} of ngrok AI Gateway credits for ${v.label}${id}, charged to the card saved at ngrok. The monitor follows it and says when it goes through.`,
+        [{ text: `See the purchase and the balance at ${TOP_UP_URL}` }],
+      );
+    case 'top-up-succeeded':
+      return reference(
+        `Auto top-up bought ${amount} of ngrok AI Gateway credits for ${v.label}${id}. The balance shows it within minutes.`,
+        [{ text: `See the purchase and the balance at ${TOP_UP_URL}` }],
+      );
+    case 'top-up-failed': {
+      const reason =
+        [t?.failureCode, t?.failureMessage]
+          .filter((part): part is string => Boolean(part))
+          .map((part) => oneLine(printable(part, v.cap)))
+          .join(': ') || 'no reason was given';
+      return todo(
+        `Auto top-up could not buy ${amount} of ngrok AI Gateway credits for ${v.label}${id}. ngrok said: ${sentence(truncate(reason, INLINE_MESSAGE_MAX))} The balance is still ${v.balance ?? 'unknown'}.`,
+        [
+          { text: `Check the card saved at ${TOP_UP_URL}, or top up there by hand.` },
+          {
+            text: `The next run that reads a low balance tries again; after ${MAX_CONSECUTIVE_FAILURES} failed purchases in a row, auto top-up stops until you buy once by hand.`,
+          },
+        ],
+      );
+    }
+    case 'top-up-action-required':
+      return todo(
+        `The auto top-up of ${amount} for ${v.label}${id} is waiting for you: the card's bank asks for the payment to be confirmed. Nothing more is bought until it ends.`,
+        [{ text: `Confirm the payment at ${TOP_UP_URL}` }],
+      );
+    case 'top-up-pending-long':
+      return reference(
+        `The auto top-up of ${amount} for ${v.label}${id} has been pending for over an hour. The monitor keeps following it and buys nothing else until it ends.`,
+        [{ text: `See the purchase at ${TOP_UP_URL}` }],
+      );
+    case 'top-up-capped':
+      return todo(
+        `Auto top-up did not buy ${amount} of credits for ${v.label}: this month's purchases (${formatCents(t?.monthTotalCents ?? 0)}) plus one more would pass the monthly cap of ${formatCents(t?.capCents ?? 0)}. Nothing more is bought until next month; the balance alerts carry on.`,
+        [
+          {
+            text: `Top up by hand at ${TOP_UP_URL}, or raise autoTopUpMonthlyCapCents and redeploy.`,
+          },
+        ],
+      );
+    case 'top-up-stopped': {
+      const words = STOP_WORDS[t?.stopReason ?? 'failures'];
+      return todo(
+        `Auto top-up for ${v.label} has stopped buying: ${words.why}. The balance alerts carry on.`,
+        [{ text: words.fix }],
+      );
+    }
+    case 'top-up-dry-run':
+      return reference(
+        `[DRY RUN] Auto top-up would have bought ${amount} of ngrok AI Gateway credits for ${v.label}: the balance (${v.balance ?? 'unknown'}) is low. Nothing was bought, because autoTopUpDryRun is on.`,
+        [
+          {
+            text: `Top up by hand at ${TOP_UP_URL}, or set autoTopUpDryRun to false to let it buy.`,
+          },
+        ],
+      );
+    default:
+      return unreachable(kind);
   }
 }
 
@@ -610,6 +824,11 @@ function balanceFacts(v: View): Fact[] {
   }
   if (n.since && (failing || n.kind === 'balance-reminder')) {
     fact(failing ? 'Failing since' : 'Alerting since', formatTime(n.since));
+  }
+  if (n.topUpStatus) {
+    // "auto top-up: buying $20.00" reads "Auto top-up: buying $20.00" as a fact.
+    const status = oneLine(printable(n.topUpStatus, v.cap)).replace(/^auto top-up:?\s*/i, '');
+    fact('Auto top-up', status);
   }
   fact('Checked at', formatTime(n.at));
   return facts;

@@ -7,6 +7,8 @@
  * Compatible changes (a new optional field, a new kind) keep version 2; anything that
  * removes or changes the meaning of a field is version 3.
  */
+
+import type { StopReason } from '../top-up/decide.ts';
 import type {
   CheckFailureKind,
   ConfigProblem,
@@ -66,8 +68,22 @@ export interface NotificationV2 {
   readonly subject: string;
   readonly text: string;
   readonly content: Content;
+  /** When auto top-up is on: what it is doing, and on the top-up kinds, the purchase. */
+  readonly autoTopUp?: AutoTopUpV2;
   /** ISO 8601 time of the run that produced it. */
   readonly at: string;
+}
+
+export interface AutoTopUpV2 {
+  readonly status?: string;
+  readonly amountCents?: number;
+  readonly capCents?: number;
+  readonly monthTotalCents?: number;
+  readonly purchaseId?: string;
+  readonly failureCode?: string;
+  readonly failureMessage?: string;
+  readonly consecutiveFailures?: number;
+  readonly stopReason?: StopReason;
 }
 
 /** Renders the version 2 structured notification. `cap` cuts free text from outside. */
@@ -120,6 +136,29 @@ export function renderJson(
     subject: rendered.subject,
     text: rendered.text,
     content,
+    ...((n.topUp !== undefined || n.topUpStatus !== undefined) && {
+      autoTopUp: autoTopUpOf(n, cap),
+    }),
     at: n.at,
   };
+}
+
+function autoTopUpOf(n: Notification, cap: number): AutoTopUpV2 {
+  const t = n.topUp;
+  const text = (value: string | undefined) =>
+    value === undefined ? undefined : truncate(value, cap);
+  const fields: AutoTopUpV2 = {
+    status: text(n.topUpStatus),
+    amountCents: t?.amountCents,
+    capCents: t?.capCents,
+    monthTotalCents: t?.monthTotalCents,
+    purchaseId: text(t?.purchaseId),
+    failureCode: text(t?.failureCode),
+    failureMessage: text(t?.failureMessage),
+    consecutiveFailures: t?.consecutiveFailures,
+    stopReason: t?.stopReason,
+  };
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== undefined),
+  ) as AutoTopUpV2;
 }

@@ -59,6 +59,16 @@ export const KIND_HANDLING: Readonly<Record<NotificationKind, Handling>> = {
   'monitor-recovered': 'resolve',
   'config-problem': 'nothing',
   test: 'test',
+  // Auto top-up has its own incident per account: one that needs a person opens it, a
+  // purchase that went through resolves it; news that needs nobody stays out of PagerDuty.
+  'top-up-failed': 'trigger',
+  'top-up-action-required': 'trigger',
+  'top-up-stopped': 'trigger',
+  'top-up-succeeded': 'resolve',
+  'top-up-started': 'nothing',
+  'top-up-pending-long': 'nothing',
+  'top-up-capped': 'nothing',
+  'top-up-dry-run': 'nothing',
 };
 
 const CLIENT = 'ngrok balance alert';

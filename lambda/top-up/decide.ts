@@ -19,10 +19,15 @@
  *   every racing or repeated run sees alike, so a repeat replays the first attempt rather
  *   than charging again (see `idempotencyKey`).
  * - At most one purchase is in flight; a new one is started only when none is.
+ * - Lost state cannot lift the cap. Without its saved state a run cannot see a purchase of
+ *   its own that is unresolved or not yet in the ledger. Its key still replays that purchase
+ *   unless the ledger count moved since (a purchase by hand), so while the month's ledger has
+ *   any purchase, one purchase amount is held back as possibly in flight for
+ *   LOST_STATE_RESERVE_MS after the loss was noticed: ledger + reserve + new ≤ cap.
  */
 import { formatCents } from '../money.ts';
 
-/** One account's auto top-up settings (validated at synth by `validateTopUpSettings`). */
+/** One account's auto top-up settings (validated at synth by the configuration contract; see `topUpSettingsFor`). */
 export interface TopUpSettings {
   /** One purchase, in cents (`autoTopUpCents`). */
   readonly amountCents: number;
@@ -137,6 +142,12 @@ export interface TopUpState {
   readonly cappedMonth?: string;
   /** A dry run announced its purchase for the current low spell. */
   readonly dryRunNoticed?: true;
+  /**
+   * ISO 8601: when a run found no saved state (first run, lost or reset). Until
+   * LOST_STATE_RESERVE_MS later, one purchase is held back under the cap, for a purchase of
+   * this monitor's that the lost state knew about and the ledger does not show yet.
+   */
+  readonly stateLostAt?: string;
 }
 
 export const INITIAL_TOP_UP_STATE: TopUpState = { failures: 0 };
@@ -212,6 +223,11 @@ export const COOL_DOWN_MS = 60 * 60 * 1000;
  * rest of the month.
  */
 export const LEDGER_LAG_MAX_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long after state was lost one purchase is held back under the cap: longer than a
+ * purchase takes to end and its grant to reach the ledger (see LEDGER_LAG_MAX_MS).
+ */
+const LOST_STATE_RESERVE_MS = LEDGER_LAG_MAX_MS;
 /** A purchase pending this long gets one notification. */
 export const PENDING_NOTICE_MS = 60 * 60 * 1000;
 /** Prefix of every key this monitor sends, so its purchases can be told apart at ngrok. */
@@ -264,7 +280,8 @@ const STOP_TEXT: Record<StopReason, string> = {
 /** Decides one step of a run; see the module comment for how a run calls it. */
 export function decideTopUp(input: TopUpInput): TopUpDecision {
   if (input.test) {
-    const state = input.state ?? INITIAL_TOP_UP_STATE;
+    // Missing state stays noted as lost: a test run must not clear the hold it causes.
+    const state = input.state ?? lostState(input.now);
     return { state, action: NONE, notifications: [], status: 'test run: auto top-up not checked' };
   }
   const step = new Step(input);
@@ -274,6 +291,11 @@ export function decideTopUp(input: TopUpInput): TopUpDecision {
 }
 
 const NONE: TopUpAction = { kind: 'none' };
+
+/** The state a run starts from when none was saved: empty, noting when it was found lost. */
+function lostState(now: Date): TopUpState {
+  return { ...INITIAL_TOP_UP_STATE, stateLostAt: now.toISOString() };
+}
 
 /** The mutable working copy of one step's decision. */
 class Step {
@@ -285,9 +307,9 @@ class Step {
   readonly month: string;
 
   constructor(readonly input: TopUpInput) {
-    this.state = input.state ?? INITIAL_TOP_UP_STATE;
     this.at = input.now.toISOString();
     this.month = utcMonth(input.now);
+    this.state = input.state ?? lostState(input.now);
   }
 
   result(): TopUpDecision {
@@ -385,13 +407,29 @@ class Step {
       return;
     }
     const amountCents = unsent?.amountCents ?? settings.amountCents;
+    const reserve = this.lostStateReserve(facts.count);
+    // A request whose outcome is unknown stays in the state when nothing is sent: it may
+    // have charged, and forgetting it would let a later run (with a moved ledger count)
+    // buy past it.
+    const keepUnsent = (): TopUpState => (unsent ? this.state : this.without('inFlight'));
     if (total + amountCents > settings.monthlyCapCents) {
-      this.state = this.without('inFlight');
+      this.state = keepUnsent();
       this.refuseForCap(total, balance);
       return;
     }
+    if (total + reserve + amountCents > settings.monthlyCapCents) {
+      // Not a cap refusal: once the reserve lapses (or the ledger shows the purchase) the
+      // cap may allow this one, so it is a wait, like waiting for the ledger above.
+      this.state = keepUnsent();
+      const until = Date.parse(this.state.stateLostAt ?? this.at) + LOST_STATE_RESERVE_MS;
+      this.status =
+        `auto top-up: waiting until ${new Date(until).toISOString().slice(0, 16)}Z: the saved ` +
+        `state was lost, so ${formatCents(reserve)} of the monthly cap is held back for a ` +
+        'purchase that may still be in flight';
+      return;
+    }
     if (settings.dryRun) {
-      this.state = this.without('inFlight');
+      this.state = keepUnsent();
       this.status = `auto top-up dry run: would buy ${formatCents(amountCents)}`;
       if (!this.state.dryRunNoticed) {
         this.notify('top-up-dry-run', { balanceCents: balance, monthTotalCents: total });
@@ -414,6 +452,22 @@ class Step {
     this.state = { ...this.state, inFlight };
     this.action = { kind: 'buy', amountCents, idempotencyKey: inFlight.key };
     this.status = `auto top-up: buying ${formatCents(amountCents)}`;
+  }
+
+  /**
+   * One purchase amount while lost state is recent and the ledger count could have moved
+   * past a purchase of ours (it has this month's purchases); otherwise 0. A lapsed reserve
+   * is dropped from the state.
+   */
+  lostStateReserve(ledgerCount: number): number {
+    const { stateLostAt } = this.state;
+    if (stateLostAt === undefined) return 0;
+    if (this.input.now.getTime() - Date.parse(stateLostAt) >= LOST_STATE_RESERVE_MS) {
+      const { stateLostAt: _lapsed, ...rest } = this.state;
+      this.state = rest;
+      return 0;
+    }
+    return ledgerCount > 0 ? this.input.settings.amountCents : 0;
   }
 
   coolDownOver(last: NonNullable<TopUpState['lastSuccess']>, balance: number): boolean {

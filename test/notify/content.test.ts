@@ -62,7 +62,35 @@ describe('buildContent', () => {
       'monitor-recovered': 'resolve',
       'config-problem': 'info',
       test: 'info',
+      'top-up-started': 'info',
+      'top-up-succeeded': 'resolve',
+      'top-up-failed': 'trigger',
+      'top-up-action-required': 'trigger',
+      'top-up-pending-long': 'info',
+      'top-up-capped': 'info',
+      'top-up-stopped': 'trigger',
+      'top-up-dry-run': 'info',
     });
+  });
+
+  it('grades a failed top-up at least as urgently as the balance, apart from the balance incident', () => {
+    // Act
+    const severities = LEVELS.map((level) => build({ kind: 'top-up-failed', level }).severity);
+    const stopped = LEVELS.map((level) => build({ kind: 'top-up-stopped', level }).severity);
+    // Assess
+    expect(severities).toEqual(['error', 'error', 'error', 'critical']);
+    expect(stopped).toEqual(['error', 'error', 'error', 'critical']);
+    expect(build({ kind: 'top-up-action-required', level: 'ok' }).severity).toBe('warning');
+    expect(build({ kind: 'top-up-failed' }).dedupKey).toMatch(/\/top-up$/);
+    expect(build({ kind: 'top-up-failed' }).dedupKey).not.toBe(
+      build({ kind: 'balance-alert' }).dedupKey,
+    );
+  });
+
+  it('says what auto top-up is doing in a balance alert when it is on', () => {
+    const facts = build({ kind: 'balance-alert', topUpStatus: 'auto top-up: buying $20.00' }).facts;
+    expect(facts).toContainEqual({ label: 'Auto top-up', value: 'buying $20.00' });
+    expect(build({ kind: 'balance-alert' }).facts.map((f) => f.label)).not.toContain('Auto top-up');
   });
 
   it('grades a balance problem by its level, and a monitor failure as an error', () => {

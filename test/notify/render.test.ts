@@ -101,7 +101,12 @@ describe('renderNotification', () => {
     it('says everything needed to act: account, top-up link, threshold command', () => {
       expect(r.text).toContain(n.account);
       expect(r.text).toContain('https://app.ngrok.ai/credits');
-      if (n.kind !== 'monitor-failing' && n.kind !== 'monitor-reminder') {
+      // A top-up notification is about the purchase; the balance alert beside it has the rest.
+      if (
+        n.kind !== 'monitor-failing' &&
+        n.kind !== 'monitor-reminder' &&
+        !n.kind.startsWith('top-up-')
+      ) {
         expect(r.text).toContain(
           `aws ssm put-parameter --region ${REGION} --name ${THRESHOLD_PARAM} --type String ` +
             `--value ${n.kind === 'config-problem' ? 'CENTS' : '1000'} --overwrite`,

@@ -152,6 +152,40 @@ export function purchaseBody(p: StandInPurchase): Record<string, unknown> {
 }
 
 /**
+ * Answers one of the three credit operations from `standIn`, or undefined when the request
+ * is not one of them. Shared by the HTTP handler below and the artifact tests' ngrok.
+ */
+export function creditsReply(
+  standIn: CreditsStandIn,
+  request: { method: string; path: string; idempotencyKey: string | undefined; body: string },
+): { status: number; value: unknown } | undefined {
+  const error = (status: number, msg: string, details: Record<string, string>) => ({
+    status,
+    value: { statusCode: status, msg, details },
+  });
+  const { method, path } = request;
+  if (method === 'GET' && path === '/credits/transactions') {
+    return { status: 200, value: { items: standIn.transactions() } };
+  }
+  if (method === 'GET' && path.startsWith('/credits/purchases/')) {
+    const purchase = standIn.get(decodeURIComponent(path.split('/')[3] ?? ''));
+    return purchase
+      ? { status: 200, value: purchaseBody(purchase) }
+      : error(404, 'purchase not found', {});
+  }
+  if (method === 'POST' && path === '/credits/purchases') {
+    const { amount } = JSON.parse(request.body) as { amount: number };
+    const result = standIn.create(amount, request.idempotencyKey);
+    if (result.status === 200) return { status: 200, value: purchaseBody(result.purchase) };
+    return error(result.status, `purchase refused: ${result.reason}`, {
+      reason: result.reason,
+      ...(result.purchaseId ? { purchase_id: result.purchaseId } : {}),
+    });
+  }
+  return undefined;
+}
+
+/**
  * An HTTP handler serving the three credit operations from `standIn`. `before` may answer a
  * request itself (a 5xx, a stall) by returning true; it sees every request first.
  */
@@ -165,31 +199,16 @@ export function creditsHandler(
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       if (before?.(req, res, body)) return;
-      const json = (status: number, value: unknown) =>
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-      const error = (status: number, msg: string, details: Record<string, string>) =>
-        json(status, { statusCode: status, msg, details });
-      const url = new URL(req.url ?? '/', 'http://stand-in');
-      if (req.method === 'GET' && url.pathname === '/credits/transactions') {
-        json(200, { items: standIn.transactions() });
-      } else if (req.method === 'GET' && url.pathname.startsWith('/credits/purchases/')) {
-        const purchase = standIn.get(decodeURIComponent(url.pathname.split('/')[3] ?? ''));
-        if (purchase) json(200, purchaseBody(purchase));
-        else error(404, 'purchase not found', {});
-      } else if (req.method === 'POST' && url.pathname === '/credits/purchases') {
-        const { amount } = JSON.parse(body) as { amount: number };
-        const key = req.headers['idempotency-key'];
-        const result = standIn.create(amount, Array.isArray(key) ? key[0] : key);
-        if (result.status === 200) json(200, purchaseBody(result.purchase));
-        else {
-          error(result.status, `purchase refused: ${result.reason}`, {
-            reason: result.reason,
-            ...(result.purchaseId ? { purchase_id: result.purchaseId } : {}),
-          });
-        }
-      } else {
-        error(404, 'not found', {});
-      }
+      const key = req.headers['idempotency-key'];
+      const reply = creditsReply(standIn, {
+        method: req.method ?? '',
+        path: new URL(req.url ?? '/', 'http://stand-in').pathname,
+        idempotencyKey: Array.isArray(key) ? key[0] : key,
+        body,
+      }) ?? { status: 404, value: { statusCode: 404, msg: 'not found', details: {} } };
+      res
+        .writeHead(reply.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(reply.value));
     });
   };
 }

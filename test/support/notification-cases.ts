@@ -149,4 +149,60 @@ export const cases: Record<string, Notification> = {
     previousLevel: undefined,
     forecast: { ...forecast, runwayDays: 13.6 },
   },
+  ...topUpCases(),
 };
+
+/** One case per auto top-up kind, the way the monitor fills them in. */
+function topUpCases(): Record<string, Notification> {
+  const low = { ...base, level: 'low' as const, balanceCents: 420, forecast: undefined };
+  const topUp = { amountCents: 2000, capCents: 6000 };
+  return {
+    'balance-alert-top-up': { ...low, topUpStatus: 'auto top-up: buying $20.00' },
+    'top-up-started': {
+      ...low,
+      kind: 'top-up-started',
+      topUp: { ...topUp, purchaseId: 'cp_1', balanceCents: 420 },
+    },
+    'top-up-succeeded': {
+      ...low,
+      kind: 'top-up-succeeded',
+      topUp: { ...topUp, purchaseId: 'cp_1' },
+    },
+    'top-up-failed': {
+      ...low,
+      kind: 'top-up-failed',
+      topUp: {
+        ...topUp,
+        purchaseId: 'cp_2',
+        failureCode: 'card_declined',
+        failureMessage: 'Your card was declined.',
+        consecutiveFailures: 1,
+      },
+    },
+    'top-up-action-required': {
+      ...low,
+      kind: 'top-up-action-required',
+      topUp: { ...topUp, purchaseId: 'cp_3' },
+    },
+    'top-up-pending-long': {
+      ...low,
+      kind: 'top-up-pending-long',
+      topUp: { ...topUp, purchaseId: 'cp_4' },
+    },
+    'top-up-capped': {
+      ...low,
+      kind: 'top-up-capped',
+      topUp: { ...topUp, monthTotalCents: 6000, balanceCents: 420 },
+    },
+    'top-up-stopped': {
+      ...low,
+      kind: 'top-up-stopped',
+      topUp: { ...topUp, stopReason: 'no_default_payment_method' },
+    },
+    'top-up-dry-run': {
+      ...low,
+      kind: 'top-up-dry-run',
+      topUp: { ...topUp, monthTotalCents: 0, balanceCents: 420 },
+    },
+  };
+}

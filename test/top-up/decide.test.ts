@@ -39,7 +39,8 @@ function input(fields: Partial<TopUpInput> = {}): TopUpInput {
     observation: { ok: true, balanceCents: 500 },
     test: false,
     ledger: ledger(),
-    state: undefined,
+    // A saved state with nothing in it; lost state (undefined) has tests of its own.
+    state: { failures: 0 },
     now: T0,
     ...fields,
   };
@@ -541,13 +542,16 @@ describe('decideTopUp: a request with no answer', () => {
     expect(resent.state.inFlight?.startedAt).toBe(T0.toISOString());
   });
 
-  it('drops it in a dry run, past the cap or in another month', () => {
+  it('keeps it without resending in a dry run or past the cap, and drops it in another month', () => {
+    // It may have charged: forgetting it would let a run after a purchase by hand (which
+    // moves the ledger count) buy past it.
     const state = unanswered.state;
     const dry = decideTopUp(input({ state, settings: { ...SETTINGS, dryRun: true } }));
-    expect(dry.state.inFlight).toBeUndefined();
+    expect(dry.state.inFlight).toEqual(state.inFlight);
     expect(dry.action.kind).toBe('none');
     const capped = decideTopUp(input({ state, ledger: ledger(grant(4001)) }));
-    expect(capped.state.inFlight).toBeUndefined();
+    expect(capped.state.inFlight).toEqual(state.inFlight);
+    expect(capped.action.kind).toBe('none');
     const nextMonth = decideTopUp(
       input({
         state,
@@ -562,6 +566,57 @@ describe('decideTopUp: a request with no answer', () => {
   it('a run that lost its state derives the same key and replays the purchase', () => {
     const lost = decideTopUp(input({ state: undefined, now: at(0.5) }));
     expect(lost.action).toMatchObject({ idempotencyKey: KEY1 });
+  });
+});
+
+describe('decideTopUp: lost state never lifts the cap', () => {
+  // The month has $40.00 by hand in the ledger; a purchase of ours may be unseen.
+  const month = ledger(grant(2000), grant(2000));
+
+  it('holds one purchase back for a day while the ledger has purchases this month', () => {
+    // Act
+    const lost = decideTopUp(input({ state: undefined, ledger: month }));
+    // Assess
+    expect(lost.action).toEqual({ kind: 'none' });
+    expect(lost.notifications).toEqual([]);
+    expect(lost.state.stateLostAt).toBe(T0.toISOString());
+    expect(lost.status).toBe(
+      'auto top-up: waiting until 2026-12-11T12:00Z: the saved state was lost, so $20.00 of ' +
+        'the monthly cap is held back for a purchase that may still be in flight',
+    );
+    const later = decideTopUp(input({ state: lost.state, ledger: month, now: at(23.9) }));
+    expect(later.action.kind).toBe('none');
+  });
+
+  it('buys once the day is over, and forgets when the state was lost', () => {
+    const lost = decideTopUp(input({ state: undefined, ledger: month }));
+    const dayLater = decideTopUp(input({ state: lost.state, ledger: month, now: at(24) }));
+    expect(dayLater.action).toMatchObject({ kind: 'buy', amountCents: 2000 });
+    expect(dayLater.state.stateLostAt).toBeUndefined();
+  });
+
+  it('does not hold back when the cap has room for both, or the month has no purchase yet', () => {
+    const roomy = { ...SETTINGS, monthlyCapCents: 8000 };
+    expect(
+      decideTopUp(input({ state: undefined, ledger: month, settings: roomy })).action.kind,
+    ).toBe('buy');
+    // With no purchase this month the count cannot have moved: the key replays ours.
+    const first = decideTopUp(input({ state: undefined }));
+    expect(first.action).toMatchObject({ kind: 'buy', idempotencyKey: KEY1 });
+    expect(first.state.stateLostAt).toBe(T0.toISOString());
+  });
+
+  it('notes lost state on a test run too, so a test run cannot clear the hold', () => {
+    const test = decideTopUp(input({ state: undefined, ledger: month, test: true }));
+    expect(test.state).toEqual({ failures: 0, stateLostAt: T0.toISOString() });
+    const next = decideTopUp(input({ state: test.state, ledger: month, now: at(1) }));
+    expect(next.action.kind).toBe('none');
+  });
+
+  it('still refuses for the cap itself, once, beside the hold', () => {
+    const full = ledger(grant(2000), grant(2000), grant(2000));
+    const lost = decideTopUp(input({ state: undefined, ledger: full }));
+    expect(lost.notifications.map((n) => n.kind)).toEqual(['top-up-capped']);
   });
 });
 

@@ -1,36 +1,41 @@
+/**
+ * Auto top-up settings: the contract's ranges and the rules between fields, as the user
+ * meets them at synth (context strings and typed props), and the settings the run uses.
+ */
 import { describe, expect, it } from 'vitest';
-import { validateTopUpSettings } from '../../lambda/top-up/settings.ts';
+import { ConfigError, resolveSettings } from '../../lambda/config/validate.ts';
+import { topUpSettingsFor } from '../../lambda/top-up/settings.ts';
 
-const WARNING = 1500;
+const ACCOUNT = { name: 'prod', tokenParameterName: '/ngrok/prod', thresholdCents: 1500 };
 
-describe('validateTopUpSettings', () => {
-  it('is off when autoTopUpCents is not set', () => {
-    expect(validateTopUpSettings({}, WARNING)).toEqual({ ok: true, settings: undefined });
-  });
+function errorsOf(entry: Record<string, unknown>): string[] {
+  try {
+    resolveSettings({ accounts: [{ ...ACCOUNT, ...entry }] }, 'props');
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.message.split('\n  - ').slice(1);
+  }
+}
 
-  it('accepts numbers from props and strings from -c, defaulting below to the warning threshold', () => {
+describe('auto top-up settings at synth', () => {
+  it('ships the four settings from -c strings in the single-account shorthand', () => {
     // Act
-    const fromProps = validateTopUpSettings(
-      { autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 6000 },
-      WARNING,
-    );
-    const fromContext = validateTopUpSettings(
+    const config = resolveSettings(
       {
         autoTopUpCents: '2000',
         autoTopUpMonthlyCapCents: ' 6000 ',
         autoTopUpBelowCents: '0',
         autoTopUpDryRun: 'true',
       },
-      WARNING,
+      'context',
     );
     // Assess
-    expect(fromProps).toEqual({
-      ok: true,
-      settings: { amountCents: 2000, monthlyCapCents: 6000, belowCents: WARNING, dryRun: false },
-    });
-    expect(fromContext).toEqual({
-      ok: true,
-      settings: { amountCents: 2000, monthlyCapCents: 6000, belowCents: 0, dryRun: true },
+    expect(config.accounts[0]).toMatchObject({
+      autoTopUpCents: 2000,
+      autoTopUpMonthlyCapCents: 6000,
+      autoTopUpBelowCents: 0,
+      autoTopUpDryRun: true,
     });
   });
 
@@ -40,27 +45,17 @@ describe('validateTopUpSettings', () => {
     [50_000, true],
     [50_001, false],
     [2000.5, false],
-    ['20.00', false],
-    [true, false],
-  ])('autoTopUpCents %s: accepted %s', (amount, ok) => {
-    const result = validateTopUpSettings(
-      { autoTopUpCents: amount, autoTopUpMonthlyCapCents: 100_000 },
-      WARNING,
-    );
-    expect(result.ok).toBe(ok);
-    if (!result.ok) {
-      expect(result.errors).toEqual([
-        `"autoTopUpCents": ${typeof amount === 'string' ? `"${amount}"` : amount} is ` +
-          "not a purchase ngrok accepts. Expected whole cents from 500 ($5.00, ngrok's minimum) " +
-          'to 50000 ($500.00), e.g. 2000 for $20.00.',
+    ['2000', false],
+  ])('autoTopUpCents %s from props: accepted %s', (amount, ok) => {
+    const errors = errorsOf({ autoTopUpCents: amount, autoTopUpMonthlyCapCents: 100_000 });
+    expect(errors.length === 0).toBe(ok);
+    if (!ok) {
+      expect(errors).toEqual([
+        `"accounts[0].autoTopUpCents": ${JSON.stringify(amount)} is not valid. Expected a ` +
+          'whole number of cents, digits only (1000 is $10.00) from 500 to 50000.',
       ]);
     }
   });
-
-  function errorsOf(raw: Parameters<typeof validateTopUpSettings>[0]): readonly string[] {
-    const result = validateTopUpSettings(raw, WARNING, 'accounts[0].');
-    return result.ok ? [] : result.errors;
-  }
 
   it('requires the cap, at least one purchase', () => {
     expect(errorsOf({ autoTopUpCents: 2000 })).toEqual([
@@ -69,36 +64,10 @@ describe('validateTopUpSettings', () => {
         'purchases of $20.00.',
     ]);
     expect(errorsOf({ autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 1999 })).toEqual([
-      '"accounts[0].autoTopUpMonthlyCapCents": 1999 is not a usable monthly cap. Expected whole ' +
-        'cents, at least "accounts[0].autoTopUpCents" (2000), or no purchase could ever be made.',
+      '"accounts[0].autoTopUpMonthlyCapCents": 1999 is below "accounts[0].autoTopUpCents" 2000. ' +
+        'Expected a monthly cap of at least 2000, or no purchase could ever be made.',
     ]);
     expect(errorsOf({ autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 2000 })).toEqual([]);
-  });
-
-  it('names the cap rule without a number when the amount itself is wrong', () => {
-    expect(errorsOf({ autoTopUpCents: 1, autoTopUpMonthlyCapCents: 0 })).toEqual([
-      expect.stringContaining('"accounts[0].autoTopUpCents": 1 is not a purchase'),
-      '"accounts[0].autoTopUpMonthlyCapCents": 0 is not a usable monthly cap. Expected whole ' +
-        'cents, at least "accounts[0].autoTopUpCents", or no purchase could ever be made.',
-    ]);
-  });
-
-  it('checks the threshold and the dry-run flag', () => {
-    const base = { autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 6000 };
-    expect(errorsOf({ ...base, autoTopUpBelowCents: -1 })).toEqual([
-      '"accounts[0].autoTopUpBelowCents": -1 is not a balance. Expected whole cents, 0 or more ' +
-        '(unset: the warning threshold).',
-    ]);
-    expect(errorsOf({ ...base, autoTopUpDryRun: 'yes' })).toEqual([
-      '"accounts[0].autoTopUpDryRun": "yes" is not true or false. Expected true to announce ' +
-        'purchases without making them, or false (the default).',
-    ]);
-    expect(validateTopUpSettings({ ...base, autoTopUpDryRun: false }, WARNING)).toMatchObject({
-      settings: { dryRun: false },
-    });
-    expect(validateTopUpSettings({ ...base, autoTopUpDryRun: true }, WARNING)).toMatchObject({
-      settings: { dryRun: true },
-    });
   });
 
   it('refuses top-up settings without autoTopUpCents, naming each', () => {
@@ -110,20 +79,33 @@ describe('validateTopUpSettings', () => {
     expect(errorsOf({ autoTopUpBelowCents: 10 })).toHaveLength(1);
   });
 
-  it('reads "false" as false, and refuses values that only coerce to numbers', () => {
+  it('checks the threshold and the dry-run flag by their kinds', () => {
     const base = { autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 6000 };
-    expect(validateTopUpSettings({ ...base, autoTopUpDryRun: 'false' }, WARNING)).toMatchObject({
-      settings: { dryRun: false },
-    });
-    for (const autoTopUpBelowCents of [true, null, [5]]) {
-      expect(errorsOf({ ...base, autoTopUpBelowCents })).toHaveLength(1);
-    }
+    expect(errorsOf({ ...base, autoTopUpBelowCents: -1 })).toEqual([
+      '"accounts[0].autoTopUpBelowCents": -1 is not valid. Expected a whole number of cents, ' +
+        'digits only (1000 is $10.00) from 0 up.',
+    ]);
+    expect(errorsOf({ ...base, autoTopUpDryRun: 'yes' })).toEqual([
+      '"accounts[0].autoTopUpDryRun": "yes" is not valid. Expected true or false.',
+    ]);
+  });
+});
+
+describe('topUpSettingsFor', () => {
+  it('is off without an amount', () => {
+    expect(topUpSettingsFor({}, 1500)).toBeUndefined();
   });
 
-  it('refuses integers beyond the exact range and shortens long strings', () => {
-    const long = '9'.repeat(60);
-    const [error] = errorsOf({ autoTopUpCents: long, autoTopUpMonthlyCapCents: 6000 });
-    expect(error).toContain(`"${'9'.repeat(40)}" is not a purchase`);
-    expect(errorsOf({ autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 2 ** 53 })).toHaveLength(1);
+  it('buys below the warning threshold in force unless told otherwise, and buys for real by default', () => {
+    const on = { autoTopUpCents: 2000, autoTopUpMonthlyCapCents: 6000 };
+    expect(topUpSettingsFor(on, 1500)).toEqual({
+      amountCents: 2000,
+      monthlyCapCents: 6000,
+      belowCents: 1500,
+      dryRun: false,
+    });
+    expect(
+      topUpSettingsFor({ ...on, autoTopUpBelowCents: 0, autoTopUpDryRun: true }, 1500),
+    ).toMatchObject({ belowCents: 0, dryRun: true });
   });
 });

@@ -1,8 +1,10 @@
 /**
- * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview) with scripted answers per
- * API key; records every request.
+ * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview, and the credit purchases
+ * and ledger when an account has a credits stand-in) with scripted answers per API key;
+ * records every request.
  */
 import type { IncomingMessage } from 'node:http';
+import { type CreditsStandIn, creditsReply } from '../ngrok-credits-stand-in.ts';
 import { type Reply, StandInServer } from './server.ts';
 
 /** What the fake ngrok API answers for one API key. */
@@ -22,6 +24,11 @@ export interface NgrokAccountScript {
     requests: number;
     errors: number;
   }[];
+  /**
+   * POST and GET /credits/purchases and GET /credits/transactions, with ngrok's idempotency
+   * rules; without it those paths are 404.
+   */
+  readonly credits?: CreditsStandIn;
 }
 
 export interface NgrokRequest {
@@ -48,7 +55,7 @@ export class FakeNgrokApi extends StandInServer {
     return this;
   }
 
-  protected handle(req: IncomingMessage, _body: string): Reply {
+  protected handle(req: IncomingMessage, body: string): Reply {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     this.requests.push({
@@ -59,11 +66,21 @@ export class FakeNgrokApi extends StandInServer {
       at: performance.now() - this.started,
     });
     const account = bearer === undefined ? undefined : this.accounts.get(bearer);
-    if (req.method !== 'GET') return ngrokError(405, 'ERR_NGROK_405', 'method not allowed');
     if (!account) return ngrokError(401, 'ERR_NGROK_401', 'the API key is not valid');
     if (account.status !== undefined && account.status !== 200) {
       return ngrokError(account.status, `ERR_NGROK_${account.status}`, 'scripted failure');
     }
+    const key = req.headers['idempotency-key'];
+    const credits =
+      account.credits &&
+      creditsReply(account.credits, {
+        method: req.method ?? '',
+        path: url.pathname,
+        idempotencyKey: Array.isArray(key) ? key[0] : key,
+        body,
+      });
+    if (credits) return json(credits.status, credits.value);
+    if (req.method !== 'GET') return ngrokError(405, 'ERR_NGROK_405', 'method not allowed');
     if (url.pathname === '/credits/balance') {
       const calls = this.balanceCalls.get(bearer as string) ?? 0;
       this.balanceCalls.set(bearer as string, calls + 1);

@@ -1,0 +1,168 @@
+/**
+ * The monitor's auto top-up wiring: when it reads the ledger and buys, what it never does
+ * (failed checks, test invocations, redelivered events), and that the purchase state is
+ * saved even when a notification cannot be sent.
+ */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../lambda/log.ts';
+import { type MonitorDeps, runMonitor } from '../lambda/monitor.ts';
+import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { CreditsStandIn, creditsReply } from './support/ngrok-credits-stand-in.ts';
+
+const NOW = new Date('2026-12-10T12:00:00Z');
+const KEY = 'key-prod';
+const PROD: AccountConfig = {
+  name: 'prod',
+  tokenParameterName: '/keys/prod',
+  thresholdParameterName: '/ngrok-balance-alert/prod/threshold-cents',
+  stateParameterName: '/ngrok-balance-alert/prod/state',
+  thresholdCents: 1000,
+  autoTopUpCents: 2000,
+  autoTopUpMonthlyCapCents: 6000,
+};
+const CONFIG: MonitorConfig = {
+  accounts: [PROD],
+  renotifyHours: 24,
+  failureAlertAfter: 3,
+  forecastDays: 7,
+  runwayAlertDays: 3,
+  usageRefreshHours: 6,
+  metrics: 'none',
+  deployment: 'NgrokBalanceAlert',
+};
+
+const ssm = mockClient(SSMClient);
+const sns = mockClient(SNSClient);
+let parameters: Map<string, string>;
+let credits: CreditsStandIn;
+let balance: { cents: number; status?: number };
+let paths: string[];
+
+/** ngrok: the scripted balance, no usage, and the credits stand-in for purchases. */
+const fetch: typeof globalThis.fetch = async (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const method = init?.method ?? 'GET';
+  paths.push(`${method} ${url.pathname}`);
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  if (url.pathname === '/credits/balance') {
+    return balance.status
+      ? json(balance.status, { statusCode: balance.status, msg: 'down', details: {} })
+      : json(200, { balanceCents: balance.cents });
+  }
+  if (url.pathname === '/usage/overview') {
+    return json(200, { uri: '/', buckets: [], totals: { cost: '0', requests: 0, errors: 0 } });
+  }
+  const reply = creditsReply(credits, {
+    method,
+    path: url.pathname,
+    idempotencyKey: new Headers(init?.headers).get('idempotency-key') ?? undefined,
+    body: typeof init?.body === 'string' ? init.body : '',
+  });
+  return reply ? json(reply.status, reply.value) : json(404, { msg: 'no route' });
+};
+
+function deps(): MonitorDeps {
+  return {
+    ssm: new SSMClient({ region: 'us-east-1' }),
+    sns: new SNSClient({ region: 'us-east-1' }),
+    topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+    log: createLogger(() => {}),
+    now: () => NOW,
+    remainingTimeMs: () => 60_000,
+    ngrok: { baseUrl: 'http://ngrok.test', fetch, sleep: async () => {}, random: () => 0.5 },
+  };
+}
+
+const creditCalls = () =>
+  paths.filter((p) => !p.endsWith('/credits/balance') && !p.includes('/usage/'));
+const savedTopUp = () => JSON.parse(parameters.get(PROD.stateParameterName) ?? '{}').topUp;
+const kinds = () =>
+  sns.commandCalls(PublishCommand).map((c) => {
+    const outer = JSON.parse(c.args[0].input.Message ?? '{}') as Record<string, string>;
+    return (JSON.parse(outer.lambda ?? '{}') as { kind: string }).kind;
+  });
+
+beforeEach(() => {
+  ssm.reset();
+  sns.reset();
+  credits = new CreditsStandIn();
+  credits.now = () => NOW;
+  balance = { cents: 400 };
+  paths = [];
+  parameters = new Map([
+    [PROD.tokenParameterName, KEY],
+    [PROD.thresholdParameterName, '1000'],
+    [PROD.stateParameterName, '{}'],
+  ]);
+  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
+    Parameters: input.Names.filter((n) => parameters.has(n)).map((Name) => ({
+      Name,
+      Value: parameters.get(Name),
+    })),
+    InvalidParameters: input.Names.filter((n) => !parameters.has(n)),
+  }));
+  ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
+    parameters.set(input.Name, input.Value);
+    return { Version: 2 };
+  });
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+describe('runMonitor with auto top-up', () => {
+  it('reads the ledger, buys once below the threshold, and says so beside the alert', async () => {
+    // Act
+    await runMonitor(CONFIG, deps(), { eventId: 'e1' });
+    // Assess
+    expect(creditCalls()).toEqual(['GET /credits/transactions', 'POST /credits/purchases']);
+    expect(credits.purchases.map((p) => p.amountCents)).toEqual([2000]);
+    expect(kinds()).toEqual(['balance-alert', 'top-up-started']);
+    expect(savedTopUp().inFlight).toMatchObject({ id: 'cp_1' });
+  });
+
+  it('reads no ledger and buys nothing above the threshold', async () => {
+    balance = { cents: 5000 };
+    await runMonitor(CONFIG, deps(), { eventId: 'e1' });
+    expect(creditCalls()).toEqual([]);
+  });
+
+  it('never touches purchases on a failed check, a test invocation or a redelivered event', async () => {
+    // Act: a failed check
+    balance = { cents: 400, status: 503 };
+    await runMonitor(CONFIG, deps(), { eventId: 'e1' }).catch(() => undefined);
+    // a test invocation
+    balance = { cents: 400 };
+    await runMonitor(CONFIG, deps(), { test: true });
+    // a run, then its event redelivered after the purchase ended
+    await runMonitor(CONFIG, deps(), { eventId: 'e2' });
+    credits.settle('cp_1', 'failed');
+    const before = paths.length;
+    await runMonitor(CONFIG, deps(), { eventId: 'e2' });
+    // Assess
+    expect(credits.purchases).toHaveLength(1);
+    expect(paths.slice(before).filter((p) => p.includes('/credits/purchases'))).toEqual([]);
+  });
+
+  it('saves the purchase even when its notification cannot be published, so no second purchase follows', async () => {
+    // Prepare: every publish fails
+    sns.on(PublishCommand).rejects(new Error('SNS down'));
+    // Act
+    await expect(runMonitor(CONFIG, deps(), { eventId: 'e1' })).rejects.toThrow();
+    credits.settle('cp_1', 'succeeded');
+    sns.on(PublishCommand).resolves({ MessageId: 'm-2' });
+    await runMonitor(CONFIG, deps(), { eventId: 'e2' });
+    // Assess: the second run followed the first purchase instead of buying again
+    expect(credits.purchases).toHaveLength(1);
+    expect(kinds()).toContain('top-up-succeeded');
+  });
+
+  it('keeps no top-up state for an account without auto top-up', async () => {
+    const off = { ...PROD, autoTopUpCents: undefined, autoTopUpMonthlyCapCents: undefined };
+    await runMonitor({ ...CONFIG, accounts: [off] }, deps(), { eventId: 'e1' });
+    expect(creditCalls()).toEqual([]);
+    expect(savedTopUp()).toBeUndefined();
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * Auto top-up as a new user would try it: the app synthesized with
+ * `-c autoTopUpCents=2000 -c autoTopUpMonthlyCapCents=6000`, the monitor function's bundle
+ * from the cloud assembly run in fresh Node processes against local SSM and SNS and an ngrok
+ * that serves the balance, the purchases and the ledger with ngrok's idempotency rules.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreditsStandIn } from './support/ngrok-credits-stand-in.ts';
+import {
+  type BundleRun,
+  FAKE_AWS,
+  runBundle,
+  type StandIns,
+  type SynthResult,
+  startStandIns,
+  synthesize,
+  writeRunner,
+} from './support/stand-ins/index.ts';
+
+const PARAMS = {
+  apiKey: '/ngrok-balance-alert/api-key',
+  threshold: '/ngrok-balance-alert/main/threshold-cents',
+  state: '/ngrok-balance-alert/main/state',
+} as const;
+const API_KEY = 'ngrok-top-up-key-NEVER-LOG-4321';
+/** Below the default $10.00 warning threshold, where auto top-up buys. */
+const LOW_BALANCE = 400;
+const CONTEXT = {
+  emails: 'a@example.com',
+  autoTopUpCents: '2000',
+  autoTopUpMonthlyCapCents: '6000',
+};
+
+let work: string;
+let runner: string;
+let home: string;
+let buying: SynthResult;
+let dryRun: SynthResult;
+let events = 0;
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'ngrok-top-up-artifact-'));
+  home = path.join(work, 'home');
+  mkdirSync(home);
+  runner = writeRunner(work);
+  [buying, dryRun] = await Promise.all([
+    synthesize(path.join(work, 'buying.out'), CONTEXT),
+    synthesize(path.join(work, 'dry-run.out'), { ...CONTEXT, autoTopUpDryRun: 'true' }),
+  ]);
+}, 300_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function scheduledEvent(id = `top-up-event-${++events}`) {
+  return {
+    version: '0',
+    id,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: FAKE_AWS.accountId,
+    time: new Date().toISOString(),
+    region: FAKE_AWS.region,
+    resources: [`arn:aws:events:${FAKE_AWS.region}:${FAKE_AWS.accountId}:rule/top-up`],
+    detail: {},
+  };
+}
+
+interface Deployment {
+  readonly standIns: StandIns;
+  readonly credits: CreditsStandIn;
+  /** One cold start of the deployed bundle. */
+  invoke(event?: unknown): Promise<BundleRun>;
+  /** The notifications published so far, as the version 2 JSON subscribers get. */
+  published(): Notified[];
+  setBalance(balanceCents: number): void;
+}
+
+interface Notified {
+  readonly kind: string;
+  readonly severity: string;
+  readonly event: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
+async function deployed(
+  synth: SynthResult,
+  body: (d: Deployment) => Promise<void>,
+  prepare: (credits: CreditsStandIn) => void = () => {},
+): Promise<void> {
+  const standIns = await startStandIns();
+  const credits = new CreditsStandIn();
+  prepare(credits);
+  standIns.ssm.put(PARAMS.apiKey, API_KEY, 'SecureString');
+  standIns.ssm.put(PARAMS.threshold, '1000');
+  standIns.ssm.put(PARAMS.state, '{}');
+  const setBalance = (balanceCents: number) =>
+    standIns.ngrok.setAccount(API_KEY, { balanceCents, credits });
+  setBalance(LOW_BALANCE);
+  try {
+    await body({
+      standIns,
+      credits,
+      setBalance,
+      invoke: async (event = scheduledEvent()) => {
+        const run = await runBundle({
+          runner,
+          bundle: synth.bundle,
+          env: standIns.env(),
+          event,
+          home,
+        });
+        expect(run.report.error, `${run.stderr}\n${run.stdout}`).toBeUndefined();
+        expect(run.stdout + run.stderr).not.toContain(API_KEY);
+        return run;
+      },
+      published: () =>
+        standIns.sns.publishes.map((p) => {
+          const outer = JSON.parse(p.message ?? '{}') as Record<string, string>;
+          return JSON.parse(outer.lambda ?? '{}') as Notified;
+        }),
+    });
+  } finally {
+    await standIns.close();
+  }
+}
+
+const posts = (d: Deployment) =>
+  d.standIns.ngrok.requests.filter((r) => r.method === 'POST' && r.path === '/credits/purchases');
+
+describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCapCents=6000', () => {
+  it('buys exactly one $20.00 top-up below the threshold and says so; a redelivered event buys nothing', async () => {
+    await deployed(buying, async (d) => {
+      // Act
+      const event = scheduledEvent();
+      await d.invoke(event);
+      await d.invoke(event);
+
+      // Assess
+      expect(d.credits.purchases).toHaveLength(1);
+      expect(d.credits.purchases[0]).toMatchObject({ amountCents: 2000, status: 'pending' });
+      expect(d.credits.purchases[0]?.key).toMatch(/^ngrok-balance-alert-\d{4}-\d{2}-1-1$/);
+      const notified = d.published();
+      expect(notified.map((n) => n.kind)).toEqual(['balance-alert', 'top-up-started']);
+      expect(notified[0]?.text).toContain('Auto top-up: $20.00 started, waiting for it');
+      expect(notified[1]?.subject).toBe('ngrok auto top-up started (main): $20.00');
+      expect(notified[1]?.text).toContain('Auto top-up started a purchase of $20.00');
+      const saved = JSON.parse(d.standIns.ssm.value(PARAMS.state) ?? '{}');
+      expect(saved.topUp.inFlight).toMatchObject({ id: 'cp_1', amountCents: 2000 });
+    });
+  });
+
+  it('a racing second invocation from the same state charges nothing more', async () => {
+    await deployed(buying, async (d) => {
+      // Act: two cold starts read the same saved state and ledger at once.
+      await Promise.all([d.invoke(), d.invoke()]);
+
+      // Assess: a run that posted derived the same key, so ngrok replayed the first
+      // purchase; a run that started later followed it from the saved state.
+      expect(posts(d).length).toBeGreaterThanOrEqual(1);
+      expect(d.credits.purchases).toHaveLength(1);
+    });
+  });
+
+  it('the run that sees the purchase succeed says so, and buys nothing more', async () => {
+    await deployed(buying, async (d) => {
+      // Prepare
+      await d.invoke();
+      const id = d.credits.purchases[0]?.id ?? '';
+      d.credits.settle(id, 'succeeded');
+      d.setBalance(LOW_BALANCE + 2000);
+
+      // Act
+      await d.invoke();
+      await d.invoke();
+
+      // Assess
+      expect(d.credits.purchases).toHaveLength(1);
+      const kinds = d.published().map((n) => n.kind);
+      expect(kinds.filter((k) => k === 'top-up-succeeded')).toHaveLength(1);
+      const succeeded = d.published().find((n) => n.kind === 'top-up-succeeded');
+      expect(succeeded?.text).toContain('Auto top-up bought $20.00 of ngrok AI Gateway credits');
+      expect(succeeded?.event).toBe('resolve');
+    });
+  });
+
+  it('a declined card alerts with ngrok’s reason, at least as urgently as the balance', async () => {
+    await deployed(
+      buying,
+      async (d) => {
+        // Act
+        await d.invoke();
+
+        // Assess
+        const failed = d.published().find((n) => n.kind === 'top-up-failed');
+        expect(failed?.text).toContain('card_declined: Your card was declined.');
+        expect(failed?.event).toBe('trigger');
+        expect(failed?.severity).toBe('error');
+        expect(d.credits.purchases.map((p) => p.status)).toEqual(['failed']);
+      },
+      (credits) => {
+        credits.initialStatus = 'failed';
+      },
+    );
+  });
+
+  it('a month that already bought $60.00 buys nothing and says the cap stopped it', async () => {
+    await deployed(
+      buying,
+      async (d) => {
+        // Act
+        await d.invoke();
+        await d.invoke();
+
+        // Assess
+        expect(posts(d)).toHaveLength(0);
+        const capped = d.published().filter((n) => n.kind === 'top-up-capped');
+        expect(capped).toHaveLength(1);
+        expect(capped[0]?.text).toContain(
+          "this month's purchases ($60.00) plus one more would pass the monthly cap of $60.00",
+        );
+        const alert = d.published().find((n) => n.kind === 'balance-alert');
+        expect(alert?.text).toContain('Auto top-up: blocked by the monthly cap');
+      },
+      (credits) => {
+        for (let i = 0; i < 3; i++) credits.buyByHand(2000);
+      },
+    );
+  });
+});
+
+describe('auto top-up, deployed with autoTopUpDryRun=true', () => {
+  it('buys nothing and says what it would have bought', async () => {
+    await deployed(dryRun, async (d) => {
+      // Act
+      await d.invoke();
+
+      // Assess
+      expect(posts(d)).toHaveLength(0);
+      expect(d.credits.purchases).toHaveLength(0);
+      const dry = d.published().find((n) => n.kind === 'top-up-dry-run');
+      expect(dry?.subject).toContain('[DRY RUN] ngrok auto top-up would buy $20.00');
+      const alert = d.published().find((n) => n.kind === 'balance-alert');
+      expect(alert?.text).toContain('Auto top-up: dry run: would buy $20.00');
+    });
+  });
+});
