@@ -103,14 +103,14 @@ export const COUNTED_AS_ALERT: Readonly<Record<NotificationKind, boolean>> = {
   'monitor-recovered': false,
   'config-problem': false,
   test: false,
-  // Failures of auto top-up are alerts; its purchases are counted as top-ups instead.
+  // Auto top-up has its own line in the digest (the week's top-ups), not the alert count.
   'top-up-started': false,
   'top-up-succeeded': false,
-  'top-up-failed': true,
-  'top-up-action-required': true,
+  'top-up-failed': false,
+  'top-up-action-required': false,
   'top-up-pending-long': false,
   'top-up-capped': false,
-  'top-up-stopped': true,
+  'top-up-stopped': false,
   'top-up-dry-run': false,
 };
 

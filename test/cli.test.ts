@@ -143,7 +143,6 @@ describe('check with auto top-up', () => {
     const json = await run(['check', '--json', ...TOP_UP]);
     // Assess
     expect(human.stdout).toMatch(/Auto top-up:\s+would buy \$20\.00/);
-    expect(human.stdout).toContain('Auto top-up: would buy $20.00');
     expect(JSON.parse(json.stdout).autoTopUp).toBe('would buy $20.00');
     expect(api.server.requests.every((r) => r.method === 'GET')).toBe(true);
     expect(api.paths()).toContain('/credits/transactions');

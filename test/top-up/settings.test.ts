@@ -10,7 +10,10 @@ const ACCOUNT = { name: 'prod', tokenParameterName: '/ngrok/prod', thresholdCent
 
 function errorsOf(entry: Record<string, unknown>): string[] {
   try {
-    resolveSettings({ accounts: [{ ...ACCOUNT, ...entry }] }, 'props');
+    resolveSettings(
+      { emails: ['oncall@example.com'], accounts: [{ ...ACCOUNT, ...entry }] },
+      'props',
+    );
     return [];
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -27,6 +30,7 @@ describe('auto top-up settings at synth', () => {
         autoTopUpMonthlyCapCents: ' 6000 ',
         autoTopUpBelowCents: '0',
         autoTopUpDryRun: 'true',
+        emails: 'oncall@example.com',
       },
       'context',
     );
