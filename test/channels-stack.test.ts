@@ -195,6 +195,7 @@ describe('the recipient marker in the contract', () => {
         'discordWebhookParameterName',
         'emails',
         'pagerDutyRoutingKeyParameterName',
+        'slackChannelId',
         'slackWebhookParameterName',
         'slackWorkspaceId',
         'teamsWebhookParameterName',
