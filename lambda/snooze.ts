@@ -291,6 +291,11 @@ export const SNOOZE_RULES: Readonly<Record<NotificationKind, HoldRule>> = {
   'monitor-recovered': 'send-if-failure-sent',
   'config-problem': 'send',
   test: 'send',
+  // A confirmation is the news itself; the digest and expiry warnings are not reminders.
+  'snooze-set': 'send',
+  'snooze-ended': 'send',
+  'weekly-digest': 'send',
+  'credit-expiry': 'send',
 };
 
 export interface SnoozeFilterResult {
@@ -456,24 +461,4 @@ export function snoozeForADayCommand(address: FunctionAddress, notification: Not
     notification.account,
     new Date(Date.parse(notification.at) + ONE_DAY_MS),
   );
-}
-
-/** The subject and text of a confirmation, for the renderer of each channel. */
-export function confirmationText(c: SnoozeConfirmation): { subject: string; text: string } {
-  const note = c.note === undefined ? '' : ` Note: "${c.note}".`;
-  if (c.kind === 'snooze-set') {
-    return {
-      subject: `${c.account}: alerts snoozed until ${c.until}`,
-      text:
-        `${c.account} is snoozed until ${c.until}.${note} Reminders and repeat alerts are held ` +
-        'until then; a higher level, a rejected API key or a failed top-up still alert at once. ' +
-        'If a problem is still there when the snooze ends, one reminder goes out.',
-    };
-  }
-  return {
-    subject: `${c.account}: snooze ended`,
-    text:
-      `The snooze of ${c.account} was ended at ${c.until}.${note} Alerts and reminders are ` +
-      'sent again; if a problem is still there, one reminder goes out at the next check.',
-  };
 }

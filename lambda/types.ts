@@ -2,6 +2,8 @@
  * The domain model shared by the monitor's modules. Nothing here knows about AWS.
  */
 import type { FunctionAccountSettings, FunctionSettings } from './config/contract.ts';
+import type { WeeklyDigest } from './digest.ts';
+import type { ExpiryWarning } from './expiry.ts';
 
 /** How bad the balance is. Ordered: each level is worse than the one before. */
 export const LEVELS = ['ok', 'low', 'critical', 'empty'] as const;
@@ -105,7 +107,10 @@ export type Observation =
  * - monitor-failing / monitor-reminder / monitor-recovered: the monitor cannot read the
  *   balance, still cannot, can again;
  * - config-problem: a runtime parameter is invalid; reported once per distinct problem;
- * - test: sent on request to prove the wiring works.
+ * - test: sent on request to prove the wiring works;
+ * - snooze-set / snooze-ended: someone snoozed the account, or ended its snooze early;
+ * - weekly-digest: the week's summary of every account (informational);
+ * - credit-expiry: part of the balance belongs to credit that expires soon.
  */
 export const NOTIFICATION_KINDS = [
   'balance-alert',
@@ -117,6 +122,10 @@ export const NOTIFICATION_KINDS = [
   'monitor-recovered',
   'config-problem',
   'test',
+  'snooze-set',
+  'snooze-ended',
+  'weekly-digest',
+  'credit-expiry',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -144,4 +153,10 @@ export interface Notification {
   readonly configProblems: readonly ConfigProblem[];
   /** ISO 8601 time of the run that produced it. */
   readonly at: string;
+  /** snooze-set, snooze-ended: the snooze's end time (or when it was ended) and note. */
+  readonly snooze?: { readonly until: string; readonly note?: string };
+  /** weekly-digest: the summary of every account. */
+  readonly digest?: WeeklyDigest;
+  /** credit-expiry: the grant and the part of the balance estimated to belong to it. */
+  readonly expiry?: Omit<ExpiryWarning, 'kind' | 'account' | 'at'>;
 }

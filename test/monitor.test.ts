@@ -29,6 +29,11 @@ function config(accounts: AccountConfig[]): MonitorConfig {
     runwayAlertDays: 3,
     usageRefreshHours: 6,
     metrics: 'none',
+    // The digest and expiry warnings have tests of their own (monitor-weekly.test.ts).
+    digest: 'off',
+    digestDay: 'monday',
+    digestHourUtc: 9,
+    expiryWarningDays: 0,
     deployment: 'NgrokBalanceAlert',
   };
 }

@@ -5,12 +5,10 @@ import {
   activeSnooze,
   applySnooze,
   applySnoozeCommand,
-  confirmationText,
   isSnoozeEvent,
   MAX_NOTE_CHARS,
   parseSnoozeRequest,
   type SnoozableState,
-  type SnoozeConfirmation,
   SnoozeRequestError,
   type SnoozeState,
   sanitiseNote,
@@ -928,43 +926,6 @@ describe('snoozeCommand', () => {
     const request = parseSnoozeRequest(payload.snooze, ACCOUNTS, T0);
 
     expect(request.until).toEqual(at(24));
-  });
-});
-
-describe('confirmationText', () => {
-  const confirmation: SnoozeConfirmation = {
-    kind: 'snooze-set',
-    account: 'main',
-    until: '2026-12-04T09:00:00.000Z',
-    note: 'top-up approved',
-    level: 'low',
-    at: T0.toISOString(),
-  };
-
-  it('says until when, with the note, what is held and what still alerts', () => {
-    expect(confirmationText(confirmation)).toEqual({
-      subject: 'main: alerts snoozed until 2026-12-04T09:00:00.000Z',
-      text:
-        'main is snoozed until 2026-12-04T09:00:00.000Z. Note: "top-up approved". Reminders and ' +
-        'repeat alerts are held until then; a higher level, a rejected API key or a failed ' +
-        'top-up still alert at once. If a problem is still there when the snooze ends, one reminder goes out.',
-    });
-  });
-
-  it('says when a snooze was ended, without a note when there was none', () => {
-    const ended = {
-      ...confirmation,
-      kind: 'snooze-ended' as const,
-      until: T0.toISOString(),
-      note: undefined,
-    };
-
-    expect(confirmationText(ended)).toEqual({
-      subject: 'main: snooze ended',
-      text:
-        'The snooze of main was ended at 2026-12-01T10:00:00.000Z. Alerts and reminders are sent ' +
-        'again; if a problem is still there, one reminder goes out at the next check.',
-    });
   });
 });
 
