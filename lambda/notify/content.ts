@@ -813,6 +813,7 @@ function snoozeParts(v: View): Parts {
           text: 'To end the snooze early:',
           command: snoozeCommand(functionAddress(v), n.account, null),
         },
+        topUpAnyTimeStep(),
       ],
     };
   }
@@ -898,6 +899,7 @@ function expiryParts(v: View): Parts {
           'Nothing needs doing: spend it before then if you can. Credit not spent by then is ' +
           'lost, and the balance drops by that much.',
       },
+      { text: `See the credits and when they expire at ${TOP_UP_URL}` },
     ],
   };
 }

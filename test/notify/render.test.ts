@@ -32,7 +32,10 @@ const ALL_KINDS = NOTIFICATION_KINDS;
 
 /** The stack's region, as Lambda sets AWS_REGION. */
 const REGION = 'eu-west-1';
-const renderNotification = (n: Notification) => renderIn(n, { region: REGION });
+/** The function's name, as Lambda sets AWS_LAMBDA_FUNCTION_NAME. */
+const FUNCTION_NAME = 'NgrokBalanceAlert-Monitor1A2B3C';
+const renderNotification = (n: Notification) =>
+  renderIn(n, { region: REGION, functionName: FUNCTION_NAME });
 
 function expectValidV2(value: unknown): void {
   const ok = validateNotificationV2(value);
@@ -182,6 +185,56 @@ const cases: Record<string, Notification> = {
     previousLevel: undefined,
     forecast: { ...forecast, runwayDays: 13.6 },
   },
+  'snooze-set': {
+    ...base,
+    kind: 'snooze-set',
+    forecast: undefined,
+    snooze: { until: '2025-06-04T09:00:00.000Z', note: 'top-up approved, lands Monday' },
+  },
+  'snooze-ended': {
+    ...base,
+    kind: 'snooze-ended',
+    forecast: undefined,
+    snooze: { until: '2025-06-02T09:00:00.000Z' },
+  },
+  'weekly-digest': {
+    ...base,
+    kind: 'weekly-digest',
+    forecast: undefined,
+    balanceCents: undefined,
+    digest: {
+      kind: 'weekly-digest',
+      from: '2025-05-26T09:00:00.000Z',
+      to: '2025-06-02T09:00:00.000Z',
+      at: '2025-06-02T09:00:00.000Z',
+      accounts: [
+        {
+          account: 'prod',
+          level: 'low',
+          balanceCents: 499,
+          weekAgoCents: 2670,
+          week: { spentCents: 2171, addedCents: 0, alerts: 1, topUps: 0 },
+          forecast,
+          snooze: { until: '2025-06-04T09:00:00.000Z', note: 'top-up approved' },
+        },
+        { account: 'staging', level: 'ok', balanceCents: 12_000 },
+      ],
+    },
+  },
+  'credit-expiry': {
+    ...base,
+    kind: 'credit-expiry',
+    level: 'ok',
+    balanceCents: 8000,
+    forecast: undefined,
+    expiry: {
+      amountCents: 3000,
+      category: 'purchase',
+      createdAt: '2024-06-12T08:00:00.000Z',
+      expiresAt: '2025-06-12T08:00:00.000Z',
+      final: false,
+    },
+  },
 };
 
 const allNotifications = Object.values(cases);
@@ -246,7 +299,16 @@ describe('renderNotification', () => {
     it('says everything needed to act: account, top-up link, threshold command', () => {
       expect(r.text).toContain(n.account);
       expect(r.text).toContain('https://app.ngrok.ai/credits');
-      if (n.kind !== 'monitor-failing' && n.kind !== 'monitor-reminder') {
+      // Failures, snooze confirmations, the digest and expiry warnings are not about the threshold.
+      const aboutThreshold = ![
+        'monitor-failing',
+        'monitor-reminder',
+        'snooze-set',
+        'snooze-ended',
+        'weekly-digest',
+        'credit-expiry',
+      ].includes(n.kind);
+      if (aboutThreshold) {
         expect(r.text).toContain(
           `aws ssm put-parameter --region ${REGION} --name ${THRESHOLD_PARAM} --type String ` +
             `--value ${n.kind === 'config-problem' ? 'CENTS' : '1000'} --overwrite`,
@@ -266,6 +328,20 @@ describe('renderNotification', () => {
         url: 'https://app.ngrok.ai/credits',
       });
     });
+  });
+
+  it('ends every balance alert and reminder with the command that snoozes it for a day', () => {
+    for (const n of [base, cases['balance-reminder'] as Notification]) {
+      const steps = renderNotification(n).content.steps;
+      expect(steps.at(-1)?.command).toBe(
+        `aws lambda invoke --region ${REGION} --function-name ${FUNCTION_NAME} ` +
+          '--cli-binary-format raw-in-base64-out ' +
+          `--payload '{"snooze":{"account":"prod","until":"2025-06-03T09:00:00Z"}}' /dev/stdout`,
+      );
+    }
+    expect(renderNotification(cases['balance-recovered'] as Notification).text).not.toContain(
+      'snooze',
+    );
   });
 
   it('names the level, the balance and the thresholds of a low-balance alert', () => {

@@ -335,7 +335,12 @@ describe('fetchCreditGrants and ledgerFacts', () => {
     ngrok.buyByHand(2000);
     const grants = await fetchCreditGrants(KEY, budget(), options);
     expect(grants).toEqual([
-      { amountCents: 2000, createdAt: '2026-12-02T08:00:00.000Z', category: 'purchase' },
+      {
+        amountCents: 2000,
+        createdAt: '2026-12-02T08:00:00.000Z',
+        category: 'purchase',
+        expiresAt: null,
+      },
     ]);
   });
 
@@ -400,6 +405,7 @@ describe('fetchCreditGrants and ledgerFacts', () => {
     amountCents: 500,
     createdAt,
     category,
+    expiresAt: null,
   });
 
   test('keeps purchases only, and reports a list cut after the month began as unreadable', () => {
