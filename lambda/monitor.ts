@@ -5,15 +5,10 @@
  */
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { type CheckStatus, decide, type PolicyInput } from './alert-policy.ts';
 import { createLimiter, mapWithConcurrency } from './concurrency.ts';
-import {
-  advanceWeek,
-  buildDigest,
-  type DigestAccountInput,
-  digestDue,
-} from './digest.ts';
+import { advanceWeek, buildDigest, type DigestAccountInput, digestDue } from './digest.ts';
 import { type ExpiryState, expiryWarnings, recordRead, transactionsReadDue } from './expiry.ts';
 import {
   type BalanceSample,
@@ -40,7 +35,7 @@ import {
   readParameters,
   resolveThresholds,
 } from './settings.ts';
-import { activeSnooze, applySnooze } from './snooze.ts';
+import { activeSnooze, applySnooze, withLatestSnooze } from './snooze.ts';
 import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
 import { fetchCreditGrants } from './top-up/ngrok-credits.ts';
 import type { AccountConfig, MonitorConfig, Notification, Observation } from './types.ts';
@@ -208,22 +203,26 @@ async function publishDigest(
     (level, a) => (LEVEL_ORDER.indexOf(a.level) > LEVEL_ORDER.indexOf(level) ? a.level : level),
     'ok',
   );
-  await publish(deps, { limitPublishes }, {
-    kind: 'weekly-digest',
-    // One message for the deployment: named after its only account, or after the stack.
-    account: single ? first.name : config.deployment,
-    level: worst,
-    reason: 'balance',
-    thresholds: {
-      thresholdCents: first.thresholdCents,
-      criticalThresholdCents: first.criticalThresholdCents,
-      recoveryMarginCents: config.recoveryMarginCents ?? Math.round(first.thresholdCents / 10),
+  await publish(
+    deps,
+    { limitPublishes },
+    {
+      kind: 'weekly-digest',
+      // One message for the deployment: named after its only account, or after the stack.
+      account: single ? first.name : config.deployment,
+      level: worst,
+      reason: 'balance',
+      thresholds: {
+        thresholdCents: first.thresholdCents,
+        criticalThresholdCents: first.criticalThresholdCents,
+        recoveryMarginCents: config.recoveryMarginCents ?? Math.round(first.thresholdCents / 10),
+      },
+      thresholdParameterName: first.thresholdParameterName,
+      configProblems: [],
+      digest,
+      at: now.toISOString(),
     },
-    thresholdParameterName: first.thresholdParameterName,
-    configProblems: [],
-    digest,
-    at: now.toISOString(),
-  });
+  );
 }
 
 const LEVEL_ORDER: readonly Notification['level'][] = ['ok', 'low', 'critical', 'empty'];
@@ -390,7 +389,7 @@ async function checkAccount(
       snooze: activeSnooze(next.snooze, run.now),
     });
     if (stateChanged(previous, next)) {
-      const save = () => saveState(deps, run, account, next);
+      const save = () => saveState(deps, run, account, next, previous?.snooze);
       if (run.digest) run.digest.saves.push(save);
       else await save();
     }
@@ -627,18 +626,46 @@ async function saveState(
   run: RunContext,
   account: AccountConfig,
   state: AlertState,
+  startedWith: AlertState['snooze'],
 ) {
-  await run.limitSaves(() =>
-    deps.ssm.send(
+  await run.limitSaves(async () => {
+    const latest = await latestSnooze(deps, account);
+    const merged = latest === false ? state : withLatestSnooze(state, startedWith, latest);
+    await deps.ssm.send(
       new PutParameterCommand({
         Name: account.stateParameterName,
-        Value: serializeState(state),
+        Value: serializeState(merged),
         Type: 'String',
         Overwrite: true,
       }),
       { abortSignal: writeSignal(deps) },
-    ),
-  );
+    );
+  });
+}
+
+/**
+ * The snooze in the account's saved state right now, so a snooze command that ran during
+ * this run is not overwritten; `false` when it could not be read (the run then writes its
+ * own state: a lost snooze is better than a lost alert state).
+ */
+async function latestSnooze(
+  deps: MonitorDeps,
+  account: AccountConfig,
+): Promise<AlertState['snooze'] | false> {
+  try {
+    const out = await deps.ssm.send(
+      new GetParametersCommand({ Names: [account.stateParameterName] }),
+      { abortSignal: writeSignal(deps) },
+    );
+    const value = out?.Parameters?.find((p) => p.Name === account.stateParameterName)?.Value;
+    return parseState(value).state?.snooze;
+  } catch (error) {
+    deps.log.log('WARN', 'state not re-read before saving', {
+      account: account.name,
+      ...errorFields(error),
+    });
+    return false;
+  }
 }
 
 /**

@@ -462,3 +462,28 @@ export function snoozeForADayCommand(address: FunctionAddress, notification: Not
     new Date(Date.parse(notification.at) + ONE_DAY_MS),
   );
 }
+
+/**
+ * The state a scheduled run saves when a snooze command may have written the account's
+ * state while the run was under way (SSM has no conditional write). The run re-reads the
+ * state just before writing: when its snooze is no longer the one the run started from, a
+ * command changed it, and the command's snooze wins; everything else is the run's.
+ */
+export function withLatestSnooze(
+  next: SnoozableState,
+  startedWith: SnoozeState | undefined,
+  latest: SnoozeState | undefined,
+): SnoozableState {
+  if (sameSnooze(startedWith, latest)) return next;
+  const { snooze: _run, ...rest } = next;
+  return latest === undefined ? rest : { ...rest, snooze: latest };
+}
+
+function sameSnooze(a: SnoozeState | undefined, b: SnoozeState | undefined): boolean {
+  return (
+    a?.until === b?.until &&
+    a?.note === b?.note &&
+    a?.level === b?.level &&
+    a?.heldFailure === b?.heldFailure
+  );
+}

@@ -1,5 +1,6 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../lambda/config/contract.ts';
 import {
   advanceWeek,
   buildDigest,
@@ -10,7 +11,6 @@ import {
   type WeekRecord,
   weekKey,
 } from '../lambda/digest.ts';
-import { DEFAULTS } from '../lambda/config/contract.ts';
 import type { Forecast, NotificationKind } from '../lambda/types.ts';
 
 const HOUR = 3_600_000;

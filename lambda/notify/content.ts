@@ -16,9 +16,9 @@ import { oneLine } from '../text.ts';
 import type { Forecast, Level, LevelReason, Notification, NotificationKind } from '../types.ts';
 import {
   asciiOneLine,
-  formatRunwayDays,
   fnv1a,
   formatRunway,
+  formatRunwayDays,
   formatShare,
   formatTime,
   formatWindow,
