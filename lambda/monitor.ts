@@ -181,7 +181,7 @@ export async function runMonitor(
     const ordered = config.accounts.flatMap((account) =>
       digestParts.filter((part) => part.account === account.name),
     );
-    await publishDigest(config, deps, startedAt, ordered, limitPublishes);
+    await publishDigest(config, deps, startedAt, ordered, limitPublishes, parameters.values);
     await Promise.all(pendingSaves.map((save) => save()));
   }
   const failures = results.filter((r) => r.status === 'error');
@@ -195,6 +195,7 @@ async function publishDigest(
   now: Date,
   accounts: readonly DigestAccountInput[],
   limitPublishes: Limiter,
+  values: ReadonlyMap<string, string>,
 ): Promise<void> {
   const digest = buildDigest(config, accounts, now);
   const first = config.accounts[0] as AccountConfig;
@@ -212,11 +213,8 @@ async function publishDigest(
       account: single ? first.name : config.deployment,
       level: worst,
       reason: 'balance',
-      thresholds: {
-        thresholdCents: first.thresholdCents,
-        criticalThresholdCents: first.criticalThresholdCents,
-        recoveryMarginCents: config.recoveryMarginCents ?? Math.round(first.thresholdCents / 10),
-      },
+      // The structured copy's threshold fields are the first account's.
+      thresholds: resolveThresholds(first, config, values).thresholds,
       thresholdParameterName: first.thresholdParameterName,
       configProblems: [],
       digest,
