@@ -14,6 +14,7 @@ import {
   sanitiseNote,
   snoozeCommand,
   snoozeForADayCommand,
+  withLatestSnooze,
 } from '../lambda/snooze.ts';
 import type {
   CheckFailureKind,
@@ -950,5 +951,36 @@ describe('the snooze in saved state', () => {
     // Act / Assess
     expect(size(quotes.state)).toBeLessThanOrEqual(420);
     expect(size(wide.state)).toBeLessThanOrEqual(520);
+  });
+});
+
+describe('withLatestSnooze', () => {
+  const started: SnoozeState = { until: at(24).toISOString(), level: 'low' };
+  const next: SnoozableState = { ...state(), snooze: { ...started, level: 'critical' } };
+
+  it("keeps the run's own snooze when nobody changed it during the run", () => {
+    expect(withLatestSnooze(next, started, { ...started })).toBe(next);
+  });
+
+  it("takes a snooze a command set, replaced or ended during the run, and the run's alert state", () => {
+    const replaced: SnoozeState = { until: at(48).toISOString(), note: 'later', level: 'low' };
+
+    expect(withLatestSnooze(next, started, replaced)).toEqual({ ...next, snooze: replaced });
+    expect(withLatestSnooze({ ...state() }, undefined, replaced)).toEqual({
+      ...state(),
+      snooze: replaced,
+    });
+    expect(withLatestSnooze(next, started, undefined)).toEqual(state());
+  });
+
+  it.each([
+    ['note', { note: 'n' }],
+    ['level', { level: 'empty' as const }],
+    ['held failure', { heldFailure: true as const }],
+  ])('sees a change of the %s alone', (_what, change) => {
+    expect(withLatestSnooze(next, started, { ...started, ...change }).snooze).toEqual({
+      ...started,
+      ...change,
+    });
   });
 });
