@@ -1,6 +1,6 @@
 /**
- * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview) with scripted answers per
- * API key; records every request.
+ * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview, GET /credits/transactions)
+ * with scripted answers per API key; records every request.
  */
 import type { IncomingMessage } from 'node:http';
 import { type Reply, StandInServer } from './server.ts';
@@ -21,6 +21,13 @@ export interface NgrokAccountScript {
     cost: string;
     requests: number;
     errors: number;
+  }[];
+  /** Credit grants for GET /credits/transactions; none by default. */
+  readonly grants?: readonly {
+    category: 'purchase' | 'promotional';
+    amountCents: number;
+    createdAt: string;
+    expiresAt: string | null;
   }[];
 }
 
@@ -82,6 +89,10 @@ export class FakeNgrokApi extends StandInServer {
         buckets,
         totals: { cost: cost.toFixed(5), requests, errors },
       });
+    }
+    if (url.pathname === '/credits/transactions') {
+      const items = (account.grants ?? []).map((g) => ({ type: 'credits', ...g }));
+      return json(200, { items });
     }
     return ngrokError(404, 'ERR_NGROK_404', `no route for ${url.pathname}`);
   }
