@@ -344,6 +344,35 @@ describe('fetchCreditGrants and ledgerFacts', () => {
     ]);
   });
 
+  test('reads when each grant expires, and refuses an expiry that is not a time', async () => {
+    const grant = {
+      type: 'credits',
+      category: 'purchase',
+      amountCents: 1000,
+      createdAt: '2025-12-10T08:00:00Z',
+    };
+    const answer = (items: unknown[]) =>
+      fetchCreditGrants(KEY, budget(), {
+        baseUrl: 'http://ngrok.test',
+        sleep: async () => {},
+        fetch: async () =>
+          new Response(JSON.stringify({ items }), {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          }),
+      });
+
+    const grants = await answer([
+      { ...grant, expiresAt: '2026-12-10T10:00:00+02:00' },
+      { ...grant, expiresAt: null },
+    ]);
+
+    expect(grants.map((g) => g.expiresAt)).toEqual(['2026-12-10T08:00:00.000Z', null]);
+    await expect(answer([{ ...grant, expiresAt: 'next year' }])).rejects.toThrow(
+      'GET /credits/transactions returned item 0 with expiresAt "next year"',
+    );
+  });
+
   test.each([
     ['no items', {}, 'no items array'],
     ['an item without a type', { items: [{}] }, 'item 0 without a type'],
