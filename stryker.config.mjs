@@ -22,6 +22,7 @@ export default {
     'lambda/snooze.ts',
     'lambda/digest.ts',
     'lambda/expiry.ts',
+    'lambda/state.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -20,6 +20,7 @@ export default defineConfig({
       'test/snooze.test.ts',
       'test/digest.test.ts',
       'test/expiry.test.ts',
+      'test/state.test.ts',
     ],
     // The one config test that runs `cdk synth` in a child process sees no mutant.
     testNamePattern: '^(?!.*`cdk synth)',

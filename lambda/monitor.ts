@@ -38,7 +38,13 @@ import {
 import { activeSnooze, applySnooze, withLatestSnooze } from './snooze.ts';
 import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
 import { fetchCreditGrants } from './top-up/ngrok-credits.ts';
-import type { AccountConfig, MonitorConfig, Notification, Observation } from './types.ts';
+import {
+  type AccountConfig,
+  LEVELS,
+  type MonitorConfig,
+  type Notification,
+  type Observation,
+} from './types.ts';
 
 export interface MonitorDeps {
   readonly ssm: Pick<SSMClient, 'send'>;
@@ -182,7 +188,10 @@ export async function runMonitor(
       digestParts.filter((part) => part.account === account.name),
     );
     await publishDigest(config, deps, startedAt, ordered, limitPublishes, parameters.values);
-    await Promise.all(pendingSaves.map((save) => save()));
+    // Every save is tried; the first that failed fails the run (its alerts repeat next run).
+    const saved = await Promise.allSettled(pendingSaves.map((save) => save()));
+    const failed = saved.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   const failures = results.filter((r) => r.status === 'error');
   if (failures.length > 0) throw new MonitorRunError(failures);
@@ -201,7 +210,7 @@ async function publishDigest(
   const first = config.accounts[0] as AccountConfig;
   const single = config.accounts.length === 1;
   const worst = accounts.reduce<Notification['level']>(
-    (level, a) => (LEVEL_ORDER.indexOf(a.level) > LEVEL_ORDER.indexOf(level) ? a.level : level),
+    (level, a) => (LEVELS.indexOf(a.level) > LEVELS.indexOf(level) ? a.level : level),
     'ok',
   );
   await publish(
@@ -222,8 +231,6 @@ async function publishDigest(
     },
   );
 }
-
-const LEVEL_ORDER: readonly Notification['level'][] = ['ok', 'low', 'critical', 'empty'];
 
 type Limiter = <R>(task: () => Promise<R>) => Promise<R>;
 
