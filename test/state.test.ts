@@ -53,6 +53,43 @@ describe('parseState', () => {
     expect(parseState(serializeState(full))).toEqual({ state: full });
   });
 
+  it('treats blank or seeded text as a first run without a problem', () => {
+    for (const raw of ['', '   ', ' {} '])
+      expect(parseState(raw)).toStrictEqual({ state: undefined });
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['a reason that is not one', { ...state, reason: 'mood' }],
+    ['a start that is not text', { ...state, since: 5 }],
+    ['no failure count', { ...state, failures: undefined }],
+  ])('refuses %s as saved state', (_what, value) => {
+    expect(parseState(JSON.stringify(value))).toMatchObject({
+      state: undefined,
+      problem: 'saved state does not have the expected fields',
+    });
+  });
+
+  it.each([
+    ['a snooze without an end', { snooze: { level: 'low' } }],
+    ['a snooze with an unknown level', { snooze: { until: '2026-11-26T00:00:00Z', level: 'x' } }],
+    ['a null week', { week: null }],
+    ['a week with a total missing', { week: { ...full.week, topUps: undefined } }],
+    ['a week with no totals', { week: { week: '2026-11-23' } }],
+    ['expiry warnings that are not a list', { expiry: { warned: 'x' } }],
+    ['a null expiry', { expiry: null }],
+  ])('drops %s and keeps the rest', (_what, part) => {
+    expect(parseState(JSON.stringify({ ...state, ...part }))).toEqual({ state });
+  });
+
+  it('keeps expiry state with only a read date or only warnings', () => {
+    for (const expiry of [{ readOn: '2026-11-24' }, { warned: [] }]) {
+      expect(parseState(JSON.stringify({ ...state, expiry }))).toEqual({
+        state: { ...state, expiry },
+      });
+    }
+  });
+
   it('drops only a snooze, week or expiry part with the wrong shape, keeping the alert state', () => {
     const raw = JSON.stringify({
       ...state,
