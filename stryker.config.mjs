@@ -32,6 +32,7 @@ export default {
     'lambda/spike-drivers.ts',
     'lambda/spike-settings.ts',
     'lambda/access-key-names.ts',
+    'lambda/state.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -30,6 +30,7 @@ export default defineConfig({
       'test/spike-settings.test.ts',
       'test/spike-simulation.test.ts',
       'test/access-key-names.test.ts',
+      'test/state.test.ts',
     ],
     // Property tests over every kind take seconds on a busy 2-core machine.
     testTimeout: 30_000,

@@ -374,6 +374,10 @@ async function invokeInProcess(
     runwayAlertDays: DEFAULTS.runwayAlertDays,
     usageRefreshHours: DEFAULTS.usageRefreshHours,
     metrics: DEFAULTS.metrics,
+    digest: DEFAULTS.digest,
+    digestDay: DEFAULTS.digestDay,
+    digestHourUtc: DEFAULTS.digestHourUtc,
+    expiryWarningDays: DEFAULTS.expiryWarningDays,
     deployment: 'NgrokBalanceAlert',
   };
   const startedAt = performance.now();

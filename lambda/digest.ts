@@ -1,40 +1,18 @@
 /**
- * The weekly digest: when it is due, what each account keeps for it, and what it says.
+ * The weekly digest: when it is due, what each account keeps for it, and what it holds
+ * (its wording is the content model's, notify/content.ts).
  * It rides on the existing schedule: the first run at or after the digest time each week
  * sends it. Every time here is UTC, so daylight saving never moves it. Pure.
  */
 
-import { formatCents } from './money.ts';
-import { formatRunwayDays } from './notify/format.ts';
-import type { Forecast, Level, NotificationKind, TopSpender } from './types.ts';
+import { type FunctionSettings, SETTINGS } from './config/contract.ts';
+import type { Forecast, Level, NotificationKind } from './types.ts';
 
-/** Indexed like Date.getUTCDay(). */
-export const WEEKDAYS = [
-  'sunday',
-  'monday',
-  'tuesday',
-  'wednesday',
-  'thursday',
-  'friday',
-  'saturday',
-] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+/** Indexed like Date.getUTCDay(): the contract lists the days from Sunday. */
+const WEEKDAYS: readonly string[] = SETTINGS.digestDay.choices;
 
-export const DIGEST_MODES = ['weekly', 'off'] as const;
-export type DigestMode = (typeof DIGEST_MODES)[number];
-
-export interface DigestSettings {
-  readonly digest: DigestMode;
-  readonly digestDay: Weekday;
-  /** 0..23. */
-  readonly digestHourUtc: number;
-}
-
-export const DIGEST_DEFAULTS: DigestSettings = {
-  digest: 'weekly',
-  digestDay: 'monday',
-  digestHourUtc: 9,
-};
+/** The digest's settings, as the contract states them (`digest`, `digestDay`, `digestHourUtc`). */
+export type DigestSettings = Pick<FunctionSettings, 'digest' | 'digestDay' | 'digestHourUtc'>;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -112,6 +90,10 @@ export const COUNTED_AS_ALERT: Readonly<Record<NotificationKind, boolean>> = {
   'top-up-capped': false,
   'top-up-stopped': false,
   'top-up-dry-run': false,
+  'snooze-set': false,
+  'snooze-ended': false,
+  'weekly-digest': false,
+  'credit-expiry': false,
 };
 
 /** What one run of one account adds to its week. */
@@ -244,103 +226,5 @@ export function buildDigest(
         topUps: closed.topUps,
       },
     })),
-  };
-}
-
-/** The digest as plain text: a subject that says it is a weekly summary, one block per account. */
-export function digestText(digest: WeeklyDigest): { subject: string; text: string } {
-  const from = digest.from.slice(0, 10);
-  const to = digest.to.slice(0, 10);
-  const subject = `Weekly summary of ngrok credits, ${from} to ${to}`;
-  const blocks = digest.accounts.map((a) => accountLines(a).join('\n'));
-  return {
-    subject,
-    text: [
-      `${subject} (informational: nothing to do unless a line below says so).`,
-      ...blocks,
-    ].join('\n\n'),
-  };
-}
-
-function accountLines(a: DigestAccount): string[] {
-  const money = (cents: number | undefined) =>
-    cents === undefined ? 'unknown' : formatCents(cents);
-  const lines = [
-    `${a.account}: ${money(a.balanceCents)} now (${a.level}), ${money(a.weekAgoCents)} a week ago.`,
-  ];
-  if (a.week) {
-    const added = a.week.addedCents > 0 ? `, ${formatCents(a.week.addedCents)} added` : '';
-    lines.push(
-      `  Spent about ${formatCents(a.week.spentCents)}${added}; ` +
-        `${a.week.alerts} alert(s), ${a.week.topUps} top-up(s) this week.`,
-    );
-  } else {
-    lines.push('  No totals yet: this account was added during the week.');
-  }
-  if (a.forecast) {
-    const runway =
-      a.forecast.runwayDays === null
-        ? 'no spend, so no runway estimate'
-        : `${formatRunwayDays(a.forecast.runwayDays)} left at the recent rate`;
-    lines.push(`  Runway: ${runway}.`);
-    if (a.forecast.topSpenders.length > 0) {
-      const keys = a.forecast.topSpenders
-        .map((s: TopSpender) => `${s.accessKey} ${formatCents(s.costCents)}`)
-        .join(', ');
-      lines.push(`  Top access keys (last ${a.forecast.windowDays} days): ${keys}.`);
-    }
-  }
-  if (a.snooze) {
-    const note = a.snooze.note === undefined ? '' : ` ("${a.snooze.note}")`;
-    lines.push(`  Snoozed until ${a.snooze.until}${note}.`);
-  }
-  return lines;
-}
-
-/** Parsed setting or the message that says what is wrong and how to fix it. */
-export type SettingResult<T> = { readonly value: T } | { readonly error: string };
-
-/** `digest`: "weekly" or "off". */
-export function parseDigest(raw: unknown): SettingResult<DigestMode> {
-  if (raw === undefined) return { value: DIGEST_DEFAULTS.digest };
-  if (DIGEST_MODES.includes(raw as DigestMode)) return { value: raw as DigestMode };
-  return {
-    error: `"digest": ${JSON.stringify(raw)} is not a digest mode. Expected "weekly" (the default) or "off".`,
-  };
-}
-
-/** `digestDay`: an English weekday name, any case. */
-export function parseDigestDay(raw: unknown): SettingResult<Weekday> {
-  if (raw === undefined) return { value: DIGEST_DEFAULTS.digestDay };
-  const day = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
-  if (WEEKDAYS.includes(day as Weekday)) return { value: day as Weekday };
-  return {
-    error:
-      `"digestDay": ${JSON.stringify(raw)} is not a day of the week. Expected one of ` +
-      `${WEEKDAYS.join(', ')} (default ${DIGEST_DEFAULTS.digestDay}).`,
-  };
-}
-
-/** `digestHourUtc`: a whole hour 0..23, as a number or a numeric string (`-c digestHourUtc=9`). */
-export function parseDigestHourUtc(raw: unknown): SettingResult<number> {
-  return wholeNumber('digestHourUtc', raw, DIGEST_DEFAULTS.digestHourUtc, 0, 23, 'an hour in UTC');
-}
-
-/** A whole number in [min, max] from a number or a string of digits; `fallback` when absent. */
-export function wholeNumber(
-  key: string,
-  raw: unknown,
-  fallback: number,
-  min: number,
-  max: number,
-  what: string,
-): SettingResult<number> {
-  if (raw === undefined) return { value: fallback };
-  const value = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
-    return { value };
-  }
-  return {
-    error: `"${key}": ${JSON.stringify(raw)} is not ${what}. Expected a whole number from ${min} to ${max} (default ${fallback}).`,
   };
 }

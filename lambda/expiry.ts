@@ -4,8 +4,6 @@
  * assumes oldest first (the usual rule), which gives the smallest amount at risk, so every
  * warning says "about" and names the assumption. Pure.
  */
-import { type SettingResult, wholeNumber } from './digest.ts';
-import { formatCents } from './money.ts';
 
 /** A `credits` item of GET /credits/transactions, as the client parses it. */
 export interface CreditGrant {
@@ -20,9 +18,6 @@ export interface CreditGrant {
 
 /** The second and last warning about a grant goes out this many days before it expires. */
 export const FINAL_WARNING_DAYS = 3;
-export const DEFAULT_EXPIRY_WARNING_DAYS = 14;
-/** Credits expire a year after purchase: a longer warning period would warn on the day of purchase. */
-export const MAX_EXPIRY_WARNING_DAYS = 365;
 const DAY_MS = 24 * 3_600_000;
 
 export const ASSUMPTION =
@@ -158,31 +153,6 @@ export function expiryWarnings(input: ExpiryInput): {
   }
   const state: ExpiryState = { ...input.state, warned: warned.length > 0 ? warned : undefined };
   return { warnings, state };
-}
-
-/** The subject and text of a warning. */
-export function expiryWarningText(w: ExpiryWarning): { subject: string; text: string } {
-  const credit = w.category === 'promotional' ? 'promotional credit granted' : 'credit bought';
-  const expires = w.expiresAt.slice(0, 10);
-  return {
-    subject: `${w.account}: about ${formatCents(w.amountCents)} of credit expires on ${expires}`,
-    text:
-      `About ${formatCents(w.amountCents)} of ${credit} on ${w.createdAt.slice(0, 10)} ` +
-      `expires on ${expires} unless spent. ${ASSUMPTION}` +
-      (w.final ? '' : ` A last reminder follows ${FINAL_WARNING_DAYS} days before.`),
-  };
-}
-
-/** `expiryWarningDays`: whole days 0..365; 0 turns expiry warnings off. */
-export function parseExpiryWarningDays(raw: unknown): SettingResult<number> {
-  return wholeNumber(
-    'expiryWarningDays',
-    raw,
-    DEFAULT_EXPIRY_WARNING_DAYS,
-    0,
-    MAX_EXPIRY_WARNING_DAYS,
-    'a number of days (0 turns expiry warnings off)',
-  );
 }
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);

@@ -10,6 +10,8 @@ import { createLogger } from './log.ts';
 import { type RunSummary, runMonitor } from './monitor.ts';
 import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './monitor-config.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
+import { isSnoozeEvent } from './snooze.ts';
+import { runSnoozeCommand, type SnoozeCommandResult } from './snooze-command.ts';
 import type { MonitorConfig } from './types.ts';
 
 // Adaptive retries pace SSM calls when many accounts save state in the same run:
@@ -19,11 +21,15 @@ const sns = new SNSClient({});
 const log = createLogger();
 let config: MonitorConfig | undefined;
 
-/** An EventBridge scheduled event, or `{"test": true}` from `aws lambda invoke`. */
+/**
+ * An EventBridge scheduled event, or from `aws lambda invoke`: `{"test": true}`, or
+ * `{"snooze": {"account": ..., "until": ..., "note": ...}}`.
+ */
 export interface MonitorEvent {
   readonly id?: string;
   readonly 'detail-type'?: string;
   readonly test?: boolean;
+  readonly snooze?: unknown;
 }
 
 /** The part of the Lambda context the monitor uses. */
@@ -31,8 +37,25 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-export async function handler(event: MonitorEvent, context: LambdaContext): Promise<RunSummary> {
+export async function handler(
+  event: MonitorEvent,
+  context: LambdaContext,
+): Promise<RunSummary | SnoozeCommandResult> {
   config ??= parseMonitorConfig(readConfigFile());
+  // Lambda always sets these; messages name them in every command.
+  const region = process.env.AWS_REGION;
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (isSnoozeEvent(event)) {
+    return runSnoozeCommand(event.snooze, config, {
+      ssm,
+      sns,
+      topicArn: requiredEnv('TOPIC_ARN'),
+      log,
+      now: () => new Date(),
+      region,
+      functionName,
+    });
+  }
   const test = event?.test === true;
   return runMonitor(
     config,
@@ -44,8 +67,8 @@ export async function handler(event: MonitorEvent, context: LambdaContext): Prom
       now: () => new Date(),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       ngrok: { baseUrl: process.env.NGROK_API_URL || DEFAULT_NGROK_API_URL },
-      // Lambda always sets AWS_REGION; messages name it in every command.
-      region: process.env.AWS_REGION,
+      region,
+      functionName,
     },
     { eventId: test ? undefined : event?.id, test },
   );

@@ -5,9 +5,11 @@
  */
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { type CheckStatus, decide } from './alert-policy.ts';
+import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { type CheckStatus, decide, type PolicyInput } from './alert-policy.ts';
 import { createLimiter, mapWithConcurrency } from './concurrency.ts';
+import { advanceWeek, buildDigest, type DigestAccountInput, digestDue } from './digest.ts';
+import { type ExpiryState, expiryWarnings, recordRead, transactionsReadDue } from './expiry.ts';
 import {
   type BalanceSample,
   makeForecast,
@@ -33,11 +35,19 @@ import {
   readParameters,
   resolveThresholds,
 } from './settings.ts';
+import { activeSnooze, applySnooze, withLatestSnooze } from './snooze.ts';
 import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
 import type { TopUpNotification } from './top-up/decide.ts';
+import { fetchCreditGrants } from './top-up/ngrok-credits.ts';
 import { runTopUp, type TopUpRunResult } from './top-up/run.ts';
 import { topUpSettingsFor } from './top-up/settings.ts';
-import type { AccountConfig, MonitorConfig, Notification, Observation } from './types.ts';
+import {
+  type AccountConfig,
+  LEVELS,
+  type MonitorConfig,
+  type Notification,
+  type Observation,
+} from './types.ts';
 
 export interface MonitorDeps {
   readonly ssm: Pick<SSMClient, 'send'>;
@@ -52,6 +62,8 @@ export interface MonitorDeps {
   readonly ngrok?: NgrokClientOptions;
   /** The region the stack runs in (AWS_REGION); every command in a message names it. */
   readonly region?: string;
+  /** The function's name (AWS_LAMBDA_FUNCTION_NAME), for the snooze command in alerts. */
+  readonly functionName?: string;
 }
 
 export interface RunRequest {
@@ -72,6 +84,8 @@ export interface AccountResult {
 export interface RunSummary {
   readonly accounts: readonly AccountResult[];
   readonly ssmReadCalls: number;
+  /** Whether this run published the weekly digest. */
+  readonly digest?: boolean;
 }
 
 export class MonitorRunError extends Error {
@@ -114,6 +128,11 @@ export const BALANCE_BUDGET_MS = 20_000;
 export const OVERVIEW_BUDGET_MS = 4_000;
 /** Time kept back at the end of the invocation to publish and save. */
 export const FINISH_RESERVE_MS = 8_000;
+/**
+ * The credit grants only feed the expiry warnings: a short budget, after the balance
+ * notifications are out, so a slow transactions call never delays an alert.
+ */
+export const TRANSACTIONS_BUDGET_MS = 4_000;
 /** Longest auto top-up may take (ledger, purchase and following it), retries included. */
 export const TOP_UP_BUDGET_MS = 20_000;
 /** A cached usage summary older than this is not used for a forecast. */
@@ -138,6 +157,16 @@ export async function runMonitor(
   });
   const limitPublishes = createLimiter(PUBLISH_CONCURRENCY);
   const limitSaves = createLimiter(SAVE_CONCURRENCY);
+  // Due when every account's saved week is older than this week: decided from the states as
+  // they were before this run, so a retried or redelivered run finds the new week saved.
+  const weekRecords = config.accounts.map(
+    (account) => parseState(parameters.values.get(account.stateParameterName)).state?.week,
+  );
+  const digestIsDue = !request.test && digestDue(config, weekRecords, startedAt);
+  // The digest goes out before any account saves its new week: if its publish fails, nothing
+  // is saved and the retry sends it (and repeats this run's alerts: at least once).
+  const digestParts: DigestAccountInput[] = [];
+  const pendingSaves: (() => Promise<void>)[] = [];
 
   const results = await mapWithConcurrency(config.accounts, ACCOUNT_CONCURRENCY, (account) =>
     checkAccount(account, config, deps, parameters, {
@@ -146,6 +175,9 @@ export async function runMonitor(
       runDeadline,
       limitPublishes,
       limitSaves,
+      ...(digestIsDue && {
+        digest: { parts: digestParts, saves: pendingSaves },
+      }),
     }).catch((error: unknown): AccountResult => {
       deps.log.log('ERROR', 'account run failed', { account: account.name, ...errorFields(error) });
       return {
@@ -156,9 +188,53 @@ export async function runMonitor(
       };
     }),
   );
+  if (digestIsDue) {
+    const ordered = config.accounts.flatMap((account) =>
+      digestParts.filter((part) => part.account === account.name),
+    );
+    await publishDigest(config, deps, startedAt, ordered, limitPublishes, parameters.values);
+    // Every save is tried; the first that failed fails the run (its alerts repeat next run).
+    const saved = await Promise.allSettled(pendingSaves.map((save) => save()));
+    const failed = saved.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
   const failures = results.filter((r) => r.status === 'error');
   if (failures.length > 0) throw new MonitorRunError(failures);
-  return { accounts: results, ssmReadCalls: parameters.calls };
+  return { accounts: results, ssmReadCalls: parameters.calls, digest: digestIsDue };
+}
+
+async function publishDigest(
+  config: MonitorConfig,
+  deps: MonitorDeps,
+  now: Date,
+  accounts: readonly DigestAccountInput[],
+  limitPublishes: Limiter,
+  values: ReadonlyMap<string, string>,
+): Promise<void> {
+  const digest = buildDigest(config, accounts, now);
+  const first = config.accounts[0] as AccountConfig;
+  const single = config.accounts.length === 1;
+  const worst = accounts.reduce<Notification['level']>(
+    (level, a) => (LEVELS.indexOf(a.level) > LEVELS.indexOf(level) ? a.level : level),
+    'ok',
+  );
+  await publish(
+    deps,
+    { limitPublishes },
+    {
+      kind: 'weekly-digest',
+      // One message for the deployment: named after its only account, or after the stack.
+      account: single ? first.name : config.deployment,
+      level: worst,
+      reason: 'balance',
+      // The structured copy's threshold fields are the first account's.
+      thresholds: resolveThresholds(first, config, values).thresholds,
+      thresholdParameterName: first.thresholdParameterName,
+      configProblems: [],
+      digest,
+      at: now.toISOString(),
+    },
+  );
 }
 
 type Limiter = <R>(task: () => Promise<R>) => Promise<R>;
@@ -168,6 +244,11 @@ interface RunContext extends RunRequest {
   readonly runDeadline: number;
   readonly limitPublishes: Limiter;
   readonly limitSaves: Limiter;
+  /** Set when this run publishes the digest: each account adds its part and defers its save. */
+  readonly digest?: {
+    readonly parts: DigestAccountInput[];
+    readonly saves: (() => Promise<void>)[];
+  };
 }
 
 async function checkAccount(
@@ -282,7 +363,7 @@ async function checkAccount(
     ? (topUp?.status ?? 'auto top-up: not buying, the balance could not be read')
     : undefined;
 
-  const decision = decide({
+  const policyInput: PolicyInput = {
     account: account.name,
     thresholdParameterName: account.thresholdParameterName,
     tokenParameterName: account.tokenParameterName,
@@ -297,46 +378,88 @@ async function checkAccount(
       failureAlertAfter: config.failureAlertAfter,
       runwayAlertDays: config.runwayAlertDays,
     },
-  });
-
+  };
+  const decision = decide(policyInput);
   const topUpState = topUpSettings ? (topUp?.state ?? previous?.topUp) : undefined;
-  const notifications: Notification[] = [
-    ...decision.notifications.map((n) =>
-      topUpStatus !== undefined && n.kind.startsWith('balance-') ? { ...n, topUpStatus } : n,
-    ),
-    ...(topUp?.notifications ?? []).map((t) =>
-      topUpNotification(t, {
-        level: decision.state.level,
-        reason: decision.state.reason,
-        thresholds,
-        thresholdParameterName: account.thresholdParameterName,
-        balanceCents: observation.ok ? observation.balanceCents : undefined,
-      }),
-    ),
-  ];
+  const withTopUp = {
+    ...decision,
+    notifications: [
+      ...decision.notifications.map((n) =>
+        topUpStatus !== undefined && n.kind.startsWith('balance-') ? { ...n, topUpStatus } : n,
+      ),
+      ...(topUp?.notifications ?? []).map((t) =>
+        topUpNotification(t, {
+          level: decision.state.level,
+          reason: decision.state.reason,
+          thresholds,
+          thresholdParameterName: account.thresholdParameterName,
+          balanceCents: observation.ok ? observation.balanceCents : undefined,
+        }),
+      ),
+    ],
+  };
+  // The snooze holds what only repeats known news, and owes one reminder when it ends.
+  const snoozed = applySnooze(policyInput, withTopUp);
 
   // Publish before saving: if a publish fails, the state stays as it was and the next
   // run sends the notification again. At least once, never silently dropped.
   try {
-    for (const notification of notifications) await publish(deps, run, notification);
+    for (const notification of snoozed.notifications) await publish(deps, run, notification);
   } catch (error) {
     // Except the purchase state: a run that forgot a purchase it made could buy again.
     // Its notifications are then not resent; the purchase shows in the next alerts' status.
-    if (topUp && stateChanged(previous, { ...(previous ?? decision.state), topUp: topUpState })) {
-      await saveState(deps, run, account, { ...(previous ?? decision.state), topUp: topUpState });
+    const kept = { ...(previous ?? decision.state), topUp: topUpState };
+    if (topUp && stateChanged(previous, kept)) {
+      await saveState(deps, run, account, kept, previous?.snooze);
     }
     throw error;
   }
-
-  if (decision.status !== 'duplicate') {
-    const next = {
-      ...withForecastData(decision.state, observation, usage, run.now, config),
-      topUp: topUpState,
-    };
-    if (stateChanged(previous, next)) await saveState(deps, run, account, next);
+  if (snoozed.held.length > 0) {
+    log.log('INFO', 'notifications held by a snooze', {
+      account: account.name,
+      held: snoozed.held.map((n) => n.kind),
+    });
   }
 
   const balanceCents = observation.ok ? observation.balanceCents : undefined;
+  if (decision.status !== 'duplicate') {
+    const week = advanceWeek(
+      previous?.week,
+      {
+        balanceCents,
+        sent: snoozed.notifications.map((n) => n.kind),
+        topUps: snoozed.notifications.filter((n) => n.kind === 'top-up-succeeded').length,
+      },
+      config,
+      run.now,
+    );
+    const expiry = await checkExpiry(account, config, deps, run, {
+      apiKey,
+      balanceCents,
+      thresholds,
+      previous: previous?.expiry,
+    });
+    const next: AlertState = {
+      ...withForecastData(snoozed.state, observation, usage, run.now, config),
+      week: week.record,
+      expiry,
+      topUp: topUpState,
+    };
+    run.digest?.parts.push({
+      account: account.name,
+      level: next.level,
+      balanceCents,
+      closed: week.closed,
+      forecast: observation.ok ? observation.forecast : undefined,
+      snooze: activeSnooze(next.snooze, run.now),
+    });
+    if (stateChanged(previous, next)) {
+      const save = () => saveState(deps, run, account, next, previous?.snooze);
+      if (run.digest) run.digest.saves.push(save);
+      else await save();
+    }
+  }
+
   const measured = {
     account: account.name,
     checkSucceeded: observation.ok ? 1 : 0,
@@ -358,35 +481,80 @@ async function checkAccount(
     runwayDays: values.RunwayDays,
     forecastNote: observation.ok ? observation.forecastNote : undefined,
     failure: observation.ok ? undefined : observation.failure,
-    notifications: notifications.map((n) => n.kind),
+    notifications: snoozed.notifications.map((n) => n.kind),
     ...(topUpStatus !== undefined && { autoTopUp: topUpStatus }),
   });
   return {
     account: account.name,
     status: decision.status,
     balanceCents,
-    notifications: notifications.map((n) => n.kind),
+    notifications: snoozed.notifications.map((n) => n.kind),
   };
 }
 
-/** A top-up event as a notification of the account, at the level this run decided. */
-function topUpNotification(
-  t: TopUpNotification,
-  context: Pick<
-    Notification,
-    'level' | 'reason' | 'thresholds' | 'thresholdParameterName' | 'balanceCents'
-  >,
-): Notification {
-  const { kind, account, at, ...topUp } = t;
-  return {
-    ...context,
-    kind,
-    account,
-    at,
-    balanceCents: t.balanceCents ?? context.balanceCents,
-    configProblems: [],
-    topUp,
-  };
+/**
+ * Once a UTC day, after the balance notifications are out: reads the credit grants with a
+ * short budget and publishes the expiry warnings due. A failed read is logged and waits for
+ * the next day; it never fails the account's run.
+ */
+async function checkExpiry(
+  account: AccountConfig,
+  config: MonitorConfig,
+  deps: MonitorDeps,
+  run: RunContext,
+  input: {
+    apiKey: string | undefined;
+    balanceCents: number | undefined;
+    thresholds: Notification['thresholds'];
+    previous: ExpiryState | undefined;
+  },
+): Promise<ExpiryState | undefined> {
+  const { apiKey, balanceCents, previous } = input;
+  if (
+    apiKey === undefined ||
+    balanceCents === undefined ||
+    !transactionsReadDue(previous, config.expiryWarningDays, run.now)
+  ) {
+    return previous;
+  }
+  const clockNow = (deps.ngrok?.now ?? Date.now)();
+  let grants: Awaited<ReturnType<typeof fetchCreditGrants>>;
+  try {
+    grants = await fetchCreditGrants(
+      apiKey,
+      { deadline: Math.min(clockNow + TRANSACTIONS_BUDGET_MS, run.runDeadline) },
+      { ...deps.ngrok, maxAttempts: 2 },
+    );
+  } catch (error) {
+    deps.log.log('WARN', 'credit grants unavailable, expiry warnings wait for tomorrow', {
+      account: account.name,
+      ...errorFields(error),
+    });
+    return recordRead(previous, run.now);
+  }
+  const { warnings, state } = expiryWarnings({
+    account: account.name,
+    balanceCents,
+    grants,
+    warningDays: config.expiryWarningDays,
+    state: previous,
+    now: run.now,
+  });
+  for (const { kind, account: name, at, ...expiry } of warnings) {
+    await publish(deps, run, {
+      kind,
+      account: name,
+      level: 'ok',
+      reason: 'balance',
+      balanceCents,
+      thresholds: input.thresholds,
+      thresholdParameterName: account.thresholdParameterName,
+      configProblems: [],
+      expiry,
+      at,
+    });
+  }
+  return recordRead(state, run.now);
 }
 
 export interface ObserveOptions {
@@ -497,11 +665,15 @@ function withForecastData(
   return { ...state, history, usage };
 }
 
-async function publish(deps: MonitorDeps, run: RunContext, notification: Notification) {
-  const rendered = renderNotification(
-    notification,
-    deps.region === undefined ? {} : { region: deps.region },
-  );
+async function publish(
+  deps: MonitorDeps,
+  run: Pick<RunContext, 'limitPublishes'>,
+  notification: Notification,
+) {
+  const rendered = renderNotification(notification, {
+    ...(deps.region !== undefined && { region: deps.region }),
+    ...(deps.functionName !== undefined && { functionName: deps.functionName }),
+  });
   const input = toSnsPublish(rendered, notification.account);
   await run.limitPublishes(() =>
     deps.sns.send(new PublishCommand({ TopicArn: deps.topicArn, ...input }), {
@@ -520,18 +692,46 @@ async function saveState(
   run: RunContext,
   account: AccountConfig,
   state: AlertState,
+  startedWith: AlertState['snooze'],
 ) {
-  await run.limitSaves(() =>
-    deps.ssm.send(
+  await run.limitSaves(async () => {
+    const latest = await latestSnooze(deps, account);
+    const merged = latest === false ? state : withLatestSnooze(state, startedWith, latest);
+    await deps.ssm.send(
       new PutParameterCommand({
         Name: account.stateParameterName,
-        Value: serializeState(state),
+        Value: serializeState(merged),
         Type: 'String',
         Overwrite: true,
       }),
       { abortSignal: writeSignal(deps) },
-    ),
-  );
+    );
+  });
+}
+
+/**
+ * The snooze in the account's saved state right now, so a snooze command that ran during
+ * this run is not overwritten; `false` when it could not be read (the run then writes its
+ * own state: a lost snooze is better than a lost alert state).
+ */
+async function latestSnooze(
+  deps: MonitorDeps,
+  account: AccountConfig,
+): Promise<AlertState['snooze'] | false> {
+  try {
+    const out = await deps.ssm.send(
+      new GetParametersCommand({ Names: [account.stateParameterName] }),
+      { abortSignal: writeSignal(deps) },
+    );
+    const value = out?.Parameters?.find((p) => p.Name === account.stateParameterName)?.Value;
+    return parseState(value).state?.snooze;
+  } catch (error) {
+    deps.log.log('WARN', 'state not re-read before saving', {
+      account: account.name,
+      ...errorFields(error),
+    });
+    return false;
+  }
 }
 
 /**
@@ -545,4 +745,24 @@ function writeSignal(deps: MonitorDeps): AbortSignal {
     throw new Error('the invocation is about to time out: left for the next attempt');
   }
   return AbortSignal.timeout(Math.floor(Math.min(AWS_CALL_TIMEOUT_MS, left)));
+}
+
+/** A top-up event as a notification of the account, at the level this run decided. */
+function topUpNotification(
+  t: TopUpNotification,
+  context: Pick<
+    Notification,
+    'level' | 'reason' | 'thresholds' | 'thresholdParameterName' | 'balanceCents'
+  >,
+): Notification {
+  const { kind, account, at, ...topUp } = t;
+  return {
+    ...context,
+    kind,
+    account,
+    at,
+    balanceCents: t.balanceCents ?? context.balanceCents,
+    configProblems: [],
+    topUp,
+  };
 }

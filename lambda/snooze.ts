@@ -300,6 +300,11 @@ export const SNOOZE_RULES: Readonly<Record<NotificationKind, HoldRule>> = {
   'top-up-capped': 'send',
   'top-up-stopped': 'send',
   'top-up-dry-run': 'send',
+  // A confirmation is the news itself; the digest and expiry warnings are not reminders.
+  'snooze-set': 'send',
+  'snooze-ended': 'send',
+  'weekly-digest': 'send',
+  'credit-expiry': 'send',
 };
 
 export interface SnoozeFilterResult {
@@ -467,22 +472,27 @@ export function snoozeForADayCommand(address: FunctionAddress, notification: Not
   );
 }
 
-/** The subject and text of a confirmation, for the renderer of each channel. */
-export function confirmationText(c: SnoozeConfirmation): { subject: string; text: string } {
-  const note = c.note === undefined ? '' : ` Note: "${c.note}".`;
-  if (c.kind === 'snooze-set') {
-    return {
-      subject: `${c.account}: alerts snoozed until ${c.until}`,
-      text:
-        `${c.account} is snoozed until ${c.until}.${note} Reminders and repeat alerts are held ` +
-        'until then; a higher level, a rejected API key or a failed top-up still alert at once. ' +
-        'If a problem is still there when the snooze ends, one reminder goes out.',
-    };
-  }
-  return {
-    subject: `${c.account}: snooze ended`,
-    text:
-      `The snooze of ${c.account} was ended at ${c.until}.${note} Alerts and reminders are ` +
-      'sent again; if a problem is still there, one reminder goes out at the next check.',
-  };
+/**
+ * The state a scheduled run saves when a snooze command may have written the account's
+ * state while the run was under way (SSM has no conditional write). The run re-reads the
+ * state just before writing: when its snooze is no longer the one the run started from, a
+ * command changed it, and the command's snooze wins; everything else is the run's.
+ */
+export function withLatestSnooze(
+  next: SnoozableState,
+  startedWith: SnoozeState | undefined,
+  latest: SnoozeState | undefined,
+): SnoozableState {
+  if (sameSnooze(startedWith, latest)) return next;
+  const { snooze: _run, ...rest } = next;
+  return latest === undefined ? rest : { ...rest, snooze: latest };
+}
+
+function sameSnooze(a: SnoozeState | undefined, b: SnoozeState | undefined): boolean {
+  return (
+    a?.until === b?.until &&
+    a?.note === b?.note &&
+    a?.level === b?.level &&
+    a?.heldFailure === b?.heldFailure
+  );
 }

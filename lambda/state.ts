@@ -3,7 +3,10 @@
  * an SSM String parameter, so it is small JSON with short keys: standard parameters hold
  * at most 4 KB.
  */
+import type { WeekRecord } from './digest.ts';
+import type { ExpiryState } from './expiry.ts';
 import type { BalanceSample, UsageSummary } from './forecast.ts';
+import type { SnoozeState } from './snooze.ts';
 import type { TopUpState } from './top-up/decide.ts';
 import { type CheckFailureKind, LEVELS, type Level, type LevelReason } from './types.ts';
 
@@ -34,6 +37,12 @@ export interface AlertState {
   readonly usage?: UsageSummary;
   /** Auto top-up's state (under 1 KB), when auto top-up is on: never dropped for size. */
   readonly topUp?: TopUpState;
+  /** An active (or just ended) snooze; set by a snooze command, cleared by the run after it ends. */
+  readonly snooze?: SnoozeState;
+  /** This week's totals for the weekly digest. */
+  readonly week?: WeekRecord;
+  /** When the credit grants were last read, and the expiry warnings already sent. */
+  readonly expiry?: ExpiryState;
 }
 
 /** CloudFormation cannot create an empty parameter, so the stack seeds it with this. */
@@ -72,12 +81,47 @@ export function parseState(raw: string | undefined): ParsedState {
   ) {
     return { state: undefined, problem: 'saved state does not have the expected fields' };
   }
-  if (s.topUp !== undefined && !isTopUpState(s.topUp)) {
-    // Read as lost: the purchase decisions then hold one purchase back under the cap.
-    const { topUp: _unreadable, ...rest } = s as AlertState;
-    return { state: rest };
-  }
-  return { state: s as AlertState };
+  // A part of the state with the wrong shape is dropped on its own: the rest still counts.
+  // An unreadable top-up state is read as lost: the purchase decisions then hold one
+  // purchase back under the cap.
+  const { snooze, week, expiry, topUp, ...rest } = s as AlertState;
+  return {
+    state: {
+      ...rest,
+      ...(isSnooze(snooze) && { snooze }),
+      ...(isWeek(week) && { week }),
+      ...(isExpiry(expiry) && { expiry }),
+      ...(topUp !== undefined && isTopUpState(topUp) && { topUp }),
+    } as AlertState,
+  };
+}
+
+function isSnooze(x: SnoozeState | undefined): x is SnoozeState {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.until === 'string' &&
+    !Number.isNaN(Date.parse(x.until)) &&
+    LEVELS.includes(x.level)
+  );
+}
+
+function isWeek(x: WeekRecord | undefined): x is WeekRecord {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.week === 'string' &&
+    [x.spentCents, x.addedCents, x.alerts, x.topUps].every(Number.isFinite)
+  );
+}
+
+function isExpiry(x: ExpiryState | undefined): x is ExpiryState {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    (x.readOn === undefined || typeof x.readOn === 'string') &&
+    (x.warned === undefined || Array.isArray(x.warned))
+  );
 }
 
 /** The parts of a saved top-up state the decisions rely on, checked by form. */
@@ -102,22 +146,33 @@ function isTopUpState(value: unknown): value is TopUpState {
 }
 
 /**
- * Serialises state for PutParameter. If it ever grows past the parameter limit, the
- * oldest forecast history goes first: losing samples only delays the history forecast.
+ * Serialises state for PutParameter. If it ever grows past the parameter limit, what costs
+ * least goes first: the oldest forecast history (only delays the history forecast), then
+ * the expiry warnings already sent (at worst one warning is repeated), then the cached usage
+ * summary (fetched again), then the week's totals (the digest says "no totals yet"). The
+ * alert fields and the snooze are never dropped: losing them would repeat or release alerts.
  */
 export function serializeState(state: AlertState): string {
   let current = state;
   let text = JSON.stringify(current);
-  while (Buffer.byteLength(text) > MAX_STATE_BYTES && (current.history?.length ?? 0) > 0) {
+  const tooBig = () => Buffer.byteLength(text) > MAX_STATE_BYTES;
+  while (tooBig() && (current.history?.length ?? 0) > 0) {
     current = { ...current, history: current.history?.slice(1) };
     text = JSON.stringify(current);
   }
-  if (Buffer.byteLength(text) > MAX_STATE_BYTES) {
-    const { usage: _dropped, ...rest } = current;
-    text = JSON.stringify(rest);
+  for (const drop of DROPPED_IN_ORDER) {
+    if (!tooBig()) break;
+    current = drop(current);
+    text = JSON.stringify(current);
   }
   return text;
 }
+
+const DROPPED_IN_ORDER: readonly ((state: AlertState) => AlertState)[] = [
+  (state) => (state.expiry ? { ...state, expiry: { readOn: state.expiry.readOn } } : state),
+  ({ usage: _dropped, ...rest }) => rest,
+  ({ week: _dropped, ...rest }) => rest,
+];
 
 /** Whether two states differ in anything worth a write (the event id alone is not). */
 export function stateChanged(before: AlertState | undefined, after: AlertState): boolean {

@@ -2,6 +2,8 @@
  * The domain model shared by the monitor's modules. Nothing here knows about AWS.
  */
 import type { FunctionAccountSettings, FunctionSettings } from './config/contract.ts';
+import type { WeeklyDigest } from './digest.ts';
+import type { ExpiryWarning } from './expiry.ts';
 import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from './top-up/decide.ts';
 
 /** How bad the balance is. Ordered: each level is worse than the one before. */
@@ -108,6 +110,9 @@ export type Observation =
  * - config-problem: a runtime parameter is invalid; reported once per distinct problem;
  * - test: sent on request to prove the wiring works;
  * - top-up-*: what auto top-up did (see TOP_UP_NOTIFICATION_KINDS in top-up/decide.ts).
+ * - snooze-set / snooze-ended: someone snoozed the account, or ended its snooze early;
+ * - weekly-digest: the week's summary of every account (informational);
+ * - credit-expiry: part of the balance belongs to credit that expires soon.
  */
 export const NOTIFICATION_KINDS = [
   'balance-alert',
@@ -120,6 +125,10 @@ export const NOTIFICATION_KINDS = [
   'config-problem',
   'test',
   ...TOP_UP_NOTIFICATION_KINDS,
+  'snooze-set',
+  'snooze-ended',
+  'weekly-digest',
+  'credit-expiry',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -151,4 +160,10 @@ export interface Notification {
   readonly topUpStatus?: string;
   /** ISO 8601 time of the run that produced it. */
   readonly at: string;
+  /** snooze-set, snooze-ended: the snooze's end time (or when it was ended) and note. */
+  readonly snooze?: { readonly until: string; readonly note?: string };
+  /** weekly-digest: the summary of every account. */
+  readonly digest?: WeeklyDigest;
+  /** credit-expiry: the grant and the part of the balance estimated to belong to it. */
+  readonly expiry?: Omit<ExpiryWarning, 'kind' | 'account' | 'at'>;
 }

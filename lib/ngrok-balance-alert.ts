@@ -496,5 +496,11 @@ export class NgrokBalanceAlert extends Construct {
       description: 'Sends a notification marked as a test through every channel; touches no state',
       value: `aws lambda invoke --region ${Aws.REGION} --function-name ${this.monitor.functionName} --cli-binary-format raw-in-base64-out --payload '{"test":true}' /dev/stdout`,
     });
+    const snoozed = accounts.length === 1 ? (accounts[0]?.config.name ?? '*') : '*';
+    new CfnOutput(this, 'SnoozeCommand', {
+      description:
+        'Snoozes reminders until a time (ISO 8601, at most 14 days ahead; "until": null ends it); "account": "*" snoozes every account',
+      value: `aws lambda invoke --region ${Aws.REGION} --function-name ${this.monitor.functionName} --cli-binary-format raw-in-base64-out --payload '{"snooze":{"account":"${snoozed}","until":"2030-01-01T09:00:00Z","note":"why"}}' /dev/stdout`,
+    });
   }
 }

@@ -127,6 +127,11 @@ function majorOf(version: string): number {
   return Number(version.replace(/^v/, '').split('.')[0]);
 }
 
+/** The email text of a published notification. */
+function emailOf(message: string | undefined): string {
+  return (JSON.parse(message ?? '{}') as Record<string, string>).email ?? '';
+}
+
 /** The structured copy of a published notification (the `lambda` protocol entry). */
 function structured(message: string | undefined): { kind: string; account: string } {
   const outer = JSON.parse(message ?? '{}') as Record<string, string>;
@@ -226,7 +231,10 @@ describe('the bundled handler against local stand-ins', () => {
       expect(saved).toMatchObject({ level: 'low', lastBalanceCents: 499, lastEventId: event.id });
 
       // The key was read with decryption and used as the bearer token.
-      const reads = standIns.ssm.requests.filter((r) => r.action === 'GetParameters');
+      const reads = standIns.ssm.requests.filter(
+        (r) => r.action === 'GetParameters' && r.names.includes(PARAMS.apiKey),
+      );
+      expect(reads.length).toBeGreaterThan(0);
       expect(reads.every((r) => r.input.WithDecryption === true)).toBe(true);
       expect(standIns.ngrok.requests.some((r) => r.path === '/credits/balance')).toBe(true);
       expect(standIns.ngrok.requests.every((r) => r.apiKey === API_KEY)).toBe(true);
@@ -295,6 +303,122 @@ describe('the bundled handler against local stand-ins', () => {
       expect(structured(standIns.sns.publishes[0]?.message)).toMatchObject({ kind: 'test' });
       expect(standIns.ssm.requests.filter((r) => r.action === 'PutParameter')).toEqual([]);
       expect(standIns.ngrok.requests).toEqual([]);
+    });
+  });
+
+  it('a balance alert ends with the command that snoozes it for a day, naming the region and the function', async () => {
+    await withStandIns(499, async (standIns) => {
+      expectSucceeded(await coldInvoke(standIns));
+
+      const email = emailOf(standIns.sns.publishes[0]?.message);
+      expect(email).toMatch(
+        new RegExp(
+          `aws lambda invoke --region ${FAKE_AWS.region} --function-name ${FAKE_AWS.functionName} ` +
+            `--cli-binary-format raw-in-base64-out --payload '\\{"snooze":\\{"account":"main","until":"[0-9T:-]+Z"\\}\\}' /dev/stdout\n`,
+        ),
+      );
+    });
+  });
+
+  it('a snooze payload snoozes the account, confirms once, holds the reminder; a bad one is refused', async () => {
+    await withStandIns(499, async (standIns) => {
+      // Prepare: low for three days, last told two days ago, so a reminder is due.
+      const day = 24 * 3_600_000;
+      const ago = (days: number) => new Date(Date.now() - days * day).toISOString();
+      standIns.ssm.put(
+        PARAMS.state,
+        JSON.stringify({
+          level: 'low',
+          reason: 'balance',
+          since: ago(3),
+          lastNotifiedAt: ago(2),
+          lastBalanceCents: 499,
+          failures: 0,
+        }),
+      );
+      const until = new Date(Date.now() + 2 * day).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+      // Act: the payload the SnoozeCommand output shows, then a scheduled run.
+      const snooze = await coldInvoke(standIns, {
+        snooze: { account: 'main', until, note: 'top-up approved' },
+      });
+      const run = await coldInvoke(standIns);
+      const refused = await coldInvoke(standIns, { snooze: { account: 'mian', until } });
+
+      // Assess
+      expectSucceeded(snooze);
+      expect(snooze.report.result).toEqual({
+        snooze: 'done',
+        accounts: [{ account: 'main', result: 'snoozed', until: new Date(until).toISOString() }],
+      });
+      expectSucceeded(run);
+      expect(run.report.result).toMatchObject({
+        accounts: [{ account: 'main', notifications: [] }],
+      });
+      // Refused in the result, not a function error: nothing fails, alarms or changes.
+      expectSucceeded(refused);
+      expect(refused.report.result).toEqual({
+        snooze: 'refused',
+        field: 'snooze.account',
+        error:
+          '"snooze.account": "mian" is not an account of this deployment. Expected one of "main", or "*" for every account.',
+      });
+      const publishes = standIns.sns.publishes;
+      expect(publishes.map((p) => structured(p.message).kind)).toEqual(['snooze-set']);
+      expect(publishes[0]?.subject).toMatch(/^ngrok alerts snoozed \(main\): until /);
+      expect(emailOf(publishes[0]?.message)).toContain('Note: "top-up approved".');
+      expect(JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}').snooze).toMatchObject({
+        until: new Date(until).toISOString(),
+        note: 'top-up approved',
+      });
+    });
+  });
+
+  it('the first run of a new week publishes one weekly digest as information; a redelivery does not', async () => {
+    await withStandIns(5000, async (standIns) => {
+      // Prepare: the state a run in an earlier week left.
+      standIns.ssm.put(
+        PARAMS.state,
+        JSON.stringify({
+          level: 'ok',
+          reason: 'balance',
+          since: '2020-01-01T00:00:00.000Z',
+          failures: 0,
+          week: {
+            week: '2020-01-06',
+            startCents: 6000,
+            lastCents: 5200,
+            spentCents: 800,
+            addedCents: 0,
+            alerts: 1,
+            topUps: 0,
+          },
+        }),
+      );
+      const event = scheduledEvent();
+
+      // Act
+      const first = await coldInvoke(standIns, event);
+      const redelivered = await coldInvoke(standIns, event);
+      const next = await coldInvoke(standIns);
+
+      // Assess
+      for (const run of [first, redelivered, next]) expectSucceeded(run);
+      expect(first.report.result).toMatchObject({ digest: true });
+      const publishes = standIns.sns.publishes;
+      expect(publishes).toHaveLength(1);
+      expect(structured(publishes[0]?.message)).toMatchObject({
+        kind: 'weekly-digest',
+        event: 'info',
+        severity: 'info',
+      });
+      expect(publishes[0]?.subject).toMatch(
+        /^Weekly summary of ngrok credits \(main\): 2020-01-06 to /,
+      );
+      expect(emailOf(publishes[0]?.message)).toContain(
+        'main: $50.00 now (ok), $60.00 a week ago. Spent about $10.00; 1 alert(s), 0 top-up(s) this week.',
+      );
+      expect(JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}').week.week).not.toBe('2020-01-06');
     });
   });
 

@@ -70,12 +70,24 @@ describe('defaults', () => {
       forecastDays: 7,
       runwayAlertDays: 3,
       usageRefreshHours: 6,
+      digest: 'weekly',
+      digestDay: 'monday',
+      digestHourUtc: 9,
+      expiryWarningDays: 14,
       reservedConcurrency: undefined,
       metrics: 'none',
       dashboard: false,
       // Every channel is opt-in; only PagerDuty's events URL has a default.
       pagerDutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
     });
+  });
+
+  it('takes the digest and expiry settings from context, and refuses a day that is not one', () => {
+    expect(
+      load({ digest: 'off', digestDay: 'friday', digestHourUtc: '7', expiryWarningDays: '0' }),
+    ).toMatchObject({ digest: 'off', digestDay: 'friday', digestHourUtc: 7, expiryWarningDays: 0 });
+    expect(() => load({ digestDay: 'mon' })).toThrow(/"digestDay": "mon" is not valid/);
+    expect(() => load({ digestHourUtc: '24' })).toThrow(/digestHourUtc/);
   });
 
   it('exports the same defaults it applies', () => {

@@ -1,17 +1,13 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../lambda/config/contract.ts';
 import {
   advanceWeek,
   buildDigest,
   COUNTED_AS_ALERT,
-  DIGEST_DEFAULTS,
   type DigestSettings,
   digestDue,
   digestSlot,
-  digestText,
-  parseDigest,
-  parseDigestDay,
-  parseDigestHourUtc,
   type WeekRecord,
   weekKey,
 } from '../lambda/digest.ts';
@@ -19,7 +15,11 @@ import type { Forecast, NotificationKind } from '../lambda/types.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const weekly = DIGEST_DEFAULTS;
+const weekly: DigestSettings = {
+  digest: DEFAULTS.digest,
+  digestDay: DEFAULTS.digestDay,
+  digestHourUtc: DEFAULTS.digestHourUtc,
+};
 /** Monday 2026-11-30, the default digest time. */
 const SLOT = new Date('2026-11-30T09:00:00Z');
 const at = (hours: number) => new Date(SLOT.getTime() + hours * HOUR);
@@ -418,7 +418,7 @@ describe('the digest over weeks of runs', () => {
   });
 });
 
-describe('buildDigest and digestText', () => {
+describe('buildDigest', () => {
   const forecast: Forecast = {
     source: 'usage',
     dailySpendCents: 1000,
@@ -484,45 +484,6 @@ describe('buildDigest and digestText', () => {
         },
       ],
     });
-    expect(digestText(digest)).toEqual({
-      subject: 'Weekly summary of ngrok credits, 2026-11-23 to 2026-11-30',
-      text: [
-        'Weekly summary of ngrok credits, 2026-11-23 to 2026-11-30 (informational: nothing to do unless a line below says so).',
-        '',
-        'main: $65.00 now (low), $130.00 a week ago.',
-        '  Spent about $70.00, $5.00 added; 2 alert(s), 1 top-up(s) this week.',
-        '  Runway: about 6.5 days left at the recent rate.',
-        '  Top access keys (last 7 days): ak_prod $50.00, ak_test $20.00.',
-        '  Snoozed until 2026-12-01T09:00:00.000Z ("top-up approved").',
-        '',
-        'backup: unknown now (ok), unknown a week ago.',
-        '  No totals yet: this account was added during the week.',
-      ].join('\n'),
-    });
-  });
-
-  it('says when nothing was spent, nothing added, no keys, and a snooze without a note', () => {
-    const digest = buildDigest(
-      weekly,
-      [
-        {
-          account: 'main',
-          level: 'ok',
-          balanceCents: 100,
-          closed: record({ startCents: 100 }),
-          forecast: { ...forecast, runwayDays: null, topSpenders: [] },
-          snooze: { until: '2026-12-01T09:00:00.000Z' },
-        },
-      ],
-      at(0),
-    );
-
-    expect(digestText(digest).text.split('\n').slice(2)).toEqual([
-      'main: $1.00 now (ok), $1.00 a week ago.',
-      '  Spent about $0.00; 0 alert(s), 0 top-up(s) this week.',
-      '  Runway: no spend, so no runway estimate.',
-      '  Snoozed until 2026-12-01T09:00:00.000Z.',
-    ]);
   });
 
   it('covers the last seven days when no account has a closed week', () => {
@@ -546,64 +507,6 @@ describe('buildDigest and digestText', () => {
     );
 
     expect(digest.from).toBe('2026-11-16T09:00:00.000Z');
-  });
-});
-
-describe('digest settings', () => {
-  it('defaults to a weekly digest on Monday at 09:00 UTC', () => {
-    expect([
-      parseDigest(undefined),
-      parseDigestDay(undefined),
-      parseDigestHourUtc(undefined),
-    ]).toEqual([{ value: 'weekly' }, { value: 'monday' }, { value: 9 }]);
-  });
-
-  it('accepts every valid value', () => {
-    expect(parseDigest('off')).toEqual({ value: 'off' });
-    expect(parseDigest('weekly')).toEqual({ value: 'weekly' });
-    expect(parseDigestDay(' Friday ')).toEqual({ value: 'friday' });
-    expect(parseDigestDay('sunday')).toEqual({ value: 'sunday' });
-    expect(parseDigestHourUtc(0)).toEqual({ value: 0 });
-    expect(parseDigestHourUtc(23)).toEqual({ value: 23 });
-    expect(parseDigestHourUtc('7')).toEqual({ value: 7 });
-    expect(parseDigestHourUtc(' 12 ')).toEqual({ value: 12 });
-  });
-
-  it.each<[string, () => unknown, string]>([
-    [
-      'digest',
-      () => parseDigest('daily'),
-      '"digest": "daily" is not a digest mode. Expected "weekly" (the default) or "off".',
-    ],
-    ['digest', () => parseDigest(true), '"digest": true is not a digest mode.'],
-    [
-      'digestDay',
-      () => parseDigestDay('mon'),
-      '"digestDay": "mon" is not a day of the week. Expected one of sunday, monday, tuesday, wednesday, thursday, friday, saturday (default monday).',
-    ],
-    ['digestDay', () => parseDigestDay(1), '"digestDay": 1 is not a day of the week.'],
-    [
-      'digestHourUtc',
-      () => parseDigestHourUtc(24),
-      '"digestHourUtc": 24 is not an hour in UTC. Expected a whole number from 0 to 23 (default 9).',
-    ],
-    ['digestHourUtc', () => parseDigestHourUtc(-1), '"digestHourUtc": -1 is not an hour in UTC.'],
-    ['digestHourUtc', () => parseDigestHourUtc(9.5), '"digestHourUtc": 9.5 is not an hour in UTC.'],
-    [
-      'digestHourUtc',
-      () => parseDigestHourUtc('9am'),
-      '"digestHourUtc": "9am" is not an hour in UTC.',
-    ],
-    [
-      'digestHourUtc',
-      () => parseDigestHourUtc('-3'),
-      '"digestHourUtc": "-3" is not an hour in UTC.',
-    ],
-    ['digestHourUtc', () => parseDigestHourUtc(''), '"digestHourUtc": "" is not an hour in UTC.'],
-  ])('refuses a bad %s with a message that says the fix', (_key, parse, message) => {
-    const result = parse() as { error: string };
-
-    expect(result.error.startsWith(message)).toBe(true);
   });
 });
 

@@ -6,8 +6,6 @@ import {
   type ExpiryState,
   type ExpiryWarning,
   expiryWarnings,
-  expiryWarningText,
-  parseExpiryWarningDays,
   recordRead,
   shareBalance,
   transactionsReadDue,
@@ -163,9 +161,6 @@ describe('expiryWarnings', () => {
     expect(state.warned).toEqual([
       [Date.parse(OLD.createdAt) / 1000, Date.parse(OLD.expiresAt as string) / 1000, 1],
     ]);
-    expect(expiryWarningText(warnings[0] as ExpiryWarning).text).toContain(
-      'About $30.00 of credit bought on 2025-12-10 expires on 2026-12-10 unless spent.',
-    );
   });
 
   it('gives exactly one warning over ten days of daily reads, then one last 3 days before', () => {
@@ -290,9 +285,6 @@ describe('expiryWarnings', () => {
       ['promotional', 1000, false],
     ]);
     expect(state.warned).toHaveLength(2);
-    expect(expiryWarningText(warnings[1] as ExpiryWarning).text).toContain(
-      'About $10.00 of promotional credit granted on 2026-10-01 expires on 2026-12-05 unless spent.',
-    );
   });
 
   it('forgets warnings about grants that have expired, and keeps the rest of the state', () => {
@@ -342,33 +334,6 @@ describe('expiryWarnings', () => {
   });
 });
 
-describe('expiryWarningText', () => {
-  const warning: ExpiryWarning = {
-    kind: 'credit-expiry',
-    account: 'main',
-    amountCents: 3000,
-    category: 'purchase',
-    createdAt: '2025-12-10T08:00:00Z',
-    expiresAt: '2026-12-10T08:00:00Z',
-    final: false,
-    at: NOW.toISOString(),
-  };
-
-  it('says about how much expires when, names the assumption, and promises one last reminder', () => {
-    expect(expiryWarningText(warning)).toEqual({
-      subject: 'main: about $30.00 of credit expires on 2026-12-10',
-      text:
-        'About $30.00 of credit bought on 2025-12-10 expires on 2026-12-10 unless spent. ' +
-        'Estimated assuming credits are spent oldest first; ngrok does not document the order. ' +
-        'A last reminder follows 3 days before.',
-    });
-  });
-
-  it('promises nothing more in the final warning', () => {
-    expect(expiryWarningText({ ...warning, final: true }).text).toMatch(/document the order\.$/);
-  });
-});
-
 describe('transactionsReadDue', () => {
   it('reads at the first run, and at the first run of each UTC day, success or not', () => {
     const read = recordRead(undefined, NOW);
@@ -387,37 +352,5 @@ describe('transactionsReadDue', () => {
     const state: ExpiryState = { readOn: '2026-11-29', warned: [[1, 2, 1]] };
 
     expect(recordRead(state, NOW)).toEqual({ readOn: '2026-11-30', warned: [[1, 2, 1]] });
-  });
-});
-
-describe('parseExpiryWarningDays', () => {
-  it('defaults to 14 and accepts 0 (off) to 365, as a number or a numeric string', () => {
-    expect(parseExpiryWarningDays(undefined)).toEqual({ value: 14 });
-    expect(parseExpiryWarningDays(0)).toEqual({ value: 0 });
-    expect(parseExpiryWarningDays('30')).toEqual({ value: 30 });
-    expect(parseExpiryWarningDays(365)).toEqual({ value: 365 });
-  });
-
-  it('refuses anything else, saying what is expected', () => {
-    expect(parseExpiryWarningDays(366)).toEqual({
-      error:
-        '"expiryWarningDays": 366 is not a number of days (0 turns expiry warnings off). Expected a whole number from 0 to 365 (default 14).',
-    });
-    expect(parseExpiryWarningDays('two weeks')).toHaveProperty('error');
-    expect(parseExpiryWarningDays(-1)).toHaveProperty('error');
-  });
-});
-
-describe('the expiry record in saved state', () => {
-  it('takes about 45 bytes plus 26 per grant warned about', () => {
-    const state: ExpiryState = {
-      readOn: '2026-11-30',
-      warned: [
-        [1765353600, 1796889600, 1],
-        [1765353601, 1796889601, 2],
-      ],
-    };
-
-    expect(Buffer.byteLength(JSON.stringify({ expiry: state }))).toBeLessThanOrEqual(45 + 2 * 26);
   });
 });

@@ -29,6 +29,11 @@ function config(accounts: AccountConfig[]): MonitorConfig {
     runwayAlertDays: 3,
     usageRefreshHours: 6,
     metrics: 'none',
+    // The digest and expiry warnings have tests of their own (monitor-weekly.test.ts).
+    digest: 'off',
+    digestDay: 'monday',
+    digestHourUtc: 9,
+    expiryWarningDays: 0,
     deployment: 'NgrokBalanceAlert',
   };
 }
@@ -157,15 +162,18 @@ describe('runMonitor: one account', () => {
     expect(published()).toHaveLength(0);
   });
 
-  it('reads every setting in one GetParameters call with decryption', async () => {
+  it('reads every setting in one GetParameters call with decryption, and re-reads only the state before writing it', async () => {
     seed(prod, 'key-prod');
     await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 900 } }).fetch));
     const calls = ssm.commandCalls(GetParametersCommand);
-    expect(calls).toHaveLength(1);
-    expect(calls[0]?.args[0].input).toEqual({
-      Names: [prod.tokenParameterName, prod.thresholdParameterName, prod.stateParameterName],
-      WithDecryption: true,
-    });
+    expect(calls.map((c) => c.args[0].input)).toEqual([
+      {
+        Names: [prod.tokenParameterName, prod.thresholdParameterName, prod.stateParameterName],
+        WithDecryption: true,
+      },
+      // A snooze command may have written the state meanwhile (see the snooze tests).
+      { Names: [prod.stateParameterName] },
+    ]);
   });
 
   it('writes state only when it changes', async () => {
@@ -407,7 +415,9 @@ describe('runMonitor: several accounts', () => {
     for (const a of accounts) seed(a, `k-${a.name}`);
     const byKey = Object.fromEntries(accounts.map((a) => [`k-${a.name}`, { balance: 90_000 }]));
     const summary = await runMonitor(config(accounts), deps(fakeNgrok(byKey).fetch));
-    const calls = ssm.commandCalls(GetParametersCommand);
+    const calls = ssm
+      .commandCalls(GetParametersCommand)
+      .filter((c) => c.args[0].input.WithDecryption);
     expect(summary.ssmReadCalls).toBe(4);
     expect(calls).toHaveLength(4);
     expect(calls.every((c) => (c.args[0].input.Names?.length ?? 0) <= 10)).toBe(true);

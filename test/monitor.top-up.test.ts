@@ -32,6 +32,10 @@ const CONFIG: MonitorConfig = {
   usageRefreshHours: 6,
   metrics: 'none',
   deployment: 'NgrokBalanceAlert',
+  digest: 'off',
+  digestDay: 'monday',
+  digestHourUtc: 9,
+  expiryWarningDays: 0,
 };
 
 const ssm = mockClient(SSMClient);

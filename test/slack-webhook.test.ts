@@ -119,6 +119,14 @@ const base = {
   tokenParameterName: '/ngrok-balance-alert/api-key',
   configProblems: [],
   at: '2025-06-02T09:00:00.000Z',
+  // What an expiry warning carries besides the balance; the other kinds ignore it.
+  expiry: {
+    amountCents: 3000,
+    category: 'purchase',
+    createdAt: '2024-12-10T08:00:00.000Z',
+    expiresAt: '2025-12-10T08:00:00.000Z',
+    final: false,
+  },
 } as Notification;
 
 const KINDS = NOTIFICATION_KINDS;

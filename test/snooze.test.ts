@@ -5,17 +5,16 @@ import {
   activeSnooze,
   applySnooze,
   applySnoozeCommand,
-  confirmationText,
   isSnoozeEvent,
   MAX_NOTE_CHARS,
   parseSnoozeRequest,
   type SnoozableState,
-  type SnoozeConfirmation,
   SnoozeRequestError,
   type SnoozeState,
   sanitiseNote,
   snoozeCommand,
   snoozeForADayCommand,
+  withLatestSnooze,
 } from '../lambda/snooze.ts';
 import type {
   CheckFailureKind,
@@ -931,43 +930,6 @@ describe('snoozeCommand', () => {
   });
 });
 
-describe('confirmationText', () => {
-  const confirmation: SnoozeConfirmation = {
-    kind: 'snooze-set',
-    account: 'main',
-    until: '2026-12-04T09:00:00.000Z',
-    note: 'top-up approved',
-    level: 'low',
-    at: T0.toISOString(),
-  };
-
-  it('says until when, with the note, what is held and what still alerts', () => {
-    expect(confirmationText(confirmation)).toEqual({
-      subject: 'main: alerts snoozed until 2026-12-04T09:00:00.000Z',
-      text:
-        'main is snoozed until 2026-12-04T09:00:00.000Z. Note: "top-up approved". Reminders and ' +
-        'repeat alerts are held until then; a higher level, a rejected API key or a failed ' +
-        'top-up still alert at once. If a problem is still there when the snooze ends, one reminder goes out.',
-    });
-  });
-
-  it('says when a snooze was ended, without a note when there was none', () => {
-    const ended = {
-      ...confirmation,
-      kind: 'snooze-ended' as const,
-      until: T0.toISOString(),
-      note: undefined,
-    };
-
-    expect(confirmationText(ended)).toEqual({
-      subject: 'main: snooze ended',
-      text:
-        'The snooze of main was ended at 2026-12-01T10:00:00.000Z. Alerts and reminders are sent ' +
-        'again; if a problem is still there, one reminder goes out at the next check.',
-    });
-  });
-});
-
 describe('the snooze in saved state', () => {
   it('stays small with the longest, most awkward note (the state parameter holds 4 KB)', () => {
     // Prepare: every character of the note needs escaping or three bytes of UTF-8.
@@ -989,5 +951,36 @@ describe('the snooze in saved state', () => {
     // Act / Assess
     expect(size(quotes.state)).toBeLessThanOrEqual(420);
     expect(size(wide.state)).toBeLessThanOrEqual(520);
+  });
+});
+
+describe('withLatestSnooze', () => {
+  const started: SnoozeState = { until: at(24).toISOString(), level: 'low' };
+  const next: SnoozableState = { ...state(), snooze: { ...started, level: 'critical' } };
+
+  it("keeps the run's own snooze when nobody changed it during the run", () => {
+    expect(withLatestSnooze(next, started, { ...started })).toBe(next);
+  });
+
+  it("takes a snooze a command set, replaced or ended during the run, and the run's alert state", () => {
+    const replaced: SnoozeState = { until: at(48).toISOString(), note: 'later', level: 'low' };
+
+    expect(withLatestSnooze(next, started, replaced)).toEqual({ ...next, snooze: replaced });
+    expect(withLatestSnooze({ ...state() }, undefined, replaced)).toEqual({
+      ...state(),
+      snooze: replaced,
+    });
+    expect(withLatestSnooze(next, started, undefined)).toEqual(state());
+  });
+
+  it.each([
+    ['note', { note: 'n' }],
+    ['level', { level: 'empty' as const }],
+    ['held failure', { heldFailure: true as const }],
+  ])('sees a change of the %s alone', (_what, change) => {
+    expect(withLatestSnooze(next, started, { ...started, ...change }).snooze).toEqual({
+      ...started,
+      ...change,
+    });
   });
 });

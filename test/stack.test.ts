@@ -573,6 +573,15 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       expect(command).toContain(`--function-name <Ref:${ids.fn}>`);
       expect(command).toContain(`'{"test":true}'`);
     });
+
+    it('prints the command that snoozes the account', () => {
+      const snooze = synth.json.Outputs?.SnoozeCommand;
+      expect(text(snooze?.Value)).toBe(
+        `aws lambda invoke --region <Ref:AWS::Region> --function-name <Ref:${ids.fn}> ` +
+          '--cli-binary-format raw-in-base64-out ' +
+          `--payload '{"snooze":{"account":"main","until":"2030-01-01T09:00:00Z","note":"why"}}' /dev/stdout`,
+      );
+    });
   });
 
   commonChecks(() => synth);

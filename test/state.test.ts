@@ -9,6 +9,22 @@ const state: AlertState = {
   failures: 0,
 };
 
+/** A state with every part the snooze, the digest and the expiry warnings add. */
+const full: AlertState = {
+  ...state,
+  snooze: { until: '2026-11-26T00:00:00.000Z', note: 'top-up approved', level: 'low' },
+  week: {
+    week: '2026-11-23',
+    startCents: 900,
+    lastCents: 800,
+    spentCents: 100,
+    addedCents: 0,
+    alerts: 1,
+    topUps: 0,
+  },
+  expiry: { readOn: '2026-11-24', warned: [[1_700_000_000, 1_800_000_000, 1]] },
+};
+
 describe('parseState', () => {
   it('treats a missing or freshly deployed parameter as a first run, quietly', () => {
     expect(parseState(undefined)).toEqual({ state: undefined });
@@ -34,6 +50,55 @@ describe('parseState', () => {
 
   it('reads back what serializeState wrote', () => {
     expect(parseState(serializeState(state))).toEqual({ state });
+    expect(parseState(serializeState(full))).toEqual({ state: full });
+  });
+
+  it('treats blank or seeded text as a first run without a problem', () => {
+    for (const raw of ['', '   ', ' {} '])
+      expect(parseState(raw)).toStrictEqual({ state: undefined });
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['a reason that is not one', { ...state, reason: 'mood' }],
+    ['a start that is not text', { ...state, since: 5 }],
+    ['no failure count', { ...state, failures: undefined }],
+  ])('refuses %s as saved state', (_what, value) => {
+    expect(parseState(JSON.stringify(value))).toMatchObject({
+      state: undefined,
+      problem: 'saved state does not have the expected fields',
+    });
+  });
+
+  it.each([
+    ['a snooze without an end', { snooze: { level: 'low' } }],
+    ['a snooze with an unknown level', { snooze: { until: '2026-11-26T00:00:00Z', level: 'x' } }],
+    ['a null week', { week: null }],
+    ['a week with a total missing', { week: { ...full.week, topUps: undefined } }],
+    ['a week with no totals', { week: { week: '2026-11-23' } }],
+    ['expiry warnings that are not a list', { expiry: { warned: 'x' } }],
+    ['a null expiry', { expiry: null }],
+  ])('drops %s and keeps the rest', (_what, part) => {
+    expect(parseState(JSON.stringify({ ...state, ...part }))).toEqual({ state });
+  });
+
+  it('keeps expiry state with only a read date or only warnings', () => {
+    for (const expiry of [{ readOn: '2026-11-24' }, { warned: [] }]) {
+      expect(parseState(JSON.stringify({ ...state, expiry }))).toEqual({
+        state: { ...state, expiry },
+      });
+    }
+  });
+
+  it('drops only a snooze, week or expiry part with the wrong shape, keeping the alert state', () => {
+    const raw = JSON.stringify({
+      ...state,
+      snooze: { until: 'soon', level: 'low' },
+      week: { week: 3 },
+      expiry: { readOn: 5 },
+    });
+
+    expect(parseState(raw)).toEqual({ state });
   });
 });
 
@@ -48,6 +113,26 @@ describe('serializeState', () => {
     const saved = JSON.parse(text) as AlertState;
     expect(saved.history?.at(-1)).toEqual(history.at(-1));
     expect(saved.level).toBe('low');
+  });
+
+  it('keeps the snooze whatever it drops, and drops expiry warnings, usage, then the week', () => {
+    // Prepare: no history to drop, and a usage summary too big for the parameter.
+    const usage: AlertState['usage'] = {
+      fetchedAt: '2026-11-24T00:00:00.000Z',
+      dailySpendCents: 1,
+      windowDays: 7,
+      topSpenders: [{ accessKey: 'k'.repeat(4000), costCents: 1, share: 1 }],
+    };
+    const big = { ...full, usage };
+
+    // Act
+    const saved = JSON.parse(serializeState(big)) as AlertState;
+
+    // Assess
+    expect(saved.snooze).toEqual(full.snooze);
+    expect(saved.expiry).toEqual({ readOn: '2026-11-24' });
+    expect(saved.usage).toBeUndefined();
+    expect(saved.week).toEqual(full.week);
   });
 });
 

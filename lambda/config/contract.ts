@@ -382,6 +382,52 @@ export const SETTINGS = {
     function: true,
   },
   /**
+   * `weekly` publishes one summary a week to every channel (balances now and a week ago,
+   * the week's spend, alerts and top-ups, runway, snoozes); `off` sends none.
+   *
+   * @default 'weekly'
+   */
+  digest: { kind: 'choice', choices: ['weekly', 'off'], default: 'weekly', function: true },
+  /**
+   * The day of the weekly summary (UTC): the first check at or after `digestHourUtc` that
+   * day sends it.
+   *
+   * @default 'monday'
+   */
+  digestDay: {
+    kind: 'choice',
+    choices: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
+    default: 'monday',
+    function: true,
+  },
+  /**
+   * The hour (UTC, 0 to 23) of the weekly summary; UTC, so daylight saving never moves it.
+   *
+   * @default 9
+   */
+  digestHourUtc: {
+    kind: 'integer',
+    unit: 'hours',
+    min: 0,
+    max: 23,
+    default: 9,
+    function: true,
+  },
+  /**
+   * Warn this many days before credits expire (once, and again 3 days before). 0 turns
+   * expiry warnings off.
+   *
+   * @default 14
+   */
+  expiryWarningDays: {
+    kind: 'integer',
+    unit: 'days',
+    min: 0,
+    max: 365,
+    default: 14,
+    function: true,
+  },
+  /**
    * Opt-in: reserve this many concurrent executions (1 makes runs strictly sequential). New
    * AWS accounts with a concurrency quota of 10 cannot deploy any reservation.
    *

@@ -8,7 +8,10 @@
  * points at every table below (KIND_EVENT, KIND_PROBLEM, the tone and severity tables, the
  * `describe` and `titleOf` switches) and at nothing else.
  */
+import type { DigestAccount } from '../digest.ts';
+import { ASSUMPTION, FINAL_WARNING_DAYS } from '../expiry.ts';
 import { formatCents } from '../money.ts';
+import { type FunctionAddress, snoozeCommand, snoozeForADayCommand } from '../snooze.ts';
 import { oneLine } from '../text.ts';
 import {
   MAX_CONSECUTIVE_FAILURES,
@@ -20,6 +23,7 @@ import {
   asciiOneLine,
   fnv1a,
   formatRunway,
+  formatRunwayDays,
   formatShare,
   formatTime,
   formatWindow,
@@ -57,7 +61,15 @@ export type Severity = 'info' | 'warning' | 'error' | 'critical';
 export type Tone = 'test' | 'good' | 'info' | 'config' | 'warning' | 'alarm';
 
 /** The problem a notification is about; one dedup key per account and problem. */
-export type Problem = 'balance' | 'monitor' | 'config' | 'test' | 'top-up';
+export type Problem =
+  | 'balance'
+  | 'monitor'
+  | 'config'
+  | 'test'
+  | 'top-up'
+  | 'snooze'
+  | 'digest'
+  | 'expiry';
 
 export interface Fact {
   readonly label: string;
@@ -121,6 +133,8 @@ export interface Content {
 export interface ContentOptions {
   /** The AWS region the stack runs in: every command names it. Absent in a local check. */
   readonly region?: string;
+  /** The monitor function's name, for the snooze commands. Absent in a local check. */
+  readonly functionName?: string;
   /** Free text from outside (error bodies, parameter values) is cut to this. */
   readonly freeTextCap: number;
 }
@@ -151,6 +165,11 @@ const KIND_EVENT: Readonly<Record<NotificationKind, NotificationEvent>> = {
   'top-up-capped': 'info',
   'top-up-stopped': 'trigger',
   'top-up-dry-run': 'info',
+  // News for the team, never an incident: a snooze, the week's summary, credit about to expire.
+  'snooze-set': 'info',
+  'snooze-ended': 'info',
+  'weekly-digest': 'info',
+  'credit-expiry': 'info',
 };
 
 const KIND_PROBLEM: Readonly<Record<NotificationKind, Problem>> = {
@@ -171,6 +190,10 @@ const KIND_PROBLEM: Readonly<Record<NotificationKind, Problem>> = {
   'top-up-capped': 'top-up',
   'top-up-stopped': 'top-up',
   'top-up-dry-run': 'top-up',
+  'snooze-set': 'snooze',
+  'snooze-ended': 'snooze',
+  'weekly-digest': 'digest',
+  'credit-expiry': 'expiry',
 };
 
 const LEVEL_SEVERITY: Readonly<Record<Level, Severity>> = {
@@ -209,6 +232,11 @@ const KIND_MOOD: Readonly<
   'top-up-capped': () => ({ severity: 'warning', tone: 'warning' }),
   'top-up-stopped': (level) => atLeast('error', level, 'alarm'),
   'top-up-dry-run': () => ({ severity: 'info', tone: 'info' }),
+  'snooze-set': () => ({ severity: 'info', tone: 'info' }),
+  'snooze-ended': () => ({ severity: 'info', tone: 'info' }),
+  'weekly-digest': () => ({ severity: 'info', tone: 'info' }),
+  // Credit is lost unless spent: worth a look, never urgent.
+  'credit-expiry': () => ({ severity: 'warning', tone: 'warning' }),
 };
 
 function byLevel(level: Level): { severity: Severity; tone: Tone } {
@@ -234,6 +262,7 @@ interface View {
   readonly n: Notification;
   readonly cap: number;
   readonly region?: string;
+  readonly functionName?: string;
   readonly label: string;
   readonly balance?: string;
   readonly warning: string;
@@ -300,7 +329,8 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
 export function dedupKey(n: Pick<Notification, 'kind' | 'account' | 'at'>): string {
   const problem = KIND_PROBLEM[n.kind];
   const base = `ngrok-balance-alert/${accountTag(n.account)}/${problem}`;
-  return problem === 'test' ? `${base}/${n.at}` : base;
+  // A test and a digest are one-off messages: a key of their own per run.
+  return problem === 'test' || problem === 'digest' ? `${base}/${n.at}` : base;
 }
 
 /**
@@ -325,6 +355,7 @@ function makeView(n: Notification, options: ContentOptions): View {
     n,
     cap,
     ...(options.region !== undefined && { region: options.region }),
+    ...(options.functionName !== undefined && { functionName: options.functionName }),
     label,
     ...(isAmount(n.balanceCents) && { balance: formatCents(n.balanceCents) }),
     warning: formatCents(thresholdCents),
@@ -342,12 +373,15 @@ function describe(v: View): Parts {
   const credits = `The ngrok AI Gateway credit balance for ${v.label}`;
   switch (n.kind) {
     case 'balance-alert':
-      return balanceParts(v, balanceHeadline(v));
+      return withSnoozeStep(v, balanceParts(v, balanceHeadline(v)));
     case 'balance-reminder':
-      return balanceParts(
+      return withSnoozeStep(
         v,
-        `Reminder: ${lowerFirstWord(balanceHeadline(v, 'still '))}` +
-          (n.since ? ` It has been ${levelWord(n.level)} since ${formatTime(n.since)}.` : ''),
+        balanceParts(
+          v,
+          `Reminder: ${lowerFirstWord(balanceHeadline(v, 'still '))}` +
+            (n.since ? ` It has been ${levelWord(n.level)} since ${formatTime(n.since)}.` : ''),
+        ),
       );
     case 'balance-improved':
       return balanceParts(
@@ -422,6 +456,13 @@ function describe(v: View): Parts {
     case 'top-up-stopped':
     case 'top-up-dry-run':
       return topUpParts(v, n.kind);
+    case 'snooze-set':
+    case 'snooze-ended':
+      return snoozeParts(v);
+    case 'weekly-digest':
+      return digestParts(v);
+    case 'credit-expiry':
+      return expiryParts(v);
     default:
       return unreachable(n.kind);
   }
@@ -513,6 +554,21 @@ function titleOf(n: Notification): { before: string; after: string } {
       );
     case 'top-up-dry-run':
       return hole(`[DRY RUN] ngrok auto top-up would buy ${topUpAmount(n)}`, `: ${left}`);
+    case 'snooze-set':
+      return hole('ngrok alerts snoozed', `: until ${formatTime(n.snooze?.until ?? n.at)}`);
+    case 'snooze-ended':
+      return hole('ngrok alerts snooze ended', '');
+    case 'weekly-digest': {
+      const span = n.digest ? `: ${n.digest.from.slice(0, 10)} to ${n.digest.to.slice(0, 10)}` : '';
+      return hole('Weekly summary of ngrok credits', span);
+    }
+    case 'credit-expiry': {
+      const e = n.expiry;
+      return hole(
+        'ngrok credit expiring',
+        e ? `: about ${formatCents(e.amountCents)} on ${e.expiresAt.slice(0, 10)}` : '',
+      );
+    }
     default:
       return unreachable(n.kind);
   }
@@ -945,4 +1001,141 @@ function putKeyCommand(v: View, parameterName: string): string {
     `read -rs NGROK_API_KEY && printf '%s' "$NGROK_API_KEY" | aws ssm put-parameter ${regionOption(v)} ` +
     `--name ${parameterName} --type SecureString --value file:///dev/stdin --overwrite`
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snooze, weekly digest, expiring credit
+
+function functionAddress(v: View): FunctionAddress {
+  return { region: v.region ?? 'YOUR_REGION', functionName: v.functionName ?? 'YOUR_FUNCTION' };
+}
+
+/** Every balance alert and reminder ends with the command that snoozes it for a day. */
+function withSnoozeStep(v: View, parts: Parts): Parts {
+  return {
+    ...parts,
+    steps: [
+      ...parts.steps,
+      {
+        text:
+          'Already handled? Snooze reminders for this account for a day (a higher level, a ' +
+          'rejected API key or a failed top-up still alert):',
+        command: snoozeForADayCommand(functionAddress(v), v.n),
+      },
+    ],
+  };
+}
+
+function snoozeParts(v: View): Parts {
+  const { n } = v;
+  const until = formatTime(n.snooze?.until ?? n.at);
+  const note = n.snooze?.note === undefined ? '' : ` Note: "${oneLine(n.snooze.note)}".`;
+  const facts: Fact[] = [
+    { label: 'Account', value: v.label },
+    { label: 'Level', value: levelWord(n.level) },
+    { label: n.kind === 'snooze-set' ? 'Snoozed until' : 'Snooze ended at', value: until },
+  ];
+  if (n.snooze?.note !== undefined) facts.push({ label: 'Note', value: oneLine(n.snooze.note) });
+  if (n.kind === 'snooze-set') {
+    return {
+      headline:
+        `${v.label} is snoozed until ${until}.${note} Reminders and repeat alerts are held ` +
+        'until then; a higher level, a rejected API key or a failed top-up still alert at once. ' +
+        'If a problem is still there when the snooze ends, one reminder goes out.',
+      facts,
+      stepsTitle: 'For reference',
+      steps: [
+        {
+          text: 'To end the snooze early:',
+          command: snoozeCommand(functionAddress(v), n.account, null),
+        },
+        topUpAnyTimeStep(),
+      ],
+    };
+  }
+  return {
+    headline:
+      `The snooze of ${v.label} was ended at ${until}.${note} Alerts and reminders are sent ` +
+      'again; if a problem is still there, one reminder goes out at the next check.',
+    facts,
+    stepsTitle: 'For reference',
+    steps: [topUpAnyTimeStep()],
+  };
+}
+
+function digestParts(v: View): Parts {
+  const digest = v.n.digest;
+  const span = digest ? `, ${digest.from.slice(0, 10)} to ${digest.to.slice(0, 10)}` : '';
+  return {
+    headline:
+      `Weekly summary of ngrok credits${span} (informational: nothing to do unless a line ` +
+      'below says so).',
+    facts: (digest?.accounts ?? []).map((a) => ({
+      label: truncate(oneLine(a.account), LABEL_MAX),
+      value: digestAccountLines(a, v.cap).join(' '),
+    })),
+    stepsTitle: 'For reference',
+    steps: [topUpAnyTimeStep()],
+  };
+}
+
+/** One account of the weekly digest, a sentence per line. */
+export function digestAccountLines(a: DigestAccount, cap = 100): string[] {
+  const money = (cents: number | undefined) =>
+    cents === undefined ? 'unknown' : formatCents(cents);
+  const lines = [
+    `${money(a.balanceCents)} now (${levelWord(a.level)}), ${money(a.weekAgoCents)} a week ago.`,
+  ];
+  if (a.week) {
+    const added = a.week.addedCents > 0 ? `, ${formatCents(a.week.addedCents)} added` : '';
+    lines.push(
+      `Spent about ${formatCents(a.week.spentCents)}${added}; ` +
+        `${a.week.alerts} alert(s), ${a.week.topUps} top-up(s) this week.`,
+    );
+  } else {
+    lines.push('No totals yet: this account was added during the week.');
+  }
+  if (a.forecast) {
+    const runway =
+      a.forecast.runwayDays === null
+        ? 'no spend, so no runway estimate'
+        : `${formatRunwayDays(a.forecast.runwayDays)} left at the recent rate`;
+    lines.push(`Runway: ${runway}.`);
+    const keys = describeTopSpenders(a.forecast, cap);
+    if (keys) lines.push(`Top access keys (last ${formatWindow(a.forecast.windowDays)}): ${keys}.`);
+  }
+  if (a.snooze) {
+    const note = a.snooze.note === undefined ? '' : ` ("${oneLine(a.snooze.note)}")`;
+    lines.push(`Snoozed until ${formatTime(a.snooze.until)}${note}.`);
+  }
+  return lines;
+}
+
+function expiryParts(v: View): Parts {
+  const { n } = v;
+  const e = n.expiry;
+  if (!e) throw new Error('a credit-expiry notification needs its expiry');
+  const credit = e.category === 'promotional' ? 'promotional credit granted' : 'credit bought';
+  const expires = e.expiresAt.slice(0, 10);
+  return {
+    headline:
+      `About ${formatCents(e.amountCents)} of ${credit} on ${e.createdAt.slice(0, 10)} ` +
+      `expires on ${expires} unless spent. ${ASSUMPTION}` +
+      (e.final ? '' : ` A last reminder follows ${FINAL_WARNING_DAYS} days before.`),
+    facts: [
+      { label: 'Account', value: v.label },
+      { label: 'Balance', value: v.balance ?? 'unknown' },
+      { label: 'Expiring credit', value: `about ${formatCents(e.amountCents)}` },
+      { label: 'Expires', value: formatTime(e.expiresAt) },
+    ],
+    stepsTitle: 'For reference',
+    steps: [
+      {
+        text:
+          'Nothing needs doing: spend it before then if you can. Credit not spent by then is ' +
+          'lost, and the balance drops by that much.',
+      },
+      { text: `See the credits and when they expire at ${TOP_UP_URL}` },
+    ],
+  };
 }

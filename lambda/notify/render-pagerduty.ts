@@ -69,6 +69,11 @@ export const KIND_HANDLING: Readonly<Record<NotificationKind, Handling>> = {
   'top-up-pending-long': 'nothing',
   'top-up-capped': 'nothing',
   'top-up-dry-run': 'nothing',
+  // News for the team, never an incident.
+  'snooze-set': 'nothing',
+  'snooze-ended': 'nothing',
+  'weekly-digest': 'nothing',
+  'credit-expiry': 'nothing',
 };
 
 const CLIENT = 'ngrok balance alert';

@@ -18,6 +18,8 @@ const FREE_TEXT_CAPS = [4_000, 1_000, 200, 40] as const;
 export interface RenderOptions {
   /** The AWS region the stack runs in, named in every command. */
   readonly region?: string;
+  /** The monitor function's name, for the snooze commands. */
+  readonly functionName?: string;
 }
 
 export interface RenderedNotification {
@@ -48,6 +50,7 @@ function renderWithCap(n: Notification, cap: number, options: RenderOptions): Re
   const content = buildContent(n, {
     freeTextCap: cap,
     ...(options.region !== undefined && { region: options.region }),
+    ...(options.functionName !== undefined && { functionName: options.functionName }),
   });
   const subject = renderSubject(content);
   const text = renderEmail(content);

@@ -144,6 +144,8 @@ export async function getCreditPurchase(
 /** The credit grants GET /credits/transactions lists, validated; invoices are left out. */
 export interface CreditGrant extends LedgerPurchase {
   readonly category: 'purchase' | 'promotional';
+  /** RFC 3339; null when the grant never expires (or the API gave no time). */
+  readonly expiresAt: string | null;
 }
 
 /**
@@ -217,10 +219,18 @@ export function parseGrants(body: ParsedBody): CreditGrant[] {
     if (typeof item.createdAt !== 'string' || Number.isNaN(Date.parse(item.createdAt))) {
       throw fail(`item ${index} without a createdAt time`);
     }
+    if (
+      item.expiresAt !== undefined &&
+      item.expiresAt !== null &&
+      (typeof item.expiresAt !== 'string' || Number.isNaN(Date.parse(item.expiresAt)))
+    ) {
+      throw fail(`item ${index} with expiresAt ${show(item.expiresAt)}`);
+    }
     grants.push({
       amountCents: amount.value,
       createdAt: new Date(item.createdAt).toISOString(),
       category: item.category,
+      expiresAt: typeof item.expiresAt === 'string' ? new Date(item.expiresAt).toISOString() : null,
     });
   });
   return grants;

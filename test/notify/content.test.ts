@@ -19,6 +19,22 @@ const base: Notification = {
   tokenParameterName: '/ngrok-balance-alert/prod/api-key',
   configProblems: [],
   at: '2025-06-02T09:00:00.000Z',
+  // The parts of the kinds that carry more than the balance; the other kinds ignore them.
+  snooze: { until: '2025-06-03T09:00:00.000Z', note: 'top-up approved' },
+  digest: {
+    kind: 'weekly-digest',
+    from: '2025-05-26T09:00:00.000Z',
+    to: '2025-06-02T09:00:00.000Z',
+    at: '2025-06-02T09:00:00.000Z',
+    accounts: [{ account: 'prod', level: 'low', balanceCents: 499 }],
+  },
+  expiry: {
+    amountCents: 3000,
+    category: 'purchase',
+    createdAt: '2024-12-10T08:00:00.000Z',
+    expiresAt: '2025-12-10T08:00:00.000Z',
+    final: false,
+  },
 };
 
 const build = (n: Partial<Notification>) =>
@@ -44,7 +60,8 @@ describe('buildContent', () => {
     // Assess
     expect(content.kind).toBe(kind);
     expect(content.headline.length).toBeGreaterThan(20);
-    expect(content.facts[0]).toEqual({ label: 'Account', value: 'prod' });
+    // The digest has a line per account, labelled with the account's name.
+    expect(content.facts[0]?.label).toBe(kind === 'weekly-digest' ? 'prod' : 'Account');
     expect(content.steps.length).toBeGreaterThan(0);
     expect(content.links[0]?.url).toBe('https://app.ngrok.ai/credits');
     expect(content.title.before + content.label + content.title.after).toContain('(prod)');
@@ -70,6 +87,10 @@ describe('buildContent', () => {
       'top-up-capped': 'info',
       'top-up-stopped': 'trigger',
       'top-up-dry-run': 'info',
+      'snooze-set': 'info',
+      'snooze-ended': 'info',
+      'weekly-digest': 'info',
+      'credit-expiry': 'info',
     });
   });
 

@@ -31,7 +31,10 @@ function expectValidChat(chat: unknown): void {
 
 const ALL_KINDS = NOTIFICATION_KINDS;
 
-const renderNotification = (n: Notification) => renderIn(n, { region: REGION });
+/** The function's name, as Lambda sets AWS_LAMBDA_FUNCTION_NAME. */
+const FUNCTION_NAME = 'NgrokBalanceAlert-Monitor1A2B3C';
+const renderNotification = (n: Notification) =>
+  renderIn(n, { region: REGION, functionName: FUNCTION_NAME });
 
 function expectValidV2(value: unknown): void {
   const ok = validateNotificationV2(value);
@@ -101,12 +104,18 @@ describe('renderNotification', () => {
     it('says everything needed to act: account, top-up link, threshold command', () => {
       expect(r.text).toContain(n.account);
       expect(r.text).toContain('https://app.ngrok.ai/credits');
-      // A top-up notification is about the purchase; the balance alert beside it has the rest.
-      if (
-        n.kind !== 'monitor-failing' &&
-        n.kind !== 'monitor-reminder' &&
-        !n.kind.startsWith('top-up-')
-      ) {
+      // Failures, top-ups, snooze confirmations, the digest and expiry warnings are not
+      // about the threshold.
+      const aboutThreshold =
+        ![
+          'monitor-failing',
+          'monitor-reminder',
+          'snooze-set',
+          'snooze-ended',
+          'weekly-digest',
+          'credit-expiry',
+        ].includes(n.kind) && !n.kind.startsWith('top-up-');
+      if (aboutThreshold) {
         expect(r.text).toContain(
           `aws ssm put-parameter --region ${REGION} --name ${THRESHOLD_PARAM} --type String ` +
             `--value ${n.kind === 'config-problem' ? 'CENTS' : '1000'} --overwrite`,
@@ -126,6 +135,20 @@ describe('renderNotification', () => {
         url: 'https://app.ngrok.ai/credits',
       });
     });
+  });
+
+  it('ends every balance alert and reminder with the command that snoozes it for a day', () => {
+    for (const n of [base, cases['balance-reminder'] as Notification]) {
+      const steps = renderNotification(n).content.steps;
+      expect(steps.at(-1)?.command).toBe(
+        `aws lambda invoke --region ${REGION} --function-name ${FUNCTION_NAME} ` +
+          '--cli-binary-format raw-in-base64-out ' +
+          `--payload '{"snooze":{"account":"prod","until":"2025-06-03T09:00:00Z"}}' /dev/stdout`,
+      );
+    }
+    expect(renderNotification(cases['balance-recovered'] as Notification).text).not.toContain(
+      'snooze',
+    );
   });
 
   it('names the level, the balance and the thresholds of a low-balance alert', () => {

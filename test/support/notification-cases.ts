@@ -149,6 +149,56 @@ export const cases: Record<string, Notification> = {
     previousLevel: undefined,
     forecast: { ...forecast, runwayDays: 13.6 },
   },
+  'snooze-set': {
+    ...base,
+    kind: 'snooze-set',
+    forecast: undefined,
+    snooze: { until: '2025-06-04T09:00:00.000Z', note: 'top-up approved, lands Monday' },
+  },
+  'snooze-ended': {
+    ...base,
+    kind: 'snooze-ended',
+    forecast: undefined,
+    snooze: { until: '2025-06-02T09:00:00.000Z' },
+  },
+  'weekly-digest': {
+    ...base,
+    kind: 'weekly-digest',
+    forecast: undefined,
+    balanceCents: undefined,
+    digest: {
+      kind: 'weekly-digest',
+      from: '2025-05-26T09:00:00.000Z',
+      to: '2025-06-02T09:00:00.000Z',
+      at: '2025-06-02T09:00:00.000Z',
+      accounts: [
+        {
+          account: 'prod',
+          level: 'low',
+          balanceCents: 499,
+          weekAgoCents: 2670,
+          week: { spentCents: 2171, addedCents: 0, alerts: 1, topUps: 0 },
+          forecast,
+          snooze: { until: '2025-06-04T09:00:00.000Z', note: 'top-up approved' },
+        },
+        { account: 'staging', level: 'ok', balanceCents: 12_000 },
+      ],
+    },
+  },
+  'credit-expiry': {
+    ...base,
+    kind: 'credit-expiry',
+    level: 'ok',
+    balanceCents: 8000,
+    forecast: undefined,
+    expiry: {
+      amountCents: 3000,
+      category: 'purchase',
+      createdAt: '2024-06-12T08:00:00.000Z',
+      expiresAt: '2025-06-12T08:00:00.000Z',
+      final: false,
+    },
+  },
   ...topUpCases(),
 };
 

@@ -335,8 +335,42 @@ describe('fetchCreditGrants and ledgerFacts', () => {
     ngrok.buyByHand(2000);
     const grants = await fetchCreditGrants(KEY, budget(), options);
     expect(grants).toEqual([
-      { amountCents: 2000, createdAt: '2026-12-02T08:00:00.000Z', category: 'purchase' },
+      {
+        amountCents: 2000,
+        createdAt: '2026-12-02T08:00:00.000Z',
+        category: 'purchase',
+        expiresAt: null,
+      },
     ]);
+  });
+
+  test('reads when each grant expires, and refuses an expiry that is not a time', async () => {
+    const grant = {
+      type: 'credits',
+      category: 'purchase',
+      amountCents: 1000,
+      createdAt: '2025-12-10T08:00:00Z',
+    };
+    const answer = (items: unknown[]) =>
+      fetchCreditGrants(KEY, budget(), {
+        baseUrl: 'http://ngrok.test',
+        sleep: async () => {},
+        fetch: async () =>
+          new Response(JSON.stringify({ items }), {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          }),
+      });
+
+    const grants = await answer([
+      { ...grant, expiresAt: '2026-12-10T10:00:00+02:00' },
+      { ...grant, expiresAt: null },
+    ]);
+
+    expect(grants.map((g) => g.expiresAt)).toEqual(['2026-12-10T08:00:00.000Z', null]);
+    await expect(answer([{ ...grant, expiresAt: 'next year' }])).rejects.toThrow(
+      'GET /credits/transactions returned item 0 with expiresAt "next year"',
+    );
   });
 
   test.each([
@@ -400,6 +434,7 @@ describe('fetchCreditGrants and ledgerFacts', () => {
     amountCents: 500,
     createdAt,
     category,
+    expiresAt: null,
   });
 
   test('keeps purchases only, and reports a list cut after the month began as unreadable', () => {

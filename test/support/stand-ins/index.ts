@@ -57,6 +57,8 @@ export async function startStandIns(
       AWS_EC2_METADATA_DISABLED: 'true',
       NGROK_API_URL: ngrok.url,
       TOPIC_ARN: topicArn,
+      // Lambda sets it; the snooze commands in messages name it.
+      AWS_LAMBDA_FUNCTION_NAME: FAKE_AWS.functionName,
     }),
     awsCalls: () => [
       ...ssm.requests.map((r) => ({ action: `ssm:${r.action}`, resources: r.names })),

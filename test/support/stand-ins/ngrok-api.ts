@@ -1,7 +1,7 @@
 /**
- * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview, and the credit purchases
- * and ledger when an account has a credits stand-in) with scripted answers per API key;
- * records every request.
+ * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview, GET /credits/transactions,
+ * and the credit purchases and ledger when an account has a credits stand-in) with scripted
+ * answers per API key; records every request.
  */
 import type { IncomingMessage } from 'node:http';
 import { type CreditsStandIn, creditsReply } from '../ngrok-credits-stand-in.ts';
@@ -29,6 +29,13 @@ export interface NgrokAccountScript {
    * rules; without it those paths are 404.
    */
   readonly credits?: CreditsStandIn;
+  /** Credit grants for GET /credits/transactions; none by default. */
+  readonly grants?: readonly {
+    category: 'purchase' | 'promotional';
+    amountCents: number;
+    createdAt: string;
+    expiresAt: string | null;
+  }[];
 }
 
 export interface NgrokRequest {
@@ -99,6 +106,10 @@ export class FakeNgrokApi extends StandInServer {
         buckets,
         totals: { cost: cost.toFixed(5), requests, errors },
       });
+    }
+    if (url.pathname === '/credits/transactions') {
+      const items = (account.grants ?? []).map((g) => ({ type: 'credits', ...g }));
+      return json(200, { items });
     }
     return ngrokError(404, 'ERR_NGROK_404', `no route for ${url.pathname}`);
   }

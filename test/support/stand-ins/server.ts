@@ -24,6 +24,7 @@ export const FAKE_AWS = {
   accessKeyId: 'AKIDSTANDIN00000000',
   secretAccessKey: 'stand-in-secret-access-key',
   topicArn: 'arn:aws:sns:us-east-1:123456789012:NgrokBalanceAlert-AlertTopic-STANDIN',
+  functionName: 'NgrokBalanceAlert-MonitorFunction-STANDIN',
 } as const;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
