@@ -25,7 +25,7 @@ export default {
     'lambda/decimal.ts',
     'lambda/recent-rate.ts',
     'lambda/runway.ts',
-    'lambda/runway-text.ts',
+    'lambda/notify/runway-text.ts',
     'lambda/spike-policy.ts',
     'lambda/spike-drivers.ts',
     'lambda/spike-settings.ts',

@@ -11,7 +11,7 @@ import { decide } from '../lambda/alert-policy.ts';
 import type { UsageOverview } from '../lambda/forecast.ts';
 import { type RecentSample, recentRate, recordRecentSample } from '../lambda/recent-rate.ts';
 import { shorterRunway } from '../lambda/runway.ts';
-import { formatRunwayText } from '../lambda/runway-text.ts';
+import { formatRunwayText } from '../lambda/notify/runway-text.ts';
 import { spikeDrivers } from '../lambda/spike-drivers.ts';
 import { decideSpike, type SpikeState } from '../lambda/spike-policy.ts';
 import type { AlertState } from '../lambda/state.ts';

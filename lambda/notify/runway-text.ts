@@ -4,9 +4,9 @@
  * is measured in hours; days above, as the forecast says them. Pure.
  */
 
-import { formatCents } from './money.ts';
-import { formatRunwayDays, formatWindow } from './notify/format.ts';
-import type { Runway } from './runway.ts';
+import { formatCents } from '../money.ts';
+import { formatRunwayDays, formatWindow } from './format.ts';
+import type { Runway } from '../runway.ts';
 
 /** Below this many hours the runway is said in hours. */
 export const HOURS_SHOWN_BELOW = 48;
