@@ -103,6 +103,9 @@ export const COUNTED_AS_ALERT: Readonly<Record<NotificationKind, boolean>> = {
   'monitor-recovered': false,
   'config-problem': false,
   test: false,
+  'spike-started': true,
+  'spike-reminder': false,
+  'spike-ended': false,
 };
 
 /** What one run of one account adds to its week. */

@@ -291,6 +291,10 @@ export const SNOOZE_RULES: Readonly<Record<NotificationKind, HoldRule>> = {
   'monitor-recovered': 'send-if-failure-sent',
   'config-problem': 'send',
   test: 'send',
+  // A spike is news the snooze was not about (a leaked key, a runaway loop): it goes out.
+  'spike-started': 'send',
+  'spike-reminder': 'hold',
+  'spike-ended': 'send',
 };
 
 export interface SnoozeFilterResult {

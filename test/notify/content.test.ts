@@ -62,7 +62,19 @@ describe('buildContent', () => {
       'monitor-recovered': 'resolve',
       'config-problem': 'info',
       test: 'info',
+      'spike-started': 'trigger',
+      'spike-reminder': 'trigger',
+      'spike-ended': 'resolve',
     });
+  });
+
+  it('gives a spike a problem key of its own, shared by its alert, reminders and end', () => {
+    const keys = (['spike-started', 'spike-reminder', 'spike-ended'] as const).map(
+      (kind) => build({ kind }).dedupKey,
+    );
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(/\/spike$/);
+    expect(keys[0]).not.toBe(build({ kind: 'balance-alert' }).dedupKey);
   });
 
   it('grades a balance problem by its level, and a monitor failure as an error', () => {

@@ -11,6 +11,7 @@ import {
 import type { NotificationV2 } from '../../lambda/notify/render-json.ts';
 import { renderNotificationMessage } from '../../lambda/notify/render-slack.ts';
 import { SNS_MAX_BYTES, toSnsPublish } from '../../lambda/notify/sns.ts';
+import type { Runway } from '../../lambda/runway.ts';
 import { type Forecast, NOTIFICATION_KINDS, type Notification } from '../../lambda/types.ts';
 import { validateNotificationV2 } from '../support/notification-schema.ts';
 
@@ -67,6 +68,26 @@ const base: Notification = {
   forecast,
   configProblems: [],
   at: '2025-06-02T09:00:00.000Z',
+};
+
+/** A 7-day average of $10/day, and a spike at $160/h with $420 left. */
+const spikeForecast: Forecast = {
+  source: 'usage',
+  dailySpendCents: 1000,
+  windowDays: 7,
+  runwayDays: 42,
+  topSpenders: [
+    { accessKey: 'ak_2abcDEF123', name: 'batch-worker', costCents: 5600, share: 0.8 },
+    { accessKey: 'ak_2ghiJKL456', costCents: 1400, share: 0.2 },
+  ],
+};
+const spikeRunway: Runway = {
+  hours: 2.625,
+  basis: 'recent',
+  centsPerHour: 16000,
+  recent: { known: true, centsPerHour: 16000, windowMinutes: 30, intervals: 2 },
+  averageDailyCents: 1000,
+  averageWindowDays: 7,
 };
 
 /** One readable case per kind, plus the variants that change the wording. */
@@ -182,6 +203,74 @@ const cases: Record<string, Notification> = {
     previousLevel: undefined,
     forecast: { ...forecast, runwayDays: 13.6 },
   },
+  'balance-alert-runway-hours': {
+    ...base,
+    level: 'low',
+    reason: 'runway',
+    balanceCents: 42000,
+    forecast: spikeForecast,
+    runway: spikeRunway,
+  },
+  'spike-started': {
+    ...base,
+    kind: 'spike-started',
+    level: 'low',
+    reason: 'runway',
+    previousLevel: undefined,
+    balanceCents: 42000,
+    forecast: spikeForecast,
+    runway: spikeRunway,
+    since: '2025-06-02T09:00:00.000Z',
+    spike: {
+      levelCentsPerHour: 125,
+      recentCentsPerHour: 16000,
+      windowMinutes: 30,
+      averageDailyCents: 1000,
+      drivers: [
+        {
+          accessKey: 'ak_2abcDEF123',
+          name: 'batch-worker',
+          todayCentsPerHour: 15800,
+          averageCentsPerHour: 40,
+        },
+        { accessKey: 'ak_2ghiJKL456', todayCentsPerHour: 200, averageCentsPerHour: 0 },
+      ],
+    },
+  },
+  'spike-reminder': {
+    ...base,
+    kind: 'spike-reminder',
+    level: 'ok',
+    previousLevel: undefined,
+    balanceCents: 900000,
+    forecast: spikeForecast,
+    runway: { ...spikeRunway, hours: 56.25 },
+    since: '2025-06-01T09:00:00.000Z',
+    spike: {
+      levelCentsPerHour: 125,
+      recentCentsPerHour: 16000,
+      windowMinutes: 30,
+      averageDailyCents: 1000,
+      drivers: [],
+      driversNote: 'the usage overview could not be read: 503 Service Unavailable',
+    },
+  },
+  'spike-ended': {
+    ...base,
+    kind: 'spike-ended',
+    level: 'ok',
+    previousLevel: undefined,
+    balanceCents: 30000,
+    forecast: spikeForecast,
+    since: '2025-06-02T09:00:00.000Z',
+    spike: {
+      levelCentsPerHour: 125,
+      recentCentsPerHour: 40,
+      windowMinutes: 30,
+      averageDailyCents: 1000,
+      drivers: [],
+    },
+  },
 };
 
 const allNotifications = Object.values(cases);
@@ -246,7 +335,10 @@ describe('renderNotification', () => {
     it('says everything needed to act: account, top-up link, threshold command', () => {
       expect(r.text).toContain(n.account);
       expect(r.text).toContain('https://app.ngrok.ai/credits');
-      if (n.kind !== 'monitor-failing' && n.kind !== 'monitor-reminder') {
+      if (n.kind.startsWith('spike-')) {
+        // A spike is about spend, not the threshold: its fix is a key and its settings.
+        expect(r.text).toContain('spikeFactor');
+      } else if (n.kind !== 'monitor-failing' && n.kind !== 'monitor-reminder') {
         expect(r.text).toContain(
           `aws ssm put-parameter --region ${REGION} --name ${THRESHOLD_PARAM} --type String ` +
             `--value ${n.kind === 'config-problem' ? 'CENTS' : '1000'} --overwrite`,
