@@ -28,7 +28,6 @@ export default {
     'lambda/notify/runway-text.ts',
     'lambda/spike-policy.ts',
     'lambda/spike-drivers.ts',
-    'lambda/spike-settings.ts',
     'lambda/access-key-names.ts',
   ],
   coverageAnalysis: 'perTest',

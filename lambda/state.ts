@@ -3,7 +3,10 @@
  * an SSM String parameter, so it is small JSON with short keys: standard parameters hold
  * at most 4 KB.
  */
+import type { KeyNameCache } from './access-key-names.ts';
 import type { BalanceSample, UsageSummary } from './forecast.ts';
+import type { RecentSample } from './recent-rate.ts';
+import type { SpikeState } from './spike-policy.ts';
 import { type CheckFailureKind, LEVELS, type Level, type LevelReason } from './types.ts';
 
 export interface AlertState {
@@ -31,6 +34,12 @@ export interface AlertState {
   readonly history?: readonly BalanceSample[];
   /** The last usage overview summary; the overview changes at most daily. */
   readonly usage?: UsageSummary;
+  /** The last few balance readings, for the recent spend rate (about 110 bytes). */
+  readonly recent?: readonly RecentSample[];
+  /** The spend spike in progress, if any (about 160 bytes); read with readSpikeState. */
+  readonly spike?: SpikeState;
+  /** Access key names, cached for a day (at most about 550 bytes). */
+  readonly keyNames?: KeyNameCache;
 }
 
 /** CloudFormation cannot create an empty parameter, so the stack seeds it with this. */
@@ -73,12 +82,19 @@ export function parseState(raw: string | undefined): ParsedState {
 }
 
 /**
- * Serialises state for PutParameter. If it ever grows past the parameter limit, the
- * oldest forecast history goes first: losing samples only delays the history forecast.
+ * Serialises state for PutParameter. If it ever grows past the parameter limit, the key
+ * names go first (keys are then shown by id until the next read), then the oldest forecast
+ * history (losing samples only delays the history forecast), then the usage summary. The
+ * recent readings and the spike stay: they are small, and alerts depend on them.
  */
 export function serializeState(state: AlertState): string {
   let current = state;
   let text = JSON.stringify(current);
+  if (Buffer.byteLength(text) > MAX_STATE_BYTES && current.keyNames !== undefined) {
+    const { keyNames: _names, ...rest } = current;
+    current = rest;
+    text = JSON.stringify(current);
+  }
   while (Buffer.byteLength(text) > MAX_STATE_BYTES && (current.history?.length ?? 0) > 0) {
     current = { ...current, history: current.history?.slice(1) };
     text = JSON.stringify(current);

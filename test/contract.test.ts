@@ -49,6 +49,8 @@ function rangeOf(setting: AnySetting): string {
   switch (setting.kind) {
     case 'integer':
       return setting.max === undefined ? `${setting.min} up` : `${setting.min} to ${setting.max}`;
+    case 'decimal':
+      return `${setting.off === undefined ? '' : `${setting.off} (off), or `}${setting.min} to ${setting.max}`;
     case 'text':
       return TEXT_FORMS[setting.form].problem.replace(/^is not (a valid |an? )?/, '');
     case 'emails':
@@ -119,6 +121,10 @@ describe('the contract', () => {
       if (setting.kind === 'integer') {
         expect(value, key).toBeGreaterThanOrEqual(setting.min);
         expect(value, key).toBeLessThanOrEqual(setting.max ?? Number.MAX_SAFE_INTEGER);
+      }
+      if (setting.kind === 'decimal') {
+        expect(value, key).toBeGreaterThanOrEqual(setting.min);
+        expect(value, key).toBeLessThanOrEqual(setting.max);
       }
       if (setting.kind === 'text' && setting.form !== 'rate') {
         expect(TEXT_FORMS[setting.form].test(String(value)), key).toBe(true);

@@ -28,6 +28,8 @@ function config(accounts: AccountConfig[]): MonitorConfig {
     forecastDays: 7,
     runwayAlertDays: 3,
     usageRefreshHours: 6,
+    spikeFactor: 3,
+    spikeMinCentsPerHour: 100,
     metrics: 'none',
     deployment: 'NgrokBalanceAlert',
   };
