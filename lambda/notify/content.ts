@@ -680,11 +680,12 @@ export function describeLevel(
  * recent rate is known, else the forecast's; undefined when nothing is being spent.
  */
 function runwayWords(n: Pick<Notification, 'runway' | 'forecast'>): string | undefined {
-  const hours = n.runway?.hours;
-  if (typeof hours === 'number' && Number.isFinite(hours) && hours > 0) {
-    return formatRunwayHours(hours);
-  }
-  return runwayDays(n.forecast);
+  // Without a recent rate the runway is the forecast's, worded as the Runway fact words it.
+  if (!n.runway?.recent.known) return runwayDays(n.forecast);
+  const hours = n.runway.hours;
+  return hours !== null && Number.isFinite(hours) && hours > 0
+    ? formatRunwayHours(hours)
+    : undefined;
 }
 
 function runwayText(v: View): string | undefined {
