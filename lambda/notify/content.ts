@@ -750,10 +750,11 @@ function spikeParts(v: View, kind: 'spike-started' | 'spike-reminder' | 'spike-e
   const { n } = v;
   const spike = n.spike;
   const rate = spikeRate(spike);
+  const over = n.forecast ? ` over the last ${formatWindow(n.forecast.windowDays)}` : '';
   const average =
     spike?.averageDailyCents === undefined
       ? ''
-      : `; the 7-day average is ${formatAmount(spike.averageDailyCents)}/day`;
+      : `; the average${over} is ${formatAmount(spike.averageDailyCents)}/day`;
   const settingsStep: Step = {
     text:
       'To change when spend counts as a spike, redeploy with spikeFactor (times the 7-day ' +

@@ -1,8 +1,9 @@
 /**
- * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview) with scripted answers per
- * API key; records every request.
+ * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview, GET /access-keys) with
+ * scripted answers per API key; records every request.
  */
 import type { IncomingMessage } from 'node:http';
+import { accessKeysPage, type StandInAccessKey, sortKeys } from '../access-keys-stand-in.ts';
 import { type Reply, StandInServer } from './server.ts';
 
 /** What the fake ngrok API answers for one API key. */
@@ -22,6 +23,8 @@ export interface NgrokAccountScript {
     requests: number;
     errors: number;
   }[];
+  /** The account's access keys for GET /access-keys; none by default. */
+  readonly accessKeys?: readonly StandInAccessKey[];
 }
 
 export interface NgrokRequest {
@@ -82,6 +85,9 @@ export class FakeNgrokApi extends StandInServer {
         buckets,
         totals: { cost: cost.toFixed(5), requests, errors },
       });
+    }
+    if (url.pathname === '/access-keys') {
+      return json(200, accessKeysPage(sortKeys(account.accessKeys ?? []), url));
     }
     return ngrokError(404, 'ERR_NGROK_404', `no route for ${url.pathname}`);
   }
