@@ -53,6 +53,7 @@ import { decideSpike, readSpikeState, type SpikeEvent } from './spike-policy.ts'
 import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
 import type {
   AccountConfig,
+  Forecast,
   MonitorConfig,
   Notification,
   Observation,
@@ -627,16 +628,22 @@ function spikeNotification(
 /** The notification with every access key it names given its cached display name. */
 function withKeyNames(n: Notification, cache: KeyNameCache | undefined): Notification {
   if (cache === undefined) return n;
-  const named = <T extends { accessKey: string }>(item: T): T => {
-    const name = keyName(cache, item.accessKey);
-    return name === item.accessKey ? item : { ...item, name };
-  };
   return {
     ...n,
-    ...(n.forecast && {
-      forecast: { ...n.forecast, topSpenders: n.forecast.topSpenders.map(named) },
-    }),
-    ...(n.spike && { spike: { ...n.spike, drivers: n.spike.drivers.map(named) } }),
+    ...(n.forecast && { forecast: withSpenderNames(n.forecast, cache) }),
+    ...(n.spike && { spike: { ...n.spike, drivers: n.spike.drivers.map(named(cache)) } }),
+  };
+}
+
+/** The forecast with its top spenders given their cached display names. */
+export function withSpenderNames(forecast: Forecast, cache: KeyNameCache): Forecast {
+  return { ...forecast, topSpenders: forecast.topSpenders.map(named(cache)) };
+}
+
+function named(cache: KeyNameCache) {
+  return <T extends { accessKey: string }>(item: T): T => {
+    const name = keyName(cache, item.accessKey);
+    return name === item.accessKey ? item : { ...item, name };
   };
 }
 
