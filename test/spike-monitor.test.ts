@@ -115,6 +115,11 @@ interface Sent {
 async function runEvery15Minutes(
   balances: readonly number[],
   usageAt: (run: number) => NgrokAccountScript['usageBuckets'] = () => usageBuckets(),
+  options: {
+    settings?: Partial<MonitorConfig>;
+    eventId?: (run: number) => string;
+    accessKeysStatus?: number;
+  } = {},
 ): Promise<Sent[]> {
   const sent: Sent[] = [];
   for (const [run, balanceCents] of balances.entries()) {
@@ -122,11 +127,14 @@ async function runEvery15Minutes(
       balanceCents,
       usageBuckets: usageAt(run),
       accessKeys: ACCESS_KEYS,
+      ...(options.accessKeysStatus !== undefined && {
+        accessKeysStatus: options.accessKeysStatus,
+      }),
     });
     const before = sns.commandCalls(PublishCommand).length;
     const now = new Date(START.getTime() + run * RUN_MS);
     await runMonitor(
-      config,
+      { ...config, ...options.settings },
       {
         ssm: new SSMClient({ region: 'us-east-1' }),
         sns: new SNSClient({ region: 'us-east-1' }),
@@ -136,7 +144,7 @@ async function runEvery15Minutes(
         remainingTimeMs: () => 60_000,
         ngrok: { baseUrl: api.url, sleep: async () => {}, random: () => 0.5 },
       },
-      { eventId: `run-${run}` },
+      { eventId: options.eventId?.(run) ?? `run-${run}` },
     );
     for (const call of sns.commandCalls(PublishCommand).slice(before)) {
       const input = call.args[0].input;
@@ -216,5 +224,41 @@ describe('spend spikes, from the balance to the message', () => {
   ])('sends nothing for %s', async (_name, balances) => {
     const sent = await runEvery15Minutes(balances);
     expect(sent).toEqual([]);
+  });
+
+  it('sends no spike alert with spikeFactor 0, but still the runway alert in hours', async () => {
+    const sent = await runEvery15Minutes(
+      [50_000, 46_000, 42_000],
+      (run) => usageBuckets(run * 4000),
+      { settings: { spikeFactor: 0 } },
+    );
+    expect(sent.map((s) => s.kind)).toEqual(['balance-alert']);
+    expect(sent[0]?.subject).toContain('run out in about 2.6 hours');
+  });
+
+  it('sends the spike alert once when the scheduled event is delivered twice', async () => {
+    // Runs 3 and 4 are the same event: the second delivery does nothing.
+    const sent = await runEvery15Minutes(
+      [50_000, 46_000, 42_000, 38_000],
+      (run) => usageBuckets(run * 4000),
+      { eventId: (run) => `run-${Math.min(run, 2)}` },
+    );
+    expect(sent.filter((s) => s.kind === 'spike-started')).toHaveLength(1);
+  });
+
+  it('still alerts, naming keys by id, when the access key names cannot be read', async () => {
+    // Prepare: GET /access-keys fails.
+    const balances = [50_000, 46_000, 42_000];
+    // Act
+    const sent = await runEvery15Minutes(balances, (run) => usageBuckets(run * 4000), {
+      accessKeysStatus: 503,
+    });
+    // Assess: the alerts go out on time, with ids; the names are not asked for again at once.
+    expect(sent.map((s) => [s.run, s.kind])).toEqual([
+      [3, 'balance-alert'],
+      [3, 'spike-started'],
+    ]);
+    expect(sent[1]?.email).toContain('Driving it: ak_2batch');
+    expect(api.requests.filter((r) => r.path === '/access-keys')).toHaveLength(1);
   });
 });

@@ -25,6 +25,8 @@ export interface NgrokAccountScript {
   }[];
   /** The account's access keys for GET /access-keys; none by default. */
   readonly accessKeys?: readonly StandInAccessKey[];
+  /** Answer GET /access-keys with this HTTP status instead. */
+  readonly accessKeysStatus?: number;
 }
 
 export interface NgrokRequest {
@@ -87,6 +89,9 @@ export class FakeNgrokApi extends StandInServer {
       });
     }
     if (url.pathname === '/access-keys') {
+      if (account.accessKeysStatus !== undefined) {
+        return ngrokError(account.accessKeysStatus, 'ERR_NGROK_503', 'scripted failure');
+      }
       return json(200, accessKeysPage(sortKeys(account.accessKeys ?? []), url));
     }
     return ngrokError(404, 'ERR_NGROK_404', `no route for ${url.pathname}`);
