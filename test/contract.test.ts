@@ -173,6 +173,17 @@ describe("the function's configuration file", () => {
     },
   );
 
+  it('accepts a decimal spike factor or 0, and rejects one below the range', () => {
+    for (const spikeFactor of [2.5, 0]) {
+      expect(parseMonitorConfig(JSON.stringify({ ...valid, spikeFactor })).spikeFactor).toBe(
+        spikeFactor,
+      );
+    }
+    expect(() => parseMonitorConfig(JSON.stringify({ ...valid, spikeFactor: 1.5 }))).toThrow(
+      /invalid spikeFactor/,
+    );
+  });
+
   it('rejects an account whose threshold is not whole cents', () => {
     const json = JSON.stringify({ ...valid, accounts: [{ ...account, thresholdCents: 10.5 }] });
     expect(() => parseMonitorConfig(json)).toThrow(/invalid accounts\["main"\]/);
