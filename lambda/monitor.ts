@@ -585,7 +585,7 @@ async function watchSpend(
     keyNames = updateKeyNameCache(keyNames, fetched, wanted, now);
   }
 
-  const notifications = event ? [spikeNotification(event, { ...drivers }, observation, c)] : [];
+  const notifications = event ? [spikeNotification(event, drivers, observation, c)] : [];
   return { notifications, spike: decision.state, keyNames, ...(usage && { usage }) };
 }
 
