@@ -215,6 +215,7 @@ describe('outputs', () => {
         'SetCriticalThresholdCommandprodeu',
         'SetThresholdCommandprodeu',
         'SetThresholdCommandstaging',
+        'SnoozeCommand',
         'TopicArn',
       ].sort(),
     );

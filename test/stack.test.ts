@@ -818,7 +818,7 @@ describe('stack with 100 accounts', () => {
 
   it('stays within 200 outputs: the critical commands give way, with a warning', () => {
     const ids = Object.keys(synthesized.json.Outputs ?? {});
-    expect(ids).toHaveLength(103);
+    expect(ids).toHaveLength(104);
     expect(ids.filter((id) => id.startsWith('SetCriticalThresholdCommand'))).toEqual([]);
     const warnings = synthesized.app
       .synth()
