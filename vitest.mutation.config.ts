@@ -27,7 +27,6 @@ export default defineConfig({
       'test/runway.test.ts',
       'test/spike-policy.test.ts',
       'test/spike-drivers.test.ts',
-      'test/spike-settings.test.ts',
       'test/spike-simulation.test.ts',
       'test/access-key-names.test.ts',
       'test/state.test.ts',

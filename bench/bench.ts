@@ -373,6 +373,8 @@ async function invokeInProcess(
     forecastDays: DEFAULTS.forecastDays,
     runwayAlertDays: DEFAULTS.runwayAlertDays,
     usageRefreshHours: DEFAULTS.usageRefreshHours,
+    spikeFactor: DEFAULTS.spikeFactor,
+    spikeMinCentsPerHour: DEFAULTS.spikeMinCentsPerHour,
     metrics: DEFAULTS.metrics,
     digest: DEFAULTS.digest,
     digestDay: DEFAULTS.digestDay,

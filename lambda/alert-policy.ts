@@ -80,8 +80,8 @@ function decideOnBalance(
   const at = now.toISOString();
   const notifications: Notification[] = [];
   const base = notificationBase(input, at);
-  const { balanceCents, forecast, forecastNote } = observation;
-  const about = { balanceCents, forecast, forecastNote };
+  const { balanceCents, forecast, forecastNote, runway } = observation;
+  const about = { balanceCents, forecast, forecastNote, ...(runway && { runway }) };
 
   const { level, reason } = levelFor(balanceCents, observation, input, prior);
   if (prior.failureNotifiedAt) {
@@ -161,7 +161,7 @@ export function levelFor(
   prior: Pick<AlertState, 'level' | 'reason'>,
 ): { level: Level; reason: LevelReason } {
   const { thresholds } = input;
-  const runway = observation.forecast?.runwayDays;
+  const runway = runwayDaysOf(observation);
   const alertDays = input.settings.runwayAlertDays;
   const raw = rawLevel(balanceCents, thresholds, runway, alertDays);
   if (rank(raw.level) >= rank(prior.level)) return raw;
@@ -197,6 +197,17 @@ export function levelFor(
         return false;
     }
   }
+}
+
+/**
+ * The runway the alert uses, in days: the shorter runway of the recent and the long-term
+ * rate when the monitor measured one (so a spike alerts within the hour), else the
+ * forecast's. Undefined when unknown, null when nothing is being spent.
+ */
+function runwayDaysOf(observation: Extract<Observation, { ok: true }>): number | null | undefined {
+  const shorter = observation.runway;
+  if (shorter !== undefined) return shorter.hours === null ? null : shorter.hours / 24;
+  return observation.forecast?.runwayDays;
 }
 
 /** The level the balance and runway point at, before hysteresis. */

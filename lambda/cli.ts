@@ -7,11 +7,13 @@
  * Started by bin/ngrok-balance-alert-cli.mjs. Nothing runs at import time: `main` takes the
  * arguments, the environment and the output streams, so it can be tested in-process.
  */
+import { updateKeyNameCache } from './access-key-names.ts';
+import { fetchAccessKeyNames } from './access-keys.ts';
 import { decide } from './alert-policy.ts';
 import { DEFAULTS, FLAGS, type Flag, TEXT_FORMS } from './config/contract.ts';
 import { expectedNumber, wholeNumber } from './config/validate.ts';
 import { formatCents } from './money.ts';
-import { observeAccount } from './monitor.ts';
+import { KEY_NAMES_BUDGET_MS, observeAccount, withSpenderNames } from './monitor.ts';
 import { DEFAULT_NGROK_API_URL, HEADER_SAFE_KEY, type NgrokClientOptions } from './ngrok-client.ts';
 import { describeLevel, describeTopSpenders } from './notify/content.ts';
 import { formatRunway, formatWindow } from './notify/format.ts';
@@ -212,6 +214,7 @@ async function check(
     }
     return baseFetch(input, init);
   };
+  const ngrok = { baseUrl, now: clock, fetch: countingFetch };
   const progress =
     io.interactive && !options.json
       ? setTimeout(() => {
@@ -222,13 +225,14 @@ async function check(
       : undefined;
   let observation: Observation;
   try {
-    ({ observation } = await observeAccount(apiKey, {
+    const observed = await observeAccount(apiKey, {
       now,
       deadline: startedMs + CHECK_DEADLINE_MS,
       forecastDays: options.forecastDays,
       usageRefreshHours: DEFAULTS.usageRefreshHours,
-      ngrok: { baseUrl, now: clock, fetch: countingFetch },
-    }));
+      ngrok,
+    });
+    observation = await withKeyNamesShown(observed.observation, apiKey, now, ngrok);
   } finally {
     clearTimeout(progress);
   }
@@ -322,6 +326,29 @@ async function previewTopUp(
     now: context.now,
   });
   return status.replace(/^auto top-up( dry run)?:\s*/, '');
+}
+
+/**
+ * The observation with its top spenders named, as the deployed monitor names them. Best
+ * effort, as there: the read has a short budget of its own, and the ids are shown when it
+ * fails.
+ */
+async function withKeyNamesShown(
+  observation: Observation,
+  apiKey: string,
+  now: Date,
+  ngrok: NgrokClientOptions & { now: () => number },
+): Promise<Observation> {
+  if (!observation.ok || !observation.forecast) return observation;
+  const wanted = observation.forecast.topSpenders.map((s) => s.accessKey);
+  if (wanted.length === 0) return observation;
+  const fetched = await fetchAccessKeyNames(
+    apiKey,
+    { deadline: ngrok.now() + KEY_NAMES_BUDGET_MS },
+    { ...ngrok, maxAttempts: 1 },
+  ).catch(() => undefined);
+  const cache = updateKeyNameCache(undefined, fetched, wanted, now);
+  return { ...observation, forecast: withSpenderNames(observation.forecast, cache) };
 }
 
 interface WouldSend {

@@ -94,6 +94,9 @@ export const COUNTED_AS_ALERT: Readonly<Record<NotificationKind, boolean>> = {
   'snooze-ended': false,
   'weekly-digest': false,
   'credit-expiry': false,
+  'spike-started': true,
+  'spike-reminder': false,
+  'spike-ended': false,
 };
 
 /** What one run of one account adds to its week. */

@@ -6,6 +6,13 @@
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  type KeyNameCache,
+  keyName,
+  shouldFetchKeyNames,
+  updateKeyNameCache,
+} from './access-key-names.ts';
+import { fetchAccessKeyNames } from './access-keys.ts';
 import { type CheckStatus, decide, type PolicyInput } from './alert-policy.ts';
 import { createLimiter, mapWithConcurrency } from './concurrency.ts';
 import { advanceWeek, buildDigest, type DigestAccountInput, digestDue } from './digest.ts';
@@ -15,6 +22,7 @@ import {
   makeForecast,
   recordBalanceSample,
   summariseUsage,
+  type UsageOverview,
   type UsageSummary,
   usageWindowStart,
 } from './forecast.ts';
@@ -29,6 +37,13 @@ import {
 import { renderNotification } from './notify/render.ts';
 import { toSnsPublish } from './notify/sns.ts';
 import {
+  type RecentRate,
+  type RecentSample,
+  recentRate,
+  recordRecentSample,
+} from './recent-rate.ts';
+import { shorterRunway } from './runway.ts';
+import {
   missingKeyMessage,
   type ParameterValues,
   parameterNamesFor,
@@ -36,6 +51,8 @@ import {
   resolveThresholds,
 } from './settings.ts';
 import { activeSnooze, applySnooze, withLatestSnooze } from './snooze.ts';
+import { spikeDrivers } from './spike-drivers.ts';
+import { decideSpike, readSpikeState, type SpikeEvent } from './spike-policy.ts';
 import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
 import type { TopUpNotification } from './top-up/decide.ts';
 import { fetchCreditGrants } from './top-up/ngrok-credits.ts';
@@ -43,10 +60,13 @@ import { runTopUp, type TopUpRunResult } from './top-up/run.ts';
 import { topUpSettingsFor } from './top-up/settings.ts';
 import {
   type AccountConfig,
+  type Forecast,
   LEVELS,
   type MonitorConfig,
   type Notification,
   type Observation,
+  type SpikeReport,
+  type Thresholds,
 } from './types.ts';
 
 export interface MonitorDeps {
@@ -126,6 +146,11 @@ export const BALANCE_BUDGET_MS = 20_000;
  * runs beside the balance call: a slow overview delays an alert by this much at most.
  */
 export const OVERVIEW_BUDGET_MS = 4_000;
+/**
+ * Reading the access key names gets this long of its own, once a day at most: the names
+ * are a nicety, and a slow read must not hold up an alert for longer than this.
+ */
+export const KEY_NAMES_BUDGET_MS = 2_000;
 /** Time kept back at the end of the invocation to publish and save. */
 export const FINISH_RESERVE_MS = 8_000;
 /**
@@ -307,7 +332,7 @@ async function checkAccount(
   ]
     .map((name) => (name === undefined ? undefined : parameters.failed.get(name)))
     .find((error) => error !== undefined);
-  const { observation, usage, usageProblem } = readError
+  const observed = readError
     ? {
         // Counted like any failed check: alerts after failureAlertAfter runs, names the cause.
         observation: {
@@ -316,6 +341,7 @@ async function checkAccount(
         },
         usage: previous?.usage,
         usageProblem: undefined,
+        recent: previous?.recent,
       }
     : apiKey
       ? await observeAccount(apiKey, {
@@ -336,7 +362,9 @@ async function checkAccount(
           },
           usage: previous?.usage,
           usageProblem: undefined,
+          recent: previous?.recent,
         };
+  const { observation, usageProblem } = observed;
   if (usageProblem) {
     log.log('WARN', 'usage overview unavailable', { account: account.name, problem: usageProblem });
   }
@@ -381,6 +409,22 @@ async function checkAccount(
   };
   const decision = decide(policyInput);
   const topUpState = topUpSettings ? (topUp?.state ?? previous?.topUp) : undefined;
+
+  // A redelivered run has nothing to add; a failed check has no new reading to judge.
+  const spend =
+    decision.status !== 'duplicate' && observation.ok && apiKey
+      ? await watchSpend(observation, observed, {
+          account,
+          config,
+          deps,
+          run,
+          apiKey,
+          previous,
+          level: decision.state,
+          thresholds,
+        })
+      : undefined;
+  const keyNames = spend?.keyNames ?? previous?.keyNames;
   const withTopUp = {
     ...decision,
     notifications: [
@@ -396,7 +440,8 @@ async function checkAccount(
           balanceCents: observation.ok ? observation.balanceCents : undefined,
         }),
       ),
-    ],
+      ...(spend?.notifications ?? []),
+    ].map((n) => withKeyNames(n, keyNames)),
   };
   // The snooze holds what only repeats known news, and owes one reminder when it ends.
   const snoozed = applySnooze(policyInput, withTopUp);
@@ -440,10 +485,18 @@ async function checkAccount(
       previous: previous?.expiry,
     });
     const next: AlertState = {
-      ...withForecastData(snoozed.state, observation, usage, run.now, config),
+      ...withForecastData(
+        snoozed.state,
+        observation,
+        spend?.usage ?? observed.usage,
+        run.now,
+        config,
+      ),
       week: week.record,
       expiry,
       topUp: topUpState,
+      recent: observed.recent,
+      ...(spend && { spike: spend.spike, keyNames: spend.keyNames }),
     };
     run.digest?.parts.push({
       account: account.name,
@@ -479,6 +532,9 @@ async function checkAccount(
     dailySpendDollars: values.DailySpendDollars,
     thresholdCents: thresholds.thresholdCents,
     runwayDays: values.RunwayDays,
+    runwayHours: observation.ok ? observation.runway?.hours : undefined,
+    recentCentsPerHour: observed.recentRate?.known ? observed.recentRate.centsPerHour : undefined,
+    spikeSince: spend?.spike?.since,
     forecastNote: observation.ok ? observation.forecastNote : undefined,
     failure: observation.ok ? undefined : observation.failure,
     notifications: snoozed.notifications.map((n) => n.kind),
@@ -563,8 +619,8 @@ export interface ObserveOptions {
   readonly deadline: number;
   readonly forecastDays: number;
   readonly usageRefreshHours: number;
-  /** Cached forecast inputs from the saved state, if any. */
-  readonly previous?: Pick<AlertState, 'usage' | 'history'>;
+  /** Cached forecast inputs and recent readings from the saved state, if any. */
+  readonly previous?: Pick<AlertState, 'usage' | 'history' | 'recent'>;
   readonly ngrok?: NgrokClientOptions;
 }
 
@@ -574,6 +630,12 @@ export interface ObserveResult {
   readonly usage: UsageSummary | undefined;
   /** Why the usage overview could not be used this time, if it could not. */
   readonly usageProblem?: string;
+  /** The recent balance readings to keep, this run's included when the balance was read. */
+  readonly recent: readonly RecentSample[] | undefined;
+  /** The recent spend rate measured from them, when the balance was read. */
+  readonly recentRate?: RecentRate;
+  /** The usage overview, when this run read it (spike drivers are measured from it). */
+  readonly overview?: UsageOverview;
 }
 
 /**
@@ -596,7 +658,7 @@ export async function observeAccount(
   const balancePromise = fetchCreditBalance(apiKey, { deadline: balanceDeadline }, options.ngrok);
   const usagePromise = usageDue
     ? fetchUsage(apiKey, options, Math.min(clockNow + OVERVIEW_BUDGET_MS, balanceDeadline))
-    : Promise.resolve({ summary: cached, problem: undefined });
+    : Promise.resolve({ summary: cached, problem: undefined, overview: undefined });
 
   let balanceCents: number;
   try {
@@ -605,7 +667,11 @@ export async function observeAccount(
     void usagePromise.catch(() => undefined);
     const kind = error instanceof NgrokApiError && error.kind === 'auth' ? 'auth' : 'transient';
     const message = error instanceof Error ? error.message : String(error);
-    return { observation: { ok: false, failure: { kind, message } }, usage: cached };
+    return {
+      observation: { ok: false, failure: { kind, message } },
+      usage: cached,
+      recent: previous?.recent,
+    };
   }
 
   const fetched = await usagePromise;
@@ -620,18 +686,34 @@ export async function observeAccount(
     forecastDays,
   });
   const forecastNote = fetched.problem && !forecast ? fetched.problem : note;
+  const recent = recordRecentSample(previous?.recent, balanceCents, now);
+  const rate = recentRate(recent, now);
+  const runway = shorterRunway({
+    balanceCents,
+    recent: rate,
+    ...(forecast && {
+      average: { dailySpendCents: forecast.dailySpendCents, windowDays: forecast.windowDays },
+    }),
+  });
   return {
-    observation: { ok: true, balanceCents, forecast, forecastNote },
+    observation: { ok: true, balanceCents, forecast, forecastNote, ...(runway && { runway }) },
     usage,
     usageProblem: fetched.problem,
+    recent,
+    recentRate: rate,
+    ...(fetched.overview && { overview: fetched.overview }),
   };
 }
 
 async function fetchUsage(
   apiKey: string,
-  options: ObserveOptions,
+  options: Pick<ObserveOptions, 'now' | 'forecastDays' | 'ngrok'>,
   deadline: number,
-): Promise<{ summary: UsageSummary | undefined; problem: string | undefined }> {
+): Promise<{
+  summary: UsageSummary | undefined;
+  problem: string | undefined;
+  overview?: UsageOverview;
+}> {
   const { now, forecastDays } = options;
   try {
     const overview = await fetchUsageOverview(
@@ -643,12 +725,162 @@ async function fetchUsage(
     );
     const summary = summariseUsage(overview, now, forecastDays);
     if ('error' in summary)
-      return { summary: undefined, problem: `forecast unavailable: ${summary.error}` };
-    return { summary, problem: undefined };
+      return { summary: undefined, problem: `forecast unavailable: ${summary.error}`, overview };
+    return { summary, problem: undefined, overview };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { summary: undefined, problem: `forecast unavailable: ${reason}` };
   }
+}
+
+interface SpendContext {
+  readonly account: AccountConfig;
+  readonly config: MonitorConfig;
+  readonly deps: MonitorDeps;
+  readonly run: RunContext;
+  readonly apiKey: string;
+  readonly previous: AlertState | undefined;
+  /** The balance level after this run's decision: spike messages show it. */
+  readonly level: Pick<AlertState, 'level' | 'reason'>;
+  readonly thresholds: Thresholds;
+}
+
+interface SpendWatch {
+  readonly notifications: readonly Notification[];
+  readonly spike: AlertState['spike'];
+  readonly keyNames: KeyNameCache | undefined;
+  /** A usage summary refreshed for a spike, to save in place of the older one. */
+  readonly usage?: UsageSummary;
+}
+
+/**
+ * The spend-spike check after a successful read: decides whether a spike starts, goes on
+ * or ends; for a spike alert or reminder, finds the access keys driving it (reading the
+ * usage overview again unless this run already did); and reads the key names when they
+ * are due. Names are best effort: a failed read is logged and the ids are shown.
+ */
+async function watchSpend(
+  observation: Extract<Observation, { ok: true }>,
+  observed: ObserveResult,
+  c: SpendContext,
+): Promise<SpendWatch> {
+  const { config, deps, run } = c;
+  const now = run.now;
+  const decision = decideSpike({
+    previous: readSpikeState(c.previous?.spike),
+    recent: observed.recentRate ?? { known: false, reason: 'no reading' },
+    averageDailyCents: observation.forecast?.dailySpendCents,
+    settings: {
+      spikeFactor: config.spikeFactor,
+      spikeMinCentsPerHour: config.spikeMinCentsPerHour,
+      renotifyMs: config.renotifyHours * 3_600_000,
+    },
+    now,
+  });
+  const clockNow = () => (deps.ngrok?.now ?? Date.now)();
+  const event = decision.event;
+  let drivers: Pick<SpikeReport, 'drivers' | 'driversNote'> = { drivers: [] };
+  let usage: UsageSummary | undefined;
+  if (event && event.kind !== 'spike-ended') {
+    const fetched = observed.overview
+      ? { overview: observed.overview, summary: undefined, problem: undefined }
+      : await fetchUsage(
+          c.apiKey,
+          { now, forecastDays: config.forecastDays, ngrok: deps.ngrok },
+          Math.min(clockNow() + OVERVIEW_BUDGET_MS, run.runDeadline),
+        );
+    usage = fetched.summary;
+    const found = fetched.overview
+      ? spikeDrivers(fetched.overview, now, config.forecastDays)
+      : { error: fetched.problem?.replace(/^forecast unavailable: /, '') ?? 'no usage overview' };
+    drivers =
+      'error' in found
+        ? { drivers: [], driversNote: found.error }
+        : { drivers: found.map(({ excessCentsPerHour: _e, ...d }) => d) };
+  }
+
+  const wanted = [
+    ...new Set([
+      ...(observation.forecast?.topSpenders ?? []).map((s) => s.accessKey),
+      ...drivers.drivers.map((d) => d.accessKey),
+    ]),
+  ];
+  let keyNames = c.previous?.keyNames;
+  if (shouldFetchKeyNames(keyNames, wanted, now)) {
+    const fetched = await fetchAccessKeyNames(
+      c.apiKey,
+      { deadline: Math.min(clockNow() + KEY_NAMES_BUDGET_MS, run.runDeadline) },
+      { ...deps.ngrok, maxAttempts: 1 },
+    ).catch((error: unknown) => {
+      deps.log.log('WARN', 'access key names unavailable; keys are shown by id', {
+        account: c.account.name,
+        ...errorFields(error),
+      });
+      return undefined;
+    });
+    keyNames = updateKeyNameCache(keyNames, fetched, wanted, now);
+  }
+
+  const notifications = event ? [spikeNotification(event, drivers, observation, c)] : [];
+  return { notifications, spike: decision.state, keyNames, ...(usage && { usage }) };
+}
+
+function spikeNotification(
+  event: SpikeEvent,
+  drivers: Pick<SpikeReport, 'drivers' | 'driversNote'>,
+  observation: Extract<Observation, { ok: true }>,
+  c: SpendContext,
+): Notification {
+  const { balanceCents, forecast, forecastNote, runway } = observation;
+  return {
+    kind: event.kind,
+    account: c.account.name,
+    level: c.level.level,
+    reason: c.level.reason,
+    balanceCents,
+    thresholds: c.thresholds,
+    thresholdParameterName: c.account.thresholdParameterName,
+    tokenParameterName: c.account.tokenParameterName,
+    ...(forecast && { forecast }),
+    ...(forecastNote !== undefined && { forecastNote }),
+    ...(runway && { runway }),
+    since: event.since,
+    spike: {
+      levelCentsPerHour: event.levelCentsPerHour,
+      ...(event.recent && {
+        recentCentsPerHour: event.recent.centsPerHour,
+        windowMinutes: event.recent.windowMinutes,
+      }),
+      ...(event.averageDailyCents !== undefined && {
+        averageDailyCents: event.averageDailyCents,
+      }),
+      ...drivers,
+    },
+    configProblems: [],
+    at: c.run.now.toISOString(),
+  };
+}
+
+/** The notification with every access key it names given its cached display name. */
+function withKeyNames(n: Notification, cache: KeyNameCache | undefined): Notification {
+  if (cache === undefined) return n;
+  return {
+    ...n,
+    ...(n.forecast && { forecast: withSpenderNames(n.forecast, cache) }),
+    ...(n.spike && { spike: { ...n.spike, drivers: n.spike.drivers.map(named(cache)) } }),
+  };
+}
+
+/** The forecast with its top spenders given their cached display names. */
+export function withSpenderNames(forecast: Forecast, cache: KeyNameCache): Forecast {
+  return { ...forecast, topSpenders: forecast.topSpenders.map(named(cache)) };
+}
+
+function named(cache: KeyNameCache) {
+  return <T extends { accessKey: string }>(item: T): T => {
+    const name = keyName(cache, item.accessKey);
+    return name === item.accessKey ? item : { ...item, name };
+  };
 }
 
 /** Adds the forecast's inputs (balance samples, usage summary) to the state to save. */

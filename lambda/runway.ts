@@ -2,7 +2,7 @@
  * The runway shown and alerted on: the shorter of the recent rate's runway and the
  * long-term (7-day) rate's runway. A spike empties the balance long before the 7-day
  * average notices; a quiet hour must not hide a week of steady spend. Numbers only: the
- * words are in runway-text.ts. Pure.
+ * words are in notify/runway-text.ts. Pure.
  */
 import type { RecentRate } from './recent-rate.ts';
 

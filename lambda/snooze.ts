@@ -305,6 +305,10 @@ export const SNOOZE_RULES: Readonly<Record<NotificationKind, HoldRule>> = {
   'snooze-ended': 'send',
   'weekly-digest': 'send',
   'credit-expiry': 'send',
+  // A spike is news the snooze was not about (a leaked key, a runaway loop): it goes out.
+  'spike-started': 'send',
+  'spike-reminder': 'hold',
+  'spike-ended': 'send',
 };
 
 export interface SnoozeFilterResult {

@@ -3,10 +3,13 @@
  * an SSM String parameter, so it is small JSON with short keys: standard parameters hold
  * at most 4 KB.
  */
+import type { KeyNameCache } from './access-key-names.ts';
 import type { WeekRecord } from './digest.ts';
 import type { ExpiryState } from './expiry.ts';
 import type { BalanceSample, UsageSummary } from './forecast.ts';
+import type { RecentSample } from './recent-rate.ts';
 import type { SnoozeState } from './snooze.ts';
+import type { SpikeState } from './spike-policy.ts';
 import type { TopUpState } from './top-up/decide.ts';
 import { type CheckFailureKind, LEVELS, type Level, type LevelReason } from './types.ts';
 
@@ -43,6 +46,12 @@ export interface AlertState {
   readonly week?: WeekRecord;
   /** When the credit grants were last read, and the expiry warnings already sent. */
   readonly expiry?: ExpiryState;
+  /** The last few balance readings, for the recent spend rate (about 110 bytes). */
+  readonly recent?: readonly RecentSample[];
+  /** The spend spike in progress, if any (about 160 bytes); read with readSpikeState. */
+  readonly spike?: SpikeState;
+  /** Access key names, cached for a day (at most about 550 bytes). */
+  readonly keyNames?: KeyNameCache;
 }
 
 /** CloudFormation cannot create an empty parameter, so the stack seeds it with this. */
@@ -147,15 +156,22 @@ function isTopUpState(value: unknown): value is TopUpState {
 
 /**
  * Serialises state for PutParameter. If it ever grows past the parameter limit, what costs
- * least goes first: the oldest forecast history (only delays the history forecast), then
- * the expiry warnings already sent (at worst one warning is repeated), then the cached usage
- * summary (fetched again), then the week's totals (the digest says "no totals yet"). The
- * alert fields and the snooze are never dropped: losing them would repeat or release alerts.
+ * least goes first: the key names (keys are then shown by id until the next read), then the
+ * oldest forecast history (only delays the history forecast), then the expiry warnings
+ * already sent (at worst one warning is repeated), then the cached usage summary (fetched
+ * again), then the week's totals (the digest says "no totals yet"). The alert fields, the
+ * snooze, the recent readings and the spike are never dropped: they are small, and losing
+ * them would repeat, miss or release alerts.
  */
 export function serializeState(state: AlertState): string {
   let current = state;
   let text = JSON.stringify(current);
   const tooBig = () => Buffer.byteLength(text) > MAX_STATE_BYTES;
+  if (tooBig() && current.keyNames !== undefined) {
+    const { keyNames: _names, ...rest } = current;
+    current = rest;
+    text = JSON.stringify(current);
+  }
   while (tooBig() && (current.history?.length ?? 0) > 0) {
     current = { ...current, history: current.history?.slice(1) };
     text = JSON.stringify(current);

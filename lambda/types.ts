@@ -4,6 +4,7 @@
 import type { FunctionAccountSettings, FunctionSettings } from './config/contract.ts';
 import type { WeeklyDigest } from './digest.ts';
 import type { ExpiryWarning } from './expiry.ts';
+import type { Runway } from './runway.ts';
 import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from './top-up/decide.ts';
 
 /** How bad the balance is. Ordered: each level is worse than the one before. */
@@ -83,6 +84,8 @@ export interface Forecast {
 
 export interface TopSpender {
   readonly accessKey: string;
+  /** The key's display name (access-key-names.ts), when it is known; added before sending. */
+  readonly name?: string;
   readonly costCents: number;
   /** Fraction of the window's total spend, 0..1. */
   readonly share: number;
@@ -96,6 +99,11 @@ export type Observation =
       /** Absent when no forecast could be made; `forecastNote` says why. */
       readonly forecast?: Forecast;
       readonly forecastNote?: string;
+      /**
+       * The shorter of the recent rate's and the forecast's runway (runway.ts); absent when
+       * neither rate is known. The runway alert uses it when it is there.
+       */
+      readonly runway?: Runway;
     }
   | { readonly ok: false; readonly failure: CheckFailure };
 
@@ -113,6 +121,8 @@ export type Observation =
  * - snooze-set / snooze-ended: someone snoozed the account, or ended its snooze early;
  * - weekly-digest: the week's summary of every account (informational);
  * - credit-expiry: part of the balance belongs to credit that expires soon.
+ * - spike-started / spike-reminder / spike-ended: spend runs at several times its 7-day
+ *   average (spike-policy.ts), still does, is back to normal.
  */
 export const NOTIFICATION_KINDS = [
   'balance-alert',
@@ -129,6 +139,9 @@ export const NOTIFICATION_KINDS = [
   'snooze-ended',
   'weekly-digest',
   'credit-expiry',
+  'spike-started',
+  'spike-reminder',
+  'spike-ended',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -149,6 +162,10 @@ export interface Notification {
   readonly tokenParameterName?: string;
   readonly forecast?: Forecast;
   readonly forecastNote?: string;
+  /** The shorter runway of the recent and the 7-day rate, when either is known. */
+  readonly runway?: Runway;
+  /** What a spike notification reports; set on the spike kinds only. */
+  readonly spike?: SpikeReport;
   readonly failure?: CheckFailure;
   readonly consecutiveFailures?: number;
   /** When the current problem started (ISO 8601). */
@@ -166,4 +183,31 @@ export interface Notification {
   readonly digest?: WeeklyDigest;
   /** credit-expiry: the grant and the part of the balance estimated to belong to it. */
   readonly expiry?: Omit<ExpiryWarning, 'kind' | 'account' | 'at'>;
+}
+
+/** A spend spike as a notification reports it. */
+export interface SpikeReport {
+  /** The rate that counts as a spike, in cents per hour (spike-policy.ts). */
+  readonly levelCentsPerHour: number;
+  /** The recent rate behind the event, when one was measured this run. */
+  readonly recentCentsPerHour?: number;
+  /** Minutes of readings the recent rate covers. */
+  readonly windowMinutes?: number;
+  /** The long-term rate it was compared with, in cents per day. */
+  readonly averageDailyCents?: number;
+  /** The access keys spending faster today than their own average, largest excess first. */
+  readonly drivers: readonly SpikeDriverReport[];
+  /** Why the drivers are unknown, when they are. */
+  readonly driversNote?: string;
+}
+
+/** One access key driving a spike. */
+export interface SpikeDriverReport {
+  readonly accessKey: string;
+  /** The key's display name, when it is known. */
+  readonly name?: string;
+  /** Today's spend so far, per hour elapsed (UTC day). */
+  readonly todayCentsPerHour: number;
+  /** The key's average over the days before today, per hour. */
+  readonly averageCentsPerHour: number;
 }

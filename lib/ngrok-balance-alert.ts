@@ -463,9 +463,10 @@ export class NgrokBalanceAlert extends Construct {
     });
     const set = (name: string, cents: number) =>
       `aws ssm put-parameter --region ${Aws.REGION} --name ${name} --type String --overwrite --value ${cents}`;
-    // 100 accounts with critical thresholds would need 203 outputs: the critical commands
-    // give way (with a warning) rather than the deployment failing.
-    const fixed = 3;
+    // 100 accounts with critical thresholds would need 204 outputs: the critical commands
+    // give way (with a warning) rather than the deployment failing. The fixed four: the
+    // topic, the function, the test command and the snooze command.
+    const fixed = 4;
     const criticals = accounts.filter((a) => a.settings.criticalThresholdCents !== undefined);
     const withCritical = fixed + accounts.length + criticals.length <= OUTPUTS_PER_STACK;
     if (!withCritical) {

@@ -1,6 +1,7 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { decide, type PolicyInput } from '../lambda/alert-policy.ts';
+import type { Runway } from '../lambda/runway.ts';
 import type { AlertState } from '../lambda/state.ts';
 import type {
   CheckFailureKind,
@@ -575,5 +576,39 @@ describe('decide: hysteresis at every boundary and what recoveries say', () => {
     });
     const [alert] = decide(input(failure('auth'), previous, at(31))).notifications;
     expect(alert?.balanceCents).toBe(1_200);
+  });
+});
+
+describe('decide: the shorter runway of the recent and the 7-day rate', () => {
+  /** A runway measured by the monitor: `hours` left at the faster of the two rates. */
+  const withRunway = (observation: Observation, runwayNow: Runway): Observation =>
+    observation.ok ? { ...observation, runway: runwayNow } : observation;
+  const shorter = (hours: number | null): Runway => ({
+    hours,
+    basis: 'recent',
+    centsPerHour: 16_000,
+    recent: { known: true, centsPerHour: 16_000, windowMinutes: 30, intervals: 2 },
+    averageDailyCents: 1_000,
+    averageWindowDays: 7,
+  });
+
+  it('raises a runway alert on the shorter runway even when the forecast says weeks', () => {
+    // Prepare: $420 left; the 7-day rate says 42 days, the last half hour 2.6 hours.
+    const observation = withRunway(balance(420_00, runway(42)), shorter(2.625));
+    // Act
+    const decision = decide(input(observation, undefined, at(0)));
+    // Assess
+    expect(decision.state).toMatchObject({ level: 'low', reason: 'runway' });
+    expect(decision.notifications[0]?.runway?.hours).toBe(2.625);
+  });
+
+  it('uses the shorter runway over the forecast also when it is long', () => {
+    const observation = withRunway(balance(420_00, runway(1)), shorter(24 * 30));
+    expect(decide(input(observation, undefined, at(0))).state.level).toBe('ok');
+  });
+
+  it('raises nothing when nothing is being spent', () => {
+    const observation = withRunway(balance(420_00, runway(1)), shorter(null));
+    expect(decide(input(observation, undefined, at(0))).state.level).toBe('ok');
   });
 });

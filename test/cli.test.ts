@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, USAGE } from '../lambda/cli.ts';
 import { accountParameterNames } from '../lambda/parameter-names.ts';
+import { accessKeysPage, type StandInAccessKey, sortKeys } from './support/access-keys-stand-in.ts';
 import { startHttpServer, type TestHttpServer } from './support/http-server.ts';
 
 const KEY = 'ngrok-cli-key-NEVER-PRINT-42';
@@ -24,7 +25,12 @@ interface StandIn {
   readonly url: string;
   /** Paths requested so far, without the query string. */
   paths(): string[];
-  script: { balance: Scripted; usage: Scripted; transactions: Scripted };
+  script: {
+    balance: Scripted;
+    usage: Scripted;
+    transactions: Scripted;
+    accessKeys?: readonly StandInAccessKey[];
+  };
 }
 
 const noUsage = (): Scripted => ({
@@ -47,7 +53,15 @@ async function startStandIn(): Promise<StandIn> {
           ? standIn.script.usage
           : path === '/credits/transactions' && req.method === 'GET'
             ? standIn.script.transactions
-            : { status: 404, body: { msg: 'not found' } };
+            : path === '/access-keys' && standIn.script.accessKeys
+              ? {
+                  status: 200,
+                  body: accessKeysPage(
+                    sortKeys(standIn.script.accessKeys),
+                    new URL(req.url ?? '/', 'http://stand-in'),
+                  ),
+                }
+              : { status: 404, body: { msg: 'not found' } };
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer.body));
   });
@@ -254,6 +268,18 @@ describe('check', () => {
       /Top spenders:\s+key_alpha \$15\.00 \(65%\), key_beta \$8\.25 \(35%\) in the last 7\.5 days\n/,
     );
     expect(stdout).toContain('Subject: ngrok credits run out in about 1.9 days (main): $6.00 left');
+  });
+
+  it('names the top spenders by their access key names, and falls back to the id', async () => {
+    // Prepare
+    api.script.usage = usageAt({ key_alpha: 200, key_beta: 110 });
+    api.script.accessKeys = [{ id: 'key_alpha', name: 'batch-worker' }, { id: 'key_beta' }];
+    // Act
+    const { stdout } = await run(['check', '--threshold-cents', '500']);
+    // Assess
+    expect(stdout).toMatch(
+      /Top spenders:\s+batch-worker \$15\.00 \(65%\), key_beta \$8\.25 \(35%\)/,
+    );
   });
 
   it('exits 2 and says the key was rejected on a 401, even when the body echoes the key', async () => {

@@ -74,6 +74,8 @@ describe('defaults', () => {
       digestDay: 'monday',
       digestHourUtc: 9,
       expiryWarningDays: 14,
+      spikeFactor: 3,
+      spikeMinCentsPerHour: 100,
       reservedConcurrency: undefined,
       metrics: 'none',
       dashboard: false,
@@ -117,6 +119,33 @@ describe('defaults', () => {
   it('refuses a value of spaces only as empty', () => {
     expect(errorOf({ thresholdCents: '  ' })).toContain('"thresholdCents" is empty');
   });
+
+  it('reads a spike factor with decimals, or 0 to turn spike alerts off', () => {
+    expect(load({ spikeFactor: '2.5' }).spikeFactor).toBe(2.5);
+    expect(load({ spikeFactor: '0' }).spikeFactor).toBe(0);
+    expect(load({ spikeFactor: 100, spikeMinCentsPerHour: '250' })).toMatchObject({
+      spikeFactor: 100,
+      spikeMinCentsPerHour: 250,
+    });
+  });
+
+  it.each(['1', '1.5', '100.5', '-3', '3x', '1e1', '.5'])(
+    'stops synth on the spike factor %s, naming the setting and the range',
+    (spikeFactor) => {
+      expect(errorOf({ spikeFactor })).toContain(
+        `"spikeFactor": "${spikeFactor}" is not valid. Expected 0 (off) or a number from 2 to 100, decimals allowed (e.g. 2.5).`,
+      );
+    },
+  );
+
+  it.each(['0', '1.5', '10000001'])(
+    'stops synth on the spike minimum %s cents per hour',
+    (spikeMinCentsPerHour) => {
+      expect(errorOf({ spikeMinCentsPerHour })).toContain(
+        `"spikeMinCentsPerHour": "${spikeMinCentsPerHour}" is not valid. Expected a whole number of cents, digits only (1000 is $10.00) from 1 to 10000000.`,
+      );
+    },
+  );
 
   it('reads only keys listed in CONTEXT_KEYS', () => {
     const read = new Set<string>();

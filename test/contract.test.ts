@@ -49,6 +49,8 @@ function rangeOf(setting: AnySetting): string {
   switch (setting.kind) {
     case 'integer':
       return setting.max === undefined ? `${setting.min} up` : `${setting.min} to ${setting.max}`;
+    case 'decimal':
+      return `${setting.off === undefined ? '' : `${setting.off} (off), or `}${setting.min} to ${setting.max}`;
     case 'text':
       return TEXT_FORMS[setting.form].problem.replace(/^is not (a valid |an? )?/, '');
     case 'emails':
@@ -120,6 +122,10 @@ describe('the contract', () => {
         expect(value, key).toBeGreaterThanOrEqual(setting.min);
         expect(value, key).toBeLessThanOrEqual(setting.max ?? Number.MAX_SAFE_INTEGER);
       }
+      if (setting.kind === 'decimal') {
+        expect(value, key).toBeGreaterThanOrEqual(setting.min);
+        expect(value, key).toBeLessThanOrEqual(setting.max);
+      }
       if (setting.kind === 'text' && setting.form !== 'rate') {
         expect(TEXT_FORMS[setting.form].test(String(value)), key).toBe(true);
       }
@@ -169,6 +175,17 @@ describe("the function's configuration file", () => {
       expect(() => parseMonitorConfig(json)).toThrow(new RegExp(`invalid ${key}`));
     },
   );
+
+  it('accepts a decimal spike factor or 0, and rejects one below the range', () => {
+    for (const spikeFactor of [2.5, 0]) {
+      expect(parseMonitorConfig(JSON.stringify({ ...valid, spikeFactor })).spikeFactor).toBe(
+        spikeFactor,
+      );
+    }
+    expect(() => parseMonitorConfig(JSON.stringify({ ...valid, spikeFactor: 1.5 }))).toThrow(
+      /invalid spikeFactor/,
+    );
+  });
 
   it('rejects an account whose threshold is not whole cents', () => {
     const json = JSON.stringify({ ...valid, accounts: [{ ...account, thresholdCents: 10.5 }] });

@@ -297,12 +297,12 @@ describe('advanceWeek', () => {
     });
   });
 
-  it('counts only alerts, never reminders, recoveries or tests', () => {
+  it('counts only alerts (a spike that starts is one), never reminders, recoveries or tests', () => {
     const counted = Object.entries(COUNTED_AS_ALERT)
       .filter(([, yes]) => yes)
       .map(([kind]) => kind);
 
-    expect(counted).toEqual(['balance-alert', 'monitor-failing']);
+    expect(counted).toEqual(['balance-alert', 'monitor-failing', 'spike-started']);
   });
 });
 

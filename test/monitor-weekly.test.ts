@@ -38,6 +38,8 @@ const config = (overrides: Partial<MonitorConfig> = {}): MonitorConfig => ({
   digest: 'weekly',
   digestDay: 'monday',
   digestHourUtc: 9,
+  spikeFactor: 3,
+  spikeMinCentsPerHour: 100,
   expiryWarningDays: 14,
   deployment: 'NgrokBalanceAlert',
   ...overrides,

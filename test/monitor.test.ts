@@ -28,6 +28,8 @@ function config(accounts: AccountConfig[]): MonitorConfig {
     forecastDays: 7,
     runwayAlertDays: 3,
     usageRefreshHours: 6,
+    spikeFactor: 3,
+    spikeMinCentsPerHour: 100,
     metrics: 'none',
     // The digest and expiry warnings have tests of their own (monitor-weekly.test.ts).
     digest: 'off',
@@ -180,7 +182,8 @@ describe('runMonitor: one account', () => {
     seed(prod, 'key-prod');
     const ngrok = fakeNgrok({ 'key-prod': { balance: 900 } });
     await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e1' });
-    await runMonitor(config([prod]), deps(ngrok.fetch, new Date(NOW.getTime() + 15 * 60_000)), {
+    // Two minutes on: too soon for a new recent reading, so nothing in the state changes.
+    await runMonitor(config([prod]), deps(ngrok.fetch, new Date(NOW.getTime() + 2 * 60_000)), {
       eventId: 'e2',
     });
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);

@@ -36,6 +36,8 @@ const CONFIG: MonitorConfig = {
   digestDay: 'monday',
   digestHourUtc: 9,
   expiryWarningDays: 0,
+  spikeFactor: 3,
+  spikeMinCentsPerHour: 100,
 };
 
 const ssm = mockClient(SSMClient);

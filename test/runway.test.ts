@@ -1,7 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import {
+  formatMinutes,
+  formatRunwayHours,
+  formatRunwayText,
+} from '../lambda/notify/runway-text.ts';
 import type { RecentRate } from '../lambda/recent-rate.ts';
 import { type Runway, shorterRunway } from '../lambda/runway.ts';
-import { formatMinutes, formatRunwayHours, formatRunwayText } from '../lambda/runway-text.ts';
 
 const UNKNOWN: RecentRate = { known: false, reason: 'only one recent balance reading so far' };
 

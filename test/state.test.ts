@@ -134,6 +134,41 @@ describe('serializeState', () => {
     expect(saved.usage).toBeUndefined();
     expect(saved.week).toEqual(full.week);
   });
+
+  it('drops the key names before any history, and keeps the recent readings and the spike', () => {
+    // Prepare: history just under the limit, then names that push it over.
+    const history = Array.from(
+      { length: 175 },
+      (_, i) => [1_700_000_000 + i * 21_600, 100_000 + i] as [number, number],
+    );
+    const recent: [number, number][] = [
+      [1_700_000_000, 50_000],
+      [1_700_000_900, 46_000],
+    ];
+    const spike = {
+      since: '2026-11-24T12:30:00.000Z',
+      levelCentsPerHour: 125,
+      lastNotifiedAt: '2026-11-24T12:30:00.000Z',
+    };
+    const keyNames = {
+      fetchedAt: '2026-11-24T12:00:00.000Z',
+      names: Object.fromEntries(
+        Array.from({ length: 6 }, (_, i) => [`ak_${'x'.repeat(30)}${i}`, 'n'.repeat(40)]),
+      ),
+    };
+    const full = { ...state, history, recent, spike, keyNames };
+    expect(Buffer.byteLength(JSON.stringify({ ...full, keyNames: undefined }))).toBeLessThan(
+      MAX_STATE_BYTES,
+    );
+    expect(Buffer.byteLength(JSON.stringify(full))).toBeGreaterThan(MAX_STATE_BYTES);
+    // Act
+    const saved = JSON.parse(serializeState(full)) as AlertState;
+    // Assess
+    expect(saved.keyNames).toBeUndefined();
+    expect(saved.history).toEqual(history);
+    expect(saved.recent).toEqual(recent);
+    expect(saved.spike).toEqual(spike);
+  });
 });
 
 describe('stateChanged', () => {

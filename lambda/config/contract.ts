@@ -11,6 +11,14 @@
  * alerts (a deployment without any fails synth).
  */
 
+import {
+  DEFAULT_SPIKE_FACTOR,
+  DEFAULT_SPIKE_MIN_CENTS_PER_HOUR,
+  MAX_SPIKE_FACTOR,
+  MAX_SPIKE_MIN_CENTS_PER_HOUR,
+  MIN_SPIKE_FACTOR,
+} from '../spike-settings.ts';
+
 /** What a whole number counts; cents get the "digits only (1000 is $10.00)" hint. */
 type Unit = 'cents' | 'hours' | 'days' | 'runs' | 'executions';
 
@@ -20,6 +28,18 @@ interface WholeNumber {
   readonly min: number;
   /** @default - no upper bound */
   readonly max?: number;
+  readonly default?: number;
+}
+
+/**
+ * A number that may have decimals (2.5), from `min` to `max`; `off`, when given, is a value
+ * outside the range that is accepted too and turns the feature off.
+ */
+interface DecimalNumber {
+  readonly kind: 'decimal';
+  readonly min: number;
+  readonly max: number;
+  readonly off?: number;
   readonly default?: number;
 }
 
@@ -52,7 +72,7 @@ interface AccountList {
   readonly maxItems: number;
 }
 
-type Setting = (WholeNumber | Text | EmailList | AccountList | Choice | OnOff) & {
+type Setting = (WholeNumber | DecimalNumber | Text | EmailList | AccountList | Choice | OnOff) & {
   /** Written into the function's configuration file and checked again when it is read. */
   readonly function?: true;
   /** Setting it makes the deployment notify somebody (an address, a channel). */
@@ -428,6 +448,33 @@ export const SETTINGS = {
     function: true,
   },
   /**
+   * Alert on a spend spike when the recent spend rate (the last few runs) is at least this
+   * many times the 7-day average. 0 turns spike alerts off; decimals are allowed (2.5).
+   *
+   * @default 3
+   */
+  spikeFactor: {
+    kind: 'decimal',
+    min: MIN_SPIKE_FACTOR,
+    max: MAX_SPIKE_FACTOR,
+    off: 0,
+    default: DEFAULT_SPIKE_FACTOR,
+    function: true,
+  },
+  /**
+   * ...and at least this many cents an hour, so a small account is not paged for cents.
+   *
+   * @default 100
+   */
+  spikeMinCentsPerHour: {
+    kind: 'integer',
+    unit: 'cents',
+    min: 1,
+    max: MAX_SPIKE_MIN_CENTS_PER_HOUR,
+    default: DEFAULT_SPIKE_MIN_CENTS_PER_HOUR,
+    function: true,
+  },
+  /**
    * Opt-in: reserve this many concurrent executions (1 makes runs strictly sequential). New
    * AWS accounts with a concurrency quota of 10 cannot deploy any reservation.
    *
@@ -567,7 +614,7 @@ export const MONITOR_TIMEOUT_SECONDS = 90;
 // ---------------------------------------------------------------------------------------
 // Types inferred from the tables
 
-type ValueOf<S> = S extends { kind: 'integer' }
+type ValueOf<S> = S extends { kind: 'integer' | 'decimal' }
   ? number
   : S extends { kind: 'text' }
     ? string

@@ -426,6 +426,31 @@ export function expectedNumber(setting: { unit: string; min: number; max?: numbe
   return `${what} from ${setting.min}${setting.max === undefined ? ' up' : ` to ${setting.max}`}`;
 }
 
+/** What a decimal setting expects, e.g. "0 (off) or a number from 2 to 100, decimals allowed". */
+export function expectedDecimal(setting: { min: number; max: number; off?: number }): string {
+  const off = setting.off === undefined ? '' : `${setting.off} (off) or `;
+  return `${off}a number from ${setting.min} to ${setting.max}, decimals allowed (e.g. 2.5)`;
+}
+
+/** A decimal number from a value: a number, or digits with an optional fraction in a string. */
+export function decimalNumber(
+  value: unknown,
+  setting: { min: number; max: number; off?: number },
+  acceptText: boolean,
+): number | undefined {
+  const text =
+    typeof value === 'number'
+      ? String(value)
+      : typeof value === 'string' && acceptText
+        ? value.trim()
+        : '';
+  const number = Number(text);
+  return /^\d+(\.\d+)?$/.test(text) &&
+    (number === setting.off || (number >= setting.min && number <= setting.max))
+    ? number
+    : undefined;
+}
+
 /** A whole number from a value: a number, or digits in a string. */
 export function wholeNumber(
   value: unknown,
@@ -456,6 +481,8 @@ export function conforms(setting: AnySetting, value: unknown): boolean {
   switch (setting.kind) {
     case 'integer':
       return wholeNumber(value, setting, false) !== undefined;
+    case 'decimal':
+      return decimalNumber(value, setting, false) !== undefined;
     case 'text':
       return (
         typeof value === 'string' &&
@@ -504,6 +531,15 @@ class Reader {
         if (number === undefined) {
           this.errors.push(
             `"${name}": ${quote(value)} is not valid. Expected ${expectedNumber(setting)}.`,
+          );
+        }
+        return number;
+      }
+      case 'decimal': {
+        const number = decimalNumber(value, setting, this.source === 'context');
+        if (number === undefined) {
+          this.errors.push(
+            `"${name}": ${quote(value)} is not valid. Expected ${expectedDecimal(setting)}.`,
           );
         }
         return number;

@@ -18,7 +18,14 @@ import {
   type StopReason,
   type TopUpNotificationKind,
 } from '../top-up/decide.ts';
-import type { Forecast, Level, LevelReason, Notification, NotificationKind } from '../types.ts';
+import type {
+  Forecast,
+  Level,
+  LevelReason,
+  Notification,
+  NotificationKind,
+  SpikeReport,
+} from '../types.ts';
 import {
   asciiOneLine,
   fnv1a,
@@ -35,11 +42,14 @@ import {
   truncate,
   wholeCents,
 } from './format.ts';
+import { formatAmount, formatMinutes, formatRunwayHours, formatRunwayText } from './runway-text.ts';
 
 /** Where a person adds credits. */
 export const TOP_UP_URL = 'https://app.ngrok.ai/credits';
 /** Where a person creates a new ngrok.ai API key. */
 export const API_KEYS_URL = 'https://app.ngrok.ai';
+/** Where a person sees, rotates and revokes the AI Gateway access keys. */
+export const ACCESS_KEYS_URL = 'https://app.ngrok.ai';
 
 /** A failure message quoted inside a sentence is cut to this; the whole one follows below. */
 const INLINE_MESSAGE_MAX = 300;
@@ -69,7 +79,8 @@ export type Problem =
   | 'top-up'
   | 'snooze'
   | 'digest'
-  | 'expiry';
+  | 'expiry'
+  | 'spike';
 
 export interface Fact {
   readonly label: string;
@@ -170,6 +181,9 @@ const KIND_EVENT: Readonly<Record<NotificationKind, NotificationEvent>> = {
   'snooze-ended': 'info',
   'weekly-digest': 'info',
   'credit-expiry': 'info',
+  'spike-started': 'trigger',
+  'spike-reminder': 'trigger',
+  'spike-ended': 'resolve',
 };
 
 const KIND_PROBLEM: Readonly<Record<NotificationKind, Problem>> = {
@@ -194,6 +208,10 @@ const KIND_PROBLEM: Readonly<Record<NotificationKind, Problem>> = {
   'snooze-ended': 'snooze',
   'weekly-digest': 'digest',
   'credit-expiry': 'expiry',
+  // A spike is its own incident: it can start and end while the balance is fine.
+  'spike-started': 'spike',
+  'spike-reminder': 'spike',
+  'spike-ended': 'spike',
 };
 
 const LEVEL_SEVERITY: Readonly<Record<Level, Severity>> = {
@@ -237,6 +255,9 @@ const KIND_MOOD: Readonly<
   'weekly-digest': () => ({ severity: 'info', tone: 'info' }),
   // Credit is lost unless spent: worth a look, never urgent.
   'credit-expiry': () => ({ severity: 'warning', tone: 'warning' }),
+  'spike-started': () => ({ severity: 'warning', tone: 'warning' }),
+  'spike-reminder': () => ({ severity: 'warning', tone: 'warning' }),
+  'spike-ended': () => ({ severity: 'info', tone: 'good' }),
 };
 
 function byLevel(level: Level): { severity: Severity; tone: Tone } {
@@ -463,6 +484,10 @@ function describe(v: View): Parts {
       return digestParts(v);
     case 'credit-expiry':
       return expiryParts(v);
+    case 'spike-started':
+    case 'spike-reminder':
+    case 'spike-ended':
+      return spikeParts(v, n.kind);
     default:
       return unreachable(n.kind);
   }
@@ -491,7 +516,7 @@ function titleOf(n: Notification): { before: string; after: string } {
       );
     }
     if (n.reason === 'runway') {
-      const days = runwayDays(n.forecast);
+      const days = runwayWords(n);
       const run = days ? `run out in ${days}` : 'running out';
       return n.level === 'critical'
         ? hole(`${prefix}ngrok credits critical`, `: ${run}, ${left}`)
@@ -569,6 +594,19 @@ function titleOf(n: Notification): { before: string; after: string } {
         e ? `: about ${formatCents(e.amountCents)} on ${e.expiresAt.slice(0, 10)}` : '',
       );
     }
+    case 'spike-started':
+    case 'spike-reminder': {
+      const recent = n.spike?.recentCentsPerHour;
+      const rate = recent === undefined ? undefined : `${formatAmount(recent)}/h`;
+      const runs = runwayWords(n);
+      const tail = [rate, runs ? `runs out in ${runs}` : left].filter(Boolean).join(', ');
+      return hole(
+        n.kind === 'spike-reminder' ? 'Reminder: ngrok spend spike' : 'ngrok spend spike',
+        `: ${tail}`,
+      );
+    }
+    case 'spike-ended':
+      return hole('ngrok spend back to normal', balance ? `: ${balance} left` : '');
     default:
       return unreachable(n.kind);
   }
@@ -725,7 +763,7 @@ function balanceHeadline(v: View, still = ''): string {
     );
   }
   if (n.reason === 'runway') {
-    const days = runwayDays(n.forecast);
+    const days = runwayWords(n);
     const when = days ? `run out in ${days}` : 'run out soon';
     const above =
       isAmount(n.balanceCents) && n.balanceCents >= n.thresholds.thresholdCents
@@ -878,8 +916,17 @@ function balanceFacts(v: View): Fact[] {
   if (failing && n.consecutiveFailures !== undefined) {
     fact('Failed checks in a row', String(n.consecutiveFailures));
   }
-  if (n.since && (failing || n.kind === 'balance-reminder')) {
-    fact(failing ? 'Failing since' : 'Alerting since', formatTime(n.since));
+  if (n.spike) {
+    const rate = spikeRate(n.spike);
+    if (rate) fact('Recent spend rate', rate);
+    fact('Spike level', `${formatAmount(n.spike.levelCentsPerHour)}/h`);
+    if (n.kind !== 'spike-ended') fact('Access keys driving it', describeDrivers(n.spike, v.cap));
+  }
+  if (n.since && (failing || n.kind === 'balance-reminder' || n.kind === 'spike-reminder')) {
+    fact(
+      failing ? 'Failing since' : n.spike ? 'Spiking since' : 'Alerting since',
+      formatTime(n.since),
+    );
   }
   if (n.topUpStatus) {
     // "auto top-up: buying $20.00" reads "Auto top-up: buying $20.00" as a fact.
@@ -913,7 +960,21 @@ export function describeLevel(
   }
 }
 
+/**
+ * "about 2.6 hours", "about 1.9 days": the shorter runway (in hours under two days) when a
+ * recent rate is known, else the forecast's; undefined when nothing is being spent.
+ */
+function runwayWords(n: Pick<Notification, 'runway' | 'forecast'>): string | undefined {
+  // Without a recent rate the runway is the forecast's, worded as the Runway fact words it.
+  if (!n.runway?.recent.known) return runwayDays(n.forecast);
+  const hours = n.runway.hours;
+  return hours !== null && Number.isFinite(hours) && hours > 0
+    ? formatRunwayHours(hours)
+    : undefined;
+}
+
 function runwayText(v: View): string | undefined {
+  if (v.n.runway?.recent.known) return formatRunwayText(v.n.runway);
   if (v.n.forecast) return formatRunway(v.n.forecast);
   if (v.forecastNote) {
     return /^forecast unavailable/i.test(v.forecastNote)
@@ -937,9 +998,90 @@ export function describeTopSpenders(forecast: Forecast, cap = 100): string | und
     .slice(0, 3)
     .map(
       (s) =>
-        `${truncate(oneLine(s.accessKey), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
+        `${truncate(oneLine(s.name ?? s.accessKey), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
     )
     .join(', ');
+}
+
+/** "$160/h over the last 30 minutes"; undefined when no recent rate was measured. */
+function spikeRate(spike: SpikeReport | undefined): string | undefined {
+  if (spike?.recentCentsPerHour === undefined) return undefined;
+  const over =
+    spike.windowMinutes === undefined ? '' : ` over the last ${formatMinutes(spike.windowMinutes)}`;
+  return `${formatAmount(spike.recentCentsPerHour)}/h${over}`;
+}
+
+/**
+ * "batch-worker $150/h today (usually $0.40/h), ak_2 $5/h today (new)": the keys driving a
+ * spike by name, each cut to `cap` (at most 100) characters; or why they are unknown.
+ */
+export function describeDrivers(spike: SpikeReport, cap = 100): string {
+  if (spike.drivers.length === 0) {
+    return spike.driversNote
+      ? `unknown: ${oneLine(printable(spike.driversNote, cap))}`
+      : 'no access key spends faster today than its own average';
+  }
+  return spike.drivers
+    .map((d) => {
+      const usual =
+        d.averageCentsPerHour > 0 ? `usually ${formatAmount(d.averageCentsPerHour)}/h` : 'new';
+      return `${truncate(oneLine(d.name ?? d.accessKey), Math.min(cap, 100))} ${formatAmount(d.todayCentsPerHour)}/h today (${usual})`;
+    })
+    .join(', ');
+}
+
+/** The words and steps of the three spike kinds. */
+function spikeParts(v: View, kind: 'spike-started' | 'spike-reminder' | 'spike-ended'): Parts {
+  const { n } = v;
+  const spike = n.spike;
+  const rate = spikeRate(spike);
+  const over = n.forecast ? ` over the last ${formatWindow(n.forecast.windowDays)}` : '';
+  const average =
+    spike?.averageDailyCents === undefined
+      ? ''
+      : `; the average${over} is ${formatAmount(spike.averageDailyCents)}/day`;
+  const settingsStep: Step = {
+    text:
+      'To change when spend counts as a spike, redeploy with spikeFactor (times the 7-day ' +
+      'average; 0 turns spike alerts off) or spikeMinCentsPerHour.',
+  };
+  if (kind === 'spike-ended') {
+    const level = spike
+      ? ` below half the spike level of ${formatAmount(spike.levelCentsPerHour)}/h`
+      : '';
+    return {
+      headline:
+        `Spend on the ngrok AI Gateway credits for ${v.label} is back to normal${rate ? `: ${rate},` : ','}` +
+        `${level} for an hour` +
+        `${n.since ? `, after a spike that started ${formatTime(n.since)}` : ''}. No action is needed.`,
+      facts: balanceFacts(v),
+      stepsTitle: 'For reference',
+      steps: [topUpAnyTimeStep(), settingsStep],
+    };
+  }
+  const runs = runwayWords(n);
+  const drivers =
+    spike && spike.drivers.length > 0 ? ` Driving it: ${describeDrivers(spike, v.cap)}.` : '';
+  const opening =
+    kind === 'spike-reminder'
+      ? `Reminder: spend on the ngrok AI Gateway credits for ${v.label} is still spiking` +
+        `${n.since ? ` (since ${formatTime(n.since)})` : ''}`
+      : `Spend on the ngrok AI Gateway credits for ${v.label} has spiked`;
+  return {
+    headline:
+      `${opening}${rate ? `: ${rate}${average}` : ''}.` +
+      (runs ? ` At this rate the credits run out in ${runs}.` : '') +
+      drivers,
+    facts: balanceFacts(v),
+    stepsTitle: 'What to do',
+    steps: [
+      {
+        text: `Check the access keys driving it at ${ACCESS_KEYS_URL}; revoke or rotate a key you do not recognise.`,
+      },
+      topUpAnyTimeStep(),
+      settingsStep,
+    ],
+  };
 }
 
 function topUpStep(v: View): Step {

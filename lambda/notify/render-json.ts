@@ -16,28 +16,53 @@ import type {
   LevelReason,
   Notification,
   NotificationKind,
+  SpikeReport,
 } from '../types.ts';
 import type { Content, Link, NotificationEvent, Severity } from './content.ts';
 import { MAX_CONFIG_PROBLEMS } from './content.ts';
 import { formatRunway, truncate } from './format.ts';
+import { formatRunwayText } from './runway-text.ts';
 
 export const NOTIFICATION_SCHEMA_V2 = 'ngrok-balance-alert.notification.v2';
 
 export interface TopSpenderV2 {
   readonly accessKey: string;
+  /** The key's display name; null when it is not known. */
+  readonly name: string | null;
   readonly costCents: number;
   readonly share: number;
 }
 
 export interface RunwayV2 {
-  /** Days the credits last at the recent rate; null when nothing is being spent. */
+  /**
+   * Days the credits last at the faster of the recent and the long-term rate (what the
+   * runway alert uses); null when nothing is being spent.
+   */
   readonly days: number | null;
+  /** The same in hours. */
+  readonly hours: number | null;
+  /** Which rate gave `days`: the recent one (the last runs) or the long-term average. */
+  readonly basis: 'recent' | 'average';
+  /** The recent rate in cents per hour; null when it could not be measured. */
+  readonly recentCentsPerHour: number | null;
+  /** The long-term rate; the recent rate per day when there is no long-term rate yet. */
   readonly dailySpendCents: number;
   readonly windowDays: number;
-  readonly source: 'usage' | 'balance-history';
+  readonly source: 'usage' | 'balance-history' | 'recent';
   /** The same, in words. */
   readonly text: string;
 }
+
+/** A spend spike, on the spike kinds. */
+export type SpikeV2 = Omit<SpikeReport, 'drivers' | 'driversNote'> & {
+  readonly drivers: readonly {
+    readonly accessKey: string;
+    readonly name: string | null;
+    readonly todayCentsPerHour: number;
+    readonly averageCentsPerHour: number;
+  }[];
+  readonly driversNote: string | null;
+};
 
 export interface NotificationV2 {
   readonly schema: typeof NOTIFICATION_SCHEMA_V2;
@@ -59,6 +84,8 @@ export interface NotificationV2 {
   /** Why there is no runway, when there is none and the monitor knows why. */
   readonly runwayNote: string | null;
   readonly topSpenders: readonly TopSpenderV2[];
+  /** The spike a spike notification is about; null on the other kinds. */
+  readonly spike: SpikeV2 | null;
   readonly failure: { readonly kind: CheckFailureKind; readonly message: string } | null;
   readonly consecutiveFailures: number | null;
   /** When the current problem started (ISO 8601). */
@@ -110,21 +137,28 @@ export function renderJson(
     thresholdCents: n.thresholds.thresholdCents,
     criticalThresholdCents: n.thresholds.criticalThresholdCents ?? null,
     recoveryMarginCents: n.thresholds.recoveryMarginCents,
-    runway: f
-      ? {
-          days: f.runwayDays,
-          dailySpendCents: f.dailySpendCents,
-          windowDays: f.windowDays,
-          source: f.source,
-          text: formatRunway(f),
-        }
-      : null,
-    runwayNote: !f && n.forecastNote !== undefined ? truncate(n.forecastNote, cap) : null,
+    runway: runwayV2(n),
+    runwayNote:
+      !f && !n.runway && n.forecastNote !== undefined ? truncate(n.forecastNote, cap) : null,
     topSpenders: (f?.topSpenders ?? []).map((s) => ({
       accessKey: truncate(s.accessKey, cap),
+      name: s.name === undefined ? null : truncate(s.name, cap),
       costCents: s.costCents,
       share: s.share,
     })),
+    spike: n.spike
+      ? {
+          ...n.spike,
+          drivers: n.spike.drivers.map((d) => ({
+            accessKey: truncate(d.accessKey, cap),
+            name: d.name === undefined ? null : truncate(d.name, cap),
+            todayCentsPerHour: d.todayCentsPerHour,
+            averageCentsPerHour: d.averageCentsPerHour,
+          })),
+          driversNote:
+            n.spike.driversNote === undefined ? null : truncate(n.spike.driversNote, cap),
+        }
+      : null,
     failure: n.failure ? { kind: n.failure.kind, message: truncate(n.failure.message, cap) } : null,
     consecutiveFailures: n.consecutiveFailures ?? null,
     since: n.since ?? null,
@@ -161,4 +195,34 @@ function autoTopUpOf(n: Notification, cap: number): AutoTopUpV2 {
   return Object.fromEntries(
     Object.entries(fields).filter(([, value]) => value !== undefined),
   ) as AutoTopUpV2;
+}
+
+/** The runway: the shorter of the two rates' when a recent rate is known, else the forecast's. */
+function runwayV2(n: Notification): RunwayV2 | null {
+  const f = n.forecast;
+  const r = n.runway;
+  const recent = r?.recent.known ? r.recent : undefined;
+  if (r && recent) {
+    return {
+      days: r.hours === null ? null : r.hours / 24,
+      hours: r.hours,
+      basis: r.basis,
+      recentCentsPerHour: recent.centsPerHour,
+      dailySpendCents: f?.dailySpendCents ?? recent.centsPerHour * 24,
+      windowDays: f?.windowDays ?? recent.windowMinutes / 1440,
+      source: f?.source ?? 'recent',
+      text: formatRunwayText(r),
+    };
+  }
+  if (!f) return null;
+  return {
+    days: f.runwayDays,
+    hours: f.runwayDays === null ? null : f.runwayDays * 24,
+    basis: 'average',
+    recentCentsPerHour: null,
+    dailySpendCents: f.dailySpendCents,
+    windowDays: f.windowDays,
+    source: f.source,
+    text: formatRunway(f),
+  };
 }

@@ -74,6 +74,11 @@ export const KIND_HANDLING: Readonly<Record<NotificationKind, Handling>> = {
   'snooze-ended': 'nothing',
   'weekly-digest': 'nothing',
   'credit-expiry': 'nothing',
+  // A spike is an incident of its own (dedup key .../spike): it can start and end while the
+  // balance is fine. Its reminders page nobody, as the balance's do not.
+  'spike-started': 'trigger',
+  'spike-reminder': 'nothing',
+  'spike-ended': 'resolve',
 };
 
 const CLIENT = 'ngrok balance alert';

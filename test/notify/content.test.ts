@@ -91,6 +91,9 @@ describe('buildContent', () => {
       'snooze-ended': 'info',
       'weekly-digest': 'info',
       'credit-expiry': 'info',
+      'spike-started': 'trigger',
+      'spike-reminder': 'trigger',
+      'spike-ended': 'resolve',
     });
   });
 
@@ -112,6 +115,15 @@ describe('buildContent', () => {
     const facts = build({ kind: 'balance-alert', topUpStatus: 'auto top-up: buying $20.00' }).facts;
     expect(facts).toContainEqual({ label: 'Auto top-up', value: 'buying $20.00' });
     expect(build({ kind: 'balance-alert' }).facts.map((f) => f.label)).not.toContain('Auto top-up');
+  });
+
+  it('gives a spike a problem key of its own, shared by its alert, reminders and end', () => {
+    const keys = (['spike-started', 'spike-reminder', 'spike-ended'] as const).map(
+      (kind) => build({ kind }).dedupKey,
+    );
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(/\/spike$/);
+    expect(keys[0]).not.toBe(build({ kind: 'balance-alert' }).dedupKey);
   });
 
   it('grades a balance problem by its level, and a monitor failure as an error', () => {

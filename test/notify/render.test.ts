@@ -104,8 +104,12 @@ describe('renderNotification', () => {
     it('says everything needed to act: account, top-up link, threshold command', () => {
       expect(r.text).toContain(n.account);
       expect(r.text).toContain('https://app.ngrok.ai/credits');
-      // Failures, top-ups, snooze confirmations, the digest and expiry warnings are not
-      // about the threshold.
+      if (n.kind.startsWith('spike-')) {
+        // A spike is about spend, not the threshold: its fix is a key and its settings.
+        expect(r.text).toContain('spikeFactor');
+      }
+      // Failures, top-ups, spikes, snooze confirmations, the digest and expiry warnings are
+      // not about the threshold.
       const aboutThreshold =
         ![
           'monitor-failing',
@@ -114,7 +118,9 @@ describe('renderNotification', () => {
           'snooze-ended',
           'weekly-digest',
           'credit-expiry',
-        ].includes(n.kind) && !n.kind.startsWith('top-up-');
+        ].includes(n.kind) &&
+        !n.kind.startsWith('top-up-') &&
+        !n.kind.startsWith('spike-');
       if (aboutThreshold) {
         expect(r.text).toContain(
           `aws ssm put-parameter --region ${REGION} --name ${THRESHOLD_PARAM} --type String ` +

@@ -2,6 +2,7 @@
  * One readable notification per kind, plus the variants that change the wording: shared by
  * the renderer tests of every channel.
  */
+import type { Runway } from '../../lambda/runway.ts';
 import type { Forecast, Notification } from '../../lambda/types.ts';
 
 /** The stack's region, as Lambda sets AWS_REGION. */
@@ -34,6 +35,26 @@ export const base: Notification = {
   forecast,
   configProblems: [],
   at: '2025-06-02T09:00:00.000Z',
+};
+
+/** A 7-day average of $10/day, and a spike at $160/h with $420 left. */
+const spikeForecast: Forecast = {
+  source: 'usage',
+  dailySpendCents: 1000,
+  windowDays: 7,
+  runwayDays: 42,
+  topSpenders: [
+    { accessKey: 'ak_2abcDEF123', name: 'batch-worker', costCents: 5600, share: 0.8 },
+    { accessKey: 'ak_2ghiJKL456', costCents: 1400, share: 0.2 },
+  ],
+};
+const spikeRunway: Runway = {
+  hours: 2.625,
+  basis: 'recent',
+  centsPerHour: 16000,
+  recent: { known: true, centsPerHour: 16000, windowMinutes: 30, intervals: 2 },
+  averageDailyCents: 1000,
+  averageWindowDays: 7,
 };
 
 /** One readable case per kind, plus the variants that change the wording. */
@@ -200,6 +221,74 @@ export const cases: Record<string, Notification> = {
     },
   },
   ...topUpCases(),
+  'balance-alert-runway-hours': {
+    ...base,
+    level: 'low',
+    reason: 'runway',
+    balanceCents: 42000,
+    forecast: spikeForecast,
+    runway: spikeRunway,
+  },
+  'spike-started': {
+    ...base,
+    kind: 'spike-started',
+    level: 'low',
+    reason: 'runway',
+    previousLevel: undefined,
+    balanceCents: 42000,
+    forecast: spikeForecast,
+    runway: spikeRunway,
+    since: '2025-06-02T09:00:00.000Z',
+    spike: {
+      levelCentsPerHour: 125,
+      recentCentsPerHour: 16000,
+      windowMinutes: 30,
+      averageDailyCents: 1000,
+      drivers: [
+        {
+          accessKey: 'ak_2abcDEF123',
+          name: 'batch-worker',
+          todayCentsPerHour: 15800,
+          averageCentsPerHour: 40,
+        },
+        { accessKey: 'ak_2ghiJKL456', todayCentsPerHour: 200, averageCentsPerHour: 0 },
+      ],
+    },
+  },
+  'spike-reminder': {
+    ...base,
+    kind: 'spike-reminder',
+    level: 'ok',
+    previousLevel: undefined,
+    balanceCents: 900000,
+    forecast: spikeForecast,
+    runway: { ...spikeRunway, hours: 56.25 },
+    since: '2025-06-01T09:00:00.000Z',
+    spike: {
+      levelCentsPerHour: 125,
+      recentCentsPerHour: 16000,
+      windowMinutes: 30,
+      averageDailyCents: 1000,
+      drivers: [],
+      driversNote: 'the usage overview could not be read: 503 Service Unavailable',
+    },
+  },
+  'spike-ended': {
+    ...base,
+    kind: 'spike-ended',
+    level: 'ok',
+    previousLevel: undefined,
+    balanceCents: 30000,
+    forecast: spikeForecast,
+    since: '2025-06-02T09:00:00.000Z',
+    spike: {
+      levelCentsPerHour: 125,
+      recentCentsPerHour: 40,
+      windowMinutes: 30,
+      averageDailyCents: 1000,
+      drivers: [],
+    },
+  },
 };
 
 /** One case per auto top-up kind, the way the monitor fills them in. */

@@ -1,9 +1,10 @@
 /**
  * A fake ngrok.ai API (GET /credits/balance, GET /usage/overview, GET /credits/transactions,
- * and the credit purchases and ledger when an account has a credits stand-in) with scripted
- * answers per API key; records every request.
+ * GET /access-keys, and the credit purchases and ledger when an account has a credits
+ * stand-in) with scripted answers per API key; records every request.
  */
 import type { IncomingMessage } from 'node:http';
+import { accessKeysPage, type StandInAccessKey, sortKeys } from '../access-keys-stand-in.ts';
 import { type CreditsStandIn, creditsReply } from '../ngrok-credits-stand-in.ts';
 import { type Reply, StandInServer } from './server.ts';
 
@@ -36,6 +37,10 @@ export interface NgrokAccountScript {
     createdAt: string;
     expiresAt: string | null;
   }[];
+  /** The account's access keys for GET /access-keys; none by default. */
+  readonly accessKeys?: readonly StandInAccessKey[];
+  /** Answer GET /access-keys with this HTTP status instead. */
+  readonly accessKeysStatus?: number;
 }
 
 export interface NgrokRequest {
@@ -110,6 +115,12 @@ export class FakeNgrokApi extends StandInServer {
     if (url.pathname === '/credits/transactions') {
       const items = (account.grants ?? []).map((g) => ({ type: 'credits', ...g }));
       return json(200, { items });
+    }
+    if (url.pathname === '/access-keys') {
+      if (account.accessKeysStatus !== undefined) {
+        return ngrokError(account.accessKeysStatus, 'ERR_NGROK_503', 'scripted failure');
+      }
+      return json(200, accessKeysPage(sortKeys(account.accessKeys ?? []), url));
     }
     return ngrokError(404, 'ERR_NGROK_404', `no route for ${url.pathname}`);
   }

@@ -4,9 +4,9 @@
  * is measured in hours; days above, as the forecast says them. Pure.
  */
 
-import { formatCents } from './money.ts';
-import { formatRunwayDays, formatWindow } from './notify/format.ts';
-import type { Runway } from './runway.ts';
+import { formatCents } from '../money.ts';
+import type { Runway } from '../runway.ts';
+import { formatRunwayDays, formatWindow } from './format.ts';
 
 /** Below this many hours the runway is said in hours. */
 export const HOURS_SHOWN_BELOW = 48;
@@ -73,7 +73,7 @@ function formatWindowDays(days: number): string {
 }
 
 /** Dollars without a cents part when there is none ("$160", "$1.25"), at least a cent shown. */
-function formatAmount(cents: number): string {
+export function formatAmount(cents: number): string {
   if (cents > 0 && cents < 0.5) return 'less than $0.01';
   return formatCents(cents).replace(/\.00$/, '');
 }
