@@ -4,13 +4,14 @@
  * and a fake ngrok API. The artifact test runs the same paths through the real bundle once.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/log.ts';
 import { type MonitorDeps, runMonitor } from '../lambda/monitor.ts';
 import { runSnoozeCommand } from '../lambda/snooze-command.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { serveParameters } from './support/aws-mocks.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -91,18 +92,7 @@ beforeEach(() => {
     [main.thresholdParameterName, '1000'],
     [main.stateParameterName, '{}'],
   ]);
-  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
-    Parameters: input.Names.filter((n) => parameters.has(n)).map((Name) => ({
-      Name,
-      Value: parameters.get(Name),
-    })),
-    InvalidParameters: input.Names.filter((n) => !parameters.has(n)),
-  }));
-  ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
-    parameters.set(input.Name, input.Value);
-    return { Version: 2 };
-  });
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  serveParameters(ssm, sns, () => parameters);
 });
 
 const ADDRESS = { region: 'eu-west-1', functionName: 'NgrokBalanceAlert-Monitor' };

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/log.ts';
 import { type MonitorDeps, MonitorRunError, runMonitor } from '../lambda/monitor.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { serveParameters } from './support/aws-mocks.ts';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -90,18 +91,7 @@ beforeEach(() => {
   sns.reset();
   parameters = new Map();
   logLines = [];
-  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
-    Parameters: input.Names.filter((n) => parameters.has(n)).map((Name) => ({
-      Name,
-      Value: parameters.get(Name),
-    })),
-    InvalidParameters: input.Names.filter((n) => !parameters.has(n)),
-  }));
-  ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
-    parameters.set(input.Name, input.Value);
-    return { Version: 2 };
-  });
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  serveParameters(ssm, sns, () => parameters);
 });
 
 function deps(fetch: typeof globalThis.fetch, now = NOW): MonitorDeps {

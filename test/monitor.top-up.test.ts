@@ -4,12 +4,13 @@
  * saved even when a notification cannot be sent.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/log.ts';
 import { type MonitorDeps, runMonitor } from '../lambda/monitor.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { serveParameters } from './support/aws-mocks.ts';
 import { CreditsStandIn, creditsReply } from './support/ngrok-credits-stand-in.ts';
 
 const NOW = new Date('2026-12-10T12:00:00Z');
@@ -104,18 +105,7 @@ beforeEach(() => {
     [PROD.thresholdParameterName, '1000'],
     [PROD.stateParameterName, '{}'],
   ]);
-  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
-    Parameters: input.Names.filter((n) => parameters.has(n)).map((Name) => ({
-      Name,
-      Value: parameters.get(Name),
-    })),
-    InvalidParameters: input.Names.filter((n) => !parameters.has(n)),
-  }));
-  ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
-    parameters.set(input.Name, input.Value);
-    return { Version: 2 };
-  });
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  serveParameters(ssm, sns, () => parameters);
 });
 
 describe('runMonitor with auto top-up', () => {

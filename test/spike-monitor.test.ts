@@ -4,12 +4,13 @@
  * with SSM and SNS mocked. This is the issue's "done when", as a new user would meet it.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/log.ts';
 import { runMonitor } from '../lambda/monitor.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { serveParameters } from './support/aws-mocks.ts';
 import { FakeNgrokApi, type NgrokAccountScript } from './support/stand-ins/ngrok-api.ts';
 
 const API_KEY = 'key-prod';
@@ -92,18 +93,7 @@ beforeEach(() => {
     [prod.thresholdParameterName, '1000'],
     [prod.stateParameterName, '{}'],
   ]);
-  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
-    Parameters: input.Names.filter((n) => parameters.has(n)).map((Name) => ({
-      Name,
-      Value: parameters.get(Name),
-    })),
-    InvalidParameters: input.Names.filter((n) => !parameters.has(n)),
-  }));
-  ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
-    parameters.set(input.Name, input.Value);
-    return { Version: 2 };
-  });
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  serveParameters(ssm, sns, () => parameters);
 });
 
 interface Sent {

@@ -526,21 +526,15 @@ class Reader {
       return undefined;
     }
     switch (setting.kind) {
-      case 'integer': {
-        const number = wholeNumber(value, setting, this.source === 'context');
-        if (number === undefined) {
-          this.errors.push(
-            `"${name}": ${quote(value)} is not valid. Expected ${expectedNumber(setting)}.`,
-          );
-        }
-        return number;
-      }
+      case 'integer':
       case 'decimal': {
-        const number = decimalNumber(value, setting, this.source === 'context');
+        const fromText = this.source === 'context';
+        const [number, expected] =
+          setting.kind === 'integer'
+            ? [wholeNumber(value, setting, fromText), expectedNumber(setting)]
+            : [decimalNumber(value, setting, fromText), expectedDecimal(setting)];
         if (number === undefined) {
-          this.errors.push(
-            `"${name}": ${quote(value)} is not valid. Expected ${expectedDecimal(setting)}.`,
-          );
+          this.errors.push(`"${name}": ${quote(value)} is not valid. Expected ${expected}.`);
         }
         return number;
       }
