@@ -19,7 +19,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { build } from 'esbuild';
 import { DEFAULTS } from '../lambda/config/contract.ts';
-import { accountParameterNames } from '../lambda/parameter-names.ts';
+import { accountParameterNames } from '../lambda/config/parameter-names.ts';
 import { ESM_BUNDLING } from '../scripts/bundling.ts';
 import { monthlyCost, usd } from '../test/support/cost.ts';
 import {
@@ -236,7 +236,7 @@ async function printScale(defaultSynth: SynthResult): Promise<void> {
     } catch (error) {
       notes.push(
         `${count} accounts: synth with -c accounts failed (${firstLine(error)}); ran runMonitor ` +
-          'from lambda/monitor.ts in-process with real SDK clients pointed at the stand-ins instead.',
+          'from lambda/run/monitor.ts in-process with real SDK clients pointed at the stand-ins instead.',
       );
     }
 
@@ -349,8 +349,8 @@ async function invokeInProcess(
   eventId: string,
   timeoutSeconds: number,
 ): Promise<{ wallMs: number; error?: string }> {
-  const { runMonitor } = await import('../lambda/monitor.ts');
-  const { createLogger } = await import('../lambda/log.ts');
+  const { runMonitor } = await import('../lambda/run/monitor.ts');
+  const { createLogger } = await import('../lambda/common/log.ts');
   const credentials = {
     accessKeyId: FAKE_AWS.accessKeyId,
     secretAccessKey: FAKE_AWS.secretAccessKey,

@@ -7,23 +7,28 @@
  * Started by bin/ngrok-balance-alert-cli.mjs. Nothing runs at import time: `main` takes the
  * arguments, the environment and the output streams, so it can be tested in-process.
  */
-import { updateKeyNameCache } from './access-key-names.ts';
-import { fetchAccessKeyNames } from './access-keys.ts';
-import { decide } from './alert-policy.ts';
+
+import { formatCents } from './common/money.ts';
+import type { Forecast, Level, LevelReason, Notification, Observation } from './common/types.ts';
 import { DEFAULTS, FLAGS, type Flag, TEXT_FORMS } from './config/contract.ts';
+import { accountParameterNames } from './config/parameter-names.ts';
+import { defaultRecoveryMargin } from './config/settings.ts';
 import { expectedNumber, wholeNumber } from './config/validate.ts';
-import { formatCents } from './money.ts';
-import { KEY_NAMES_BUDGET_MS, observeAccount, withSpenderNames } from './monitor.ts';
-import { DEFAULT_NGROK_API_URL, HEADER_SAFE_KEY, type NgrokClientOptions } from './ngrok-client.ts';
+import { fetchAccessKeyNames } from './ngrok/access-keys.ts';
+import {
+  DEFAULT_NGROK_API_URL,
+  HEADER_SAFE_KEY,
+  type NgrokClientOptions,
+} from './ngrok/ngrok-client.ts';
+import { fetchCreditGrants, ledgerFacts } from './ngrok/ngrok-credits.ts';
 import { describeLevel, describeTopSpenders } from './notify/content.ts';
 import { formatRunway, formatWindow } from './notify/format.ts';
 import { renderNotification } from './notify/render.ts';
-import { accountParameterNames } from './parameter-names.ts';
-import { defaultRecoveryMargin } from './settings.ts';
-import { decideTopUp, INITIAL_TOP_UP_STATE, type TopUpSettings } from './top-up/decide.ts';
-import { fetchCreditGrants, ledgerFacts } from './top-up/ngrok-credits.ts';
-import { topUpSettingsFor } from './top-up/settings.ts';
-import type { Forecast, Level, LevelReason, Notification, Observation } from './types.ts';
+import { KEY_NAMES_BUDGET_MS, observeAccount, withSpenderNames } from './run/monitor.ts';
+import { updateKeyNameCache } from './watches/access-key-names.ts';
+import { decide } from './watches/alert-policy.ts';
+import { decideTopUp, INITIAL_TOP_UP_STATE, type TopUpSettings } from './watches/top-up/decide.ts';
+import { topUpSettingsFor } from './watches/top-up/settings.ts';
 
 export interface CliIo {
   stdout(text: string): void;

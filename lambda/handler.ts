@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createLogger } from './log.ts';
-import { type RunSummary, runMonitor } from './monitor.ts';
-import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './monitor-config.ts';
-import { DEFAULT_NGROK_API_URL } from './ngrok-client.ts';
-import { isSnoozeEvent } from './snooze.ts';
-import { runSnoozeCommand, type SnoozeCommandResult } from './snooze-command.ts';
-import type { MonitorConfig } from './types.ts';
+import { createLogger } from './common/log.ts';
+import type { MonitorConfig } from './common/types.ts';
+import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './config/monitor-config.ts';
+import { DEFAULT_NGROK_API_URL } from './ngrok/ngrok-client.ts';
+import { type RunSummary, runMonitor } from './run/monitor.ts';
+import { runSnoozeCommand, type SnoozeCommandResult } from './run/snooze-command.ts';
+import { isSnoozeEvent } from './watches/snooze.ts';
 
 // Adaptive retries pace SSM calls when many accounts save state in the same run:
 // PutParameter shares a low account-wide rate limit.

@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { ACCOUNT_CHECKED_MESSAGE } from '../lambda/metrics.ts';
+import { ACCOUNT_CHECKED_MESSAGE } from '../lambda/run/metrics.ts';
 
 /** Failure alarms look back this many schedule periods before returning to OK. */
 const FAILURE_ALARM_PERIODS = 3;

@@ -16,22 +16,22 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
 import {
   ACCOUNT_SETTINGS,
   FUNCTION_SETTING_KEYS,
   MONITOR_TIMEOUT_SECONDS,
   type SettingsProps,
 } from '../lambda/config/contract.ts';
+import { MONITOR_CONFIG_FILE } from '../lambda/config/monitor-config.ts';
+import { accountParameterNames } from '../lambda/config/parameter-names.ts';
 import {
   type ResolvedAccount,
   type ResolvedConfig,
   resolveSettings,
 } from '../lambda/config/validate.ts';
-import { MONITOR_CONFIG_FILE } from '../lambda/monitor-config.ts';
 import type { ChannelName } from '../lambda/notify/channels/channels.ts';
-import { accountParameterNames } from '../lambda/parameter-names.ts';
-import { INITIAL_STATE_VALUE } from '../lambda/state.ts';
-import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { INITIAL_STATE_VALUE } from '../lambda/store/state.ts';
 import { parameterArn } from './arns.ts';
 import { createBundledFunction } from './bundled-function.ts';
 import { addChannelSubscriber } from './channel-subscriber.ts';

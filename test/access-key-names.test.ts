@@ -9,7 +9,7 @@ import {
   NAME_RETRY_MS,
   shouldFetchKeyNames,
   updateKeyNameCache,
-} from '../lambda/access-key-names.ts';
+} from '../lambda/watches/access-key-names.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 

@@ -7,8 +7,8 @@ import {
   fetchAccessKeyNames,
   MAX_ACCESS_KEY_PAGES,
   parseAccessKeyPage,
-} from '../lambda/access-keys.ts';
-import { NgrokApiError, type NgrokClientOptions } from '../lambda/ngrok-client.ts';
+} from '../lambda/ngrok/access-keys.ts';
+import { NgrokApiError, type NgrokClientOptions } from '../lambda/ngrok/ngrok-client.ts';
 import { type StandInAccessKey, startAccessKeysStandIn } from './support/access-keys-stand-in.ts';
 import type { TestHttpServer } from './support/http-server.ts';
 

@@ -1,15 +1,15 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { decide, type PolicyInput } from '../lambda/alert-policy.ts';
-import type { Runway } from '../lambda/runway.ts';
-import type { AlertState } from '../lambda/state.ts';
 import type {
   CheckFailureKind,
   Forecast,
   Level,
   NotificationKind,
   Observation,
-} from '../lambda/types.ts';
+} from '../lambda/common/types.ts';
+import type { Runway } from '../lambda/observe/runway.ts';
+import type { AlertState } from '../lambda/store/state.ts';
+import { decide, type PolicyInput } from '../lambda/watches/alert-policy.ts';
 
 const HOUR = 3_600_000;
 const T0 = new Date('2026-11-02T00:00:00Z');

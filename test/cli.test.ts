@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, USAGE } from '../lambda/cli.ts';
-import { accountParameterNames } from '../lambda/parameter-names.ts';
+import { accountParameterNames } from '../lambda/config/parameter-names.ts';
 import { accessKeysPage, type StandInAccessKey, sortKeys } from './support/access-keys-stand-in.ts';
 import { startHttpServer, type TestHttpServer } from './support/http-server.ts';
 

@@ -14,8 +14,8 @@ import {
   SHORTHAND,
   TEXT_FORMS,
 } from '../lambda/config/contract.ts';
+import { MonitorConfigError, parseMonitorConfig } from '../lambda/config/monitor-config.ts';
 import { ConfigError, resolveSettings } from '../lambda/config/validate.ts';
-import { MonitorConfigError, parseMonitorConfig } from '../lambda/monitor-config.ts';
 import { CONTEXT_KEYS } from '../lib/config.ts';
 
 /** The rows of the README's configuration table: key, default, range. */

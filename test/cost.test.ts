@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MetricsMode } from '../lambda/metrics.ts';
+import type { MetricsMode } from '../lambda/run/metrics.ts';
 import { type MonthlyCost, monthlyCost, usd } from './support/cost.ts';
 import { logicalIds, type Synthesized, synthesize } from './support/synth.ts';
 

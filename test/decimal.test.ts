@@ -7,7 +7,7 @@ import {
   dollarsToCents,
   parseDollars,
   ZERO_DOLLARS,
-} from '../lambda/decimal.ts';
+} from '../lambda/common/decimal.ts';
 
 /** Writes `units` × 10^-`digits` dollars as a decimal string with exactly `digits` digits. */
 function formatUnits(units: bigint, digits: number): string {

@@ -1,5 +1,6 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import type { Forecast, NotificationKind } from '../lambda/common/types.ts';
 import { DEFAULTS } from '../lambda/config/contract.ts';
 import {
   advanceWeek,
@@ -10,8 +11,7 @@ import {
   digestSlot,
   type WeekRecord,
   weekKey,
-} from '../lambda/digest.ts';
-import type { Forecast, NotificationKind } from '../lambda/types.ts';
+} from '../lambda/watches/digest.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

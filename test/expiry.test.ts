@@ -9,7 +9,7 @@ import {
   recordRead,
   shareBalance,
   transactionsReadDue,
-} from '../lambda/expiry.ts';
+} from '../lambda/watches/expiry.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

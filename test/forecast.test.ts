@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import type { Forecast } from '../lambda/common/types.ts';
+import { formatRunway } from '../lambda/notify/format.ts';
 import {
   type BalanceSample,
   burnFromHistory,
@@ -12,9 +14,7 @@ import {
   type UsageOverview,
   type UsageSummary,
   usageWindowStart,
-} from '../lambda/forecast.ts';
-import { formatRunway } from '../lambda/notify/format.ts';
-import type { Forecast } from '../lambda/types.ts';
+} from '../lambda/observe/forecast.ts';
 
 const HOUR_SECONDS = 3_600;
 const DAY_SECONDS = 86_400;

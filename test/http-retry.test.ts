@@ -10,7 +10,7 @@ import {
   type RetryLoop,
   readCapped,
   retry,
-} from '../lambda/http-retry.ts';
+} from '../lambda/common/http-retry.ts';
 
 /** A response whose body arrives in the given chunks, recording whether it was cancelled. */
 function streamed(chunks: readonly Uint8Array[]): { response: Response; cancelled: () => boolean } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { declaredMetricCount, emfDocument, METRIC_NAMESPACE } from '../lambda/metrics.ts';
+import { declaredMetricCount, emfDocument, METRIC_NAMESPACE } from '../lambda/run/metrics.ts';
 
 describe('emfDocument', () => {
   it('publishes balance, spend, runway and outcome per deployment and account', () => {

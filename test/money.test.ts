@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatCents } from '../lambda/money.ts';
+import { formatCents } from '../lambda/common/money.ts';
 
 describe('formatCents', () => {
   it.each([

@@ -7,10 +7,10 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../lambda/log.ts';
-import { type MonitorDeps, runMonitor } from '../lambda/monitor.ts';
-import { runSnoozeCommand } from '../lambda/snooze-command.ts';
-import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { createLogger } from '../lambda/common/log.ts';
+import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
+import { type MonitorDeps, runMonitor } from '../lambda/run/monitor.ts';
+import { runSnoozeCommand } from '../lambda/run/snooze-command.ts';
 import { serveParameters } from './support/aws-mocks.ts';
 
 const HOUR = 3_600_000;

@@ -7,9 +7,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../lambda/log.ts';
-import { type MonitorDeps, runMonitor } from '../lambda/monitor.ts';
-import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { createLogger } from '../lambda/common/log.ts';
+import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
+import { type MonitorDeps, runMonitor } from '../lambda/run/monitor.ts';
 import { serveParameters } from './support/aws-mocks.ts';
 import { CreditsStandIn, creditsReply } from './support/ngrok-credits-stand-in.ts';
 

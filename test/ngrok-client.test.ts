@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
-import { errorFields } from '../lambda/log.ts';
+import { errorFields } from '../lambda/common/log.ts';
 import {
   type CallBudget,
   fetchCreditBalance,
@@ -16,7 +16,7 @@ import {
   NgrokApiError,
   type NgrokClientOptions,
   type UsageOverviewBody,
-} from '../lambda/ngrok-client.ts';
+} from '../lambda/ngrok/ngrok-client.ts';
 import { startHttpServer, type TestHttpServer } from './support/http-server.ts';
 
 /** Distinctive, so a leak anywhere is found by a plain substring search. */

@@ -7,7 +7,7 @@ import {
   type RecentSample,
   recentRate,
   recordRecentSample,
-} from '../lambda/recent-rate.ts';
+} from '../lambda/observe/recent-rate.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const NOW_SECONDS = NOW.getTime() / 1000;

@@ -4,8 +4,8 @@ import {
   formatRunwayHours,
   formatRunwayText,
 } from '../lambda/notify/runway-text.ts';
-import type { RecentRate } from '../lambda/recent-rate.ts';
-import { type Runway, shorterRunway } from '../lambda/runway.ts';
+import type { RecentRate } from '../lambda/observe/recent-rate.ts';
+import { type Runway, shorterRunway } from '../lambda/observe/runway.ts';
 
 const UNKNOWN: RecentRate = { known: false, reason: 'only one recent balance reading so far' };
 

@@ -1,13 +1,13 @@
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { AccountConfig } from '../lambda/common/types.ts';
 import {
   parameterNamesFor,
   parseCents,
   readParameters,
   resolveThresholds,
-} from '../lambda/settings.ts';
-import type { AccountConfig } from '../lambda/types.ts';
+} from '../lambda/config/settings.ts';
 
 const account: AccountConfig = {
   name: 'prod',

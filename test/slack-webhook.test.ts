@@ -4,6 +4,11 @@ import { GetParameterCommand, type ParameterType, SSMClient } from '@aws-sdk/cli
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  NOTIFICATION_KINDS,
+  type Notification,
+  type NotificationKind,
+} from '../lambda/common/types.ts';
 import { renderNotification } from '../lambda/notify/render.ts';
 import type { NotificationV2 } from '../lambda/notify/render-json.ts';
 import {
@@ -28,7 +33,6 @@ import {
   SlackWebhookError,
   type SnsEvent,
 } from '../lambda/slack-webhook.ts';
-import { NOTIFICATION_KINDS, type Notification, type NotificationKind } from '../lambda/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A local stand-in for Slack

@@ -1,6 +1,13 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { decide, type PolicyInput } from '../lambda/alert-policy.ts';
+import type {
+  CheckFailureKind,
+  Level,
+  Notification,
+  NotificationKind,
+  Observation,
+} from '../lambda/common/types.ts';
+import { decide, type PolicyInput } from '../lambda/watches/alert-policy.ts';
 import {
   activeSnooze,
   applySnooze,
@@ -15,14 +22,7 @@ import {
   snoozeCommand,
   snoozeForADayCommand,
   withLatestSnooze,
-} from '../lambda/snooze.ts';
-import type {
-  CheckFailureKind,
-  Level,
-  Notification,
-  NotificationKind,
-  Observation,
-} from '../lambda/types.ts';
+} from '../lambda/watches/snooze.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { UsageBucket, UsageOverview } from '../lambda/forecast.ts';
-import { spikeDrivers } from '../lambda/spike-drivers.ts';
+import type { UsageBucket, UsageOverview } from '../lambda/observe/forecast.ts';
+import { spikeDrivers } from '../lambda/watches/spike-drivers.ts';
 
 /** Noon: today's bucket covers 12 hours. */
 const NOW = new Date('2026-11-24T12:00:00Z');

@@ -7,9 +7,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../lambda/log.ts';
-import { runMonitor } from '../lambda/monitor.ts';
-import type { AccountConfig, MonitorConfig } from '../lambda/types.ts';
+import { createLogger } from '../lambda/common/log.ts';
+import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
+import { runMonitor } from '../lambda/run/monitor.ts';
 import { serveParameters } from './support/aws-mocks.ts';
 import { FakeNgrokApi, type NgrokAccountScript } from './support/stand-ins/ngrok-api.ts';
 

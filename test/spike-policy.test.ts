@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { KnownRecentRate, RecentRate } from '../lambda/recent-rate.ts';
+import type { KnownRecentRate, RecentRate } from '../lambda/observe/recent-rate.ts';
 import {
   decideSpike,
   readSpikeState,
@@ -8,7 +8,7 @@ import {
   type SpikeSettings,
   type SpikeState,
   spikeLevel,
-} from '../lambda/spike-policy.ts';
+} from '../lambda/watches/spike-policy.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const HOUR_MS = 3_600_000;

@@ -6,15 +6,19 @@
  */
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { keyName, updateKeyNameCache } from '../lambda/access-key-names.ts';
-import { decide } from '../lambda/alert-policy.ts';
-import type { UsageOverview } from '../lambda/forecast.ts';
 import { formatRunwayText } from '../lambda/notify/runway-text.ts';
-import { type RecentSample, recentRate, recordRecentSample } from '../lambda/recent-rate.ts';
-import { shorterRunway } from '../lambda/runway.ts';
-import { spikeDrivers } from '../lambda/spike-drivers.ts';
-import { decideSpike, type SpikeState } from '../lambda/spike-policy.ts';
-import type { AlertState } from '../lambda/state.ts';
+import type { UsageOverview } from '../lambda/observe/forecast.ts';
+import {
+  type RecentSample,
+  recentRate,
+  recordRecentSample,
+} from '../lambda/observe/recent-rate.ts';
+import { shorterRunway } from '../lambda/observe/runway.ts';
+import type { AlertState } from '../lambda/store/state.ts';
+import { keyName, updateKeyNameCache } from '../lambda/watches/access-key-names.ts';
+import { decide } from '../lambda/watches/alert-policy.ts';
+import { spikeDrivers } from '../lambda/watches/spike-drivers.ts';
+import { decideSpike, type SpikeState } from '../lambda/watches/spike-policy.ts';
 
 const START = new Date('2026-11-24T06:00:00Z');
 const RUN_MS = 15 * 60_000;

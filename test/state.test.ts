@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertState } from '../lambda/state.ts';
-import { MAX_STATE_BYTES, parseState, serializeState, stateChanged } from '../lambda/state.ts';
+import type { AlertState } from '../lambda/store/state.ts';
+import {
+  MAX_STATE_BYTES,
+  parseState,
+  serializeState,
+  stateChanged,
+} from '../lambda/store/state.ts';
 
 const state: AlertState = {
   level: 'low',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { cutAt, oneLine } from '../lambda/text.ts';
+import { cutAt, oneLine } from '../lambda/common/text.ts';
 
 describe('oneLine', () => {
   test('collapses line breaks, tabs and runs of spaces to one space and trims', () => {

@@ -17,7 +17,7 @@ import {
   MAX_SPIKE_FACTOR,
   MAX_SPIKE_MIN_CENTS_PER_HOUR,
   MIN_SPIKE_FACTOR,
-} from '../spike-settings.ts';
+} from './spike-settings.ts';
 
 /** What a whole number counts; cents get the "digits only (1000 is $10.00)" hint. */
 type Unit = 'cents' | 'hours' | 'days' | 'runs' | 'executions';

@@ -6,7 +6,7 @@
  * Two sources: `props` (typed values, from the construct) and `context` (CDK context,
  * where -c gives every value as a string, lists comma-separated and `accounts` as JSON).
  */
-import { accountParameterNames } from '../parameter-names.ts';
+
 import {
   ACCOUNT_SETTINGS,
   type AccountProps,
@@ -17,6 +17,7 @@ import {
   SHORTHAND,
   TEXT_FORMS,
 } from './contract.ts';
+import { accountParameterNames } from './parameter-names.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -8,16 +8,9 @@
  * points at every table below (KIND_EVENT, KIND_PROBLEM, the tone and severity tables, the
  * `describe` and `titleOf` switches) and at nothing else.
  */
-import type { DigestAccount } from '../digest.ts';
-import { ASSUMPTION, FINAL_WARNING_DAYS } from '../expiry.ts';
-import { formatCents } from '../money.ts';
-import { type FunctionAddress, snoozeCommand, snoozeForADayCommand } from '../snooze.ts';
-import { oneLine } from '../text.ts';
-import {
-  MAX_CONSECUTIVE_FAILURES,
-  type StopReason,
-  type TopUpNotificationKind,
-} from '../top-up/decide.ts';
+
+import { formatCents } from '../common/money.ts';
+import { oneLine } from '../common/text.ts';
 import type {
   Forecast,
   Level,
@@ -25,7 +18,15 @@ import type {
   Notification,
   NotificationKind,
   SpikeReport,
-} from '../types.ts';
+} from '../common/types.ts';
+import type { DigestAccount } from '../watches/digest.ts';
+import { ASSUMPTION, FINAL_WARNING_DAYS } from '../watches/expiry.ts';
+import { type FunctionAddress, snoozeCommand, snoozeForADayCommand } from '../watches/snooze.ts';
+import {
+  MAX_CONSECUTIVE_FAILURES,
+  type StopReason,
+  type TopUpNotificationKind,
+} from '../watches/top-up/decide.ts';
 import {
   asciiOneLine,
   fnv1a,

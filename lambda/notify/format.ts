@@ -3,9 +3,9 @@
  * times of day, and the text hygiene every channel needs (cutting, printable ASCII). The
  * forecast returns numbers; how they read is decided here. Pure.
  */
-import { formatCents } from '../money.ts';
-import { cutAt, oneLine } from '../text.ts';
-import type { Forecast, Level } from '../types.ts';
+import { formatCents } from '../common/money.ts';
+import { cutAt, oneLine } from '../common/text.ts';
+import type { Forecast, Level } from '../common/types.ts';
 
 /** Runways this long are shown as "more than 10 years". */
 const MAX_SHOWN_RUNWAY_DAYS = 3650;

@@ -5,7 +5,7 @@
  * published by hand. Each channel renders from this; none parses another channel's text.
  * Pure.
  */
-import { oneLine } from '../text.ts';
+import { oneLine } from '../common/text.ts';
 import type { NotificationV2 } from './render-json.ts';
 import { type AlarmNotification, asAlarm, asNotificationV2 } from './render-slack.ts';
 

@@ -6,7 +6,7 @@
  * Pure.
  */
 
-import { oneLine } from '../text.ts';
+import { oneLine } from '../common/text.ts';
 import type { Content } from './content.ts';
 import { accountTag, LABEL_MAX } from './content.ts';
 import { TONE_EMOJI } from './emoji.ts';

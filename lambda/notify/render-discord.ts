@@ -3,7 +3,7 @@
  * problem is resolved), within Discord's embed limits. Mentions are switched off, so no
  * text can ping @everyone. Pure.
  */
-import { oneLine } from '../text.ts';
+import { oneLine } from '../common/text.ts';
 import type { Content, Severity } from './content.ts';
 import type { Incoming } from './incoming.ts';
 import { truncatePlain } from './render-slack.ts';

@@ -8,7 +8,6 @@
  * removes or changes the meaning of a field is version 3.
  */
 
-import type { StopReason } from '../top-up/decide.ts';
 import type {
   CheckFailureKind,
   ConfigProblem,
@@ -17,7 +16,8 @@ import type {
   Notification,
   NotificationKind,
   SpikeReport,
-} from '../types.ts';
+} from '../common/types.ts';
+import type { StopReason } from '../watches/top-up/decide.ts';
 import type { Content, Link, NotificationEvent, Severity } from './content.ts';
 import { MAX_CONFIG_PROBLEMS } from './content.ts';
 import { formatRunway, truncate } from './format.ts';

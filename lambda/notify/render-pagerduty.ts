@@ -11,8 +11,8 @@
  * once by a resolve on the test's own key, so it proves that the integration pages and
  * never leaves an incident open, nor touches a real one.
  */
-import { oneLine } from '../text.ts';
-import type { NotificationKind } from '../types.ts';
+import { oneLine } from '../common/text.ts';
+import type { NotificationKind } from '../common/types.ts';
 import type { Severity } from './content.ts';
 import { truncate } from './format.ts';
 import type { Incoming } from './incoming.ts';

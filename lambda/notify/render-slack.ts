@@ -9,7 +9,7 @@
  * - anything else someone publishes by hand, which is posted as received rather than dropped.
  */
 
-import { cutAt, oneLine } from '../text.ts';
+import { cutAt, oneLine } from '../common/text.ts';
 import type { Content } from './content.ts';
 import { TONE_EMOJI } from './emoji.ts';
 import type { NotificationV2 } from './render-json.ts';

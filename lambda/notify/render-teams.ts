@@ -3,7 +3,7 @@
  * Adaptive Card inside the message/attachments envelope the flow's "Post card" step expects.
  * Pure.
  */
-import { oneLine } from '../text.ts';
+import { oneLine } from '../common/text.ts';
 import type { Content, Tone } from './content.ts';
 import type { Incoming } from './incoming.ts';
 import { truncatePlain } from './render-slack.ts';

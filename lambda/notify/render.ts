@@ -3,7 +3,7 @@
  * the SNS size limit: free text from outside is cut harder until the whole message fits.
  * Pure: no AWS SDK, no clock, no I/O.
  */
-import type { Notification } from '../types.ts';
+import type { Notification } from '../common/types.ts';
 import { buildContent, type Content } from './content.ts';
 import { utf8Bytes } from './format.ts';
 import { type AmazonQCustomNotification, renderAmazonQ } from './render-amazon-q.ts';

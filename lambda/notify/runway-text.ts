@@ -4,8 +4,8 @@
  * is measured in hours; days above, as the forecast says them. Pure.
  */
 
-import { formatCents } from '../money.ts';
-import type { Runway } from '../runway.ts';
+import { formatCents } from '../common/money.ts';
+import type { Runway } from '../observe/runway.ts';
 import { formatRunwayDays, formatWindow } from './format.ts';
 
 /** Below this many hours the runway is said in hours. */

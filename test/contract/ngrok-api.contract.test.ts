@@ -11,8 +11,7 @@
  * an NgrokApiError: never a rounded number, never another exception.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fetchAccessKeyNames, parseAccessKeyPage } from '../../lambda/access-keys.ts';
-import { summariseUsage } from '../../lambda/forecast.ts';
+import { fetchAccessKeyNames, parseAccessKeyPage } from '../../lambda/ngrok/access-keys.ts';
 import {
   fetchCreditBalance,
   fetchUsageOverview,
@@ -20,7 +19,8 @@ import {
   NgrokApiError,
   type NgrokClientOptions,
   type UsageOverviewBody,
-} from '../../lambda/ngrok-client.ts';
+} from '../../lambda/ngrok/ngrok-client.ts';
+import { summariseUsage } from '../../lambda/observe/forecast.ts';
 import { type PrismServer, startPrism } from './prism.ts';
 
 const KEY = 'ngrok-test-key-DO-NOT-LOG-1234';

@@ -6,12 +6,12 @@
  * cleanly: never a rounded amount, never an exception the decisions do not expect.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { NgrokApiError, type NgrokClientOptions } from '../../lambda/ngrok-client.ts';
+import { NgrokApiError, type NgrokClientOptions } from '../../lambda/ngrok/ngrok-client.ts';
 import {
   createCreditPurchase,
   fetchCreditGrants,
   getCreditPurchase,
-} from '../../lambda/top-up/ngrok-credits.ts';
+} from '../../lambda/ngrok/ngrok-credits.ts';
 import { type PrismServer, startPrism } from './prism.ts';
 
 const KEY = 'ngrok-test-key-DO-NOT-LOG-1234';

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Notification } from '../../lambda/common/types.ts';
 import { classifyMessage, type Incoming } from '../../lambda/notify/incoming.ts';
 import { renderNotification } from '../../lambda/notify/render.ts';
 import {
@@ -23,7 +24,6 @@ import {
   renderTeams,
   type TeamsMessage,
 } from '../../lambda/notify/render-teams.ts';
-import type { Notification } from '../../lambda/types.ts';
 import { base, cases, REGION } from '../support/notification-cases.ts';
 
 /** What the topic delivers to a Lambda subscriber for a notification: the version 2 JSON. */

@@ -5,7 +5,8 @@
  */
 import type { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../lambda/log.ts';
+import { createLogger } from '../../lambda/common/log.ts';
+import type { Notification } from '../../lambda/common/types.ts';
 import type { ChannelName } from '../../lambda/notify/channels/channels.ts';
 import { ChannelPostError } from '../../lambda/notify/channels/post.ts';
 import type { SnsEvent } from '../../lambda/notify/channels/slack-webhook.ts';
@@ -15,7 +16,6 @@ import {
   environmentFrom,
 } from '../../lambda/notify/channels/subscriber.ts';
 import { renderNotification } from '../../lambda/notify/render.ts';
-import type { Notification } from '../../lambda/types.ts';
 import { cases, REGION } from '../support/notification-cases.ts';
 import {
   FakeDiscordWebhook,

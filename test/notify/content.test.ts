@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildContent, dedupKey, describeLevel } from '../../lambda/notify/content.ts';
 import {
   LEVELS,
   NOTIFICATION_KINDS,
   type Notification,
   type NotificationKind,
-} from '../../lambda/types.ts';
+} from '../../lambda/common/types.ts';
+import { buildContent, dedupKey, describeLevel } from '../../lambda/notify/content.ts';
 
 const base: Notification = {
   kind: 'balance-alert',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { NOTIFICATION_KINDS, type Notification } from '../../lambda/common/types.ts';
 import { renderNotification as renderIn } from '../../lambda/notify/render.ts';
 import {
   type AmazonQCustomNotification,
@@ -11,7 +12,6 @@ import {
 import type { NotificationV2 } from '../../lambda/notify/render-json.ts';
 import { renderNotificationMessage } from '../../lambda/notify/render-slack.ts';
 import { SNS_MAX_BYTES, toSnsPublish } from '../../lambda/notify/sns.ts';
-import { NOTIFICATION_KINDS, type Notification } from '../../lambda/types.ts';
 import { base, cases, REGION, THRESHOLD_PARAM } from '../support/notification-cases.ts';
 import { validateNotificationV2 } from '../support/notification-schema.ts';
 

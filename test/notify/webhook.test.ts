@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Notification } from '../../lambda/common/types.ts';
 import { ChannelPostError } from '../../lambda/notify/channels/post.ts';
 import {
   postToWebhook,
@@ -6,7 +7,6 @@ import {
   signatureFor,
 } from '../../lambda/notify/channels/webhook.ts';
 import { renderNotification } from '../../lambda/notify/render.ts';
-import type { Notification } from '../../lambda/types.ts';
 import { FakeWebhookReceiver, verifySignature } from '../support/stand-ins/webhook-receiver.ts';
 
 const SECRET = 'whsec_0123456789abcdef';

@@ -3,7 +3,7 @@
  * of the bill that grows with what the stack declares (Lambda, SNS, SQS and SSM stay within
  * their free tiers or at cents for a monitor). Used by the cost test and `npm run bench`.
  */
-import { declaredMetricCount, type MetricsMode } from '../../lambda/metrics.ts';
+import { declaredMetricCount, type MetricsMode } from '../../lambda/run/metrics.ts';
 import type { TemplateJson } from './synth.ts';
 
 /** USD per month, us-east-1 list prices. */

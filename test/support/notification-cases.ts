@@ -2,8 +2,9 @@
  * One readable notification per kind, plus the variants that change the wording: shared by
  * the renderer tests of every channel.
  */
-import type { Runway } from '../../lambda/runway.ts';
-import type { Forecast, Notification } from '../../lambda/types.ts';
+
+import type { Forecast, Notification } from '../../lambda/common/types.ts';
+import type { Runway } from '../../lambda/observe/runway.ts';
 
 /** The stack's region, as Lambda sets AWS_REGION. */
 export const REGION = 'eu-west-1';

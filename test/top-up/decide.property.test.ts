@@ -18,7 +18,7 @@ import {
   type TopUpNotification,
   type TopUpSettings,
   type TopUpState,
-} from '../../lambda/top-up/decide.ts';
+} from '../../lambda/watches/top-up/decide.ts';
 import { CreditsStandIn, type PurchaseStatus } from '../support/ngrok-credits-stand-in.ts';
 
 const MINUTE = 60_000;

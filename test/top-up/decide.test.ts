@@ -13,7 +13,7 @@ import {
   type TopUpSettings,
   type TopUpState,
   utcMonth,
-} from '../../lambda/top-up/decide.ts';
+} from '../../lambda/watches/top-up/decide.ts';
 
 const HOUR = 3_600_000;
 const T0 = new Date('2026-12-10T12:00:00Z');

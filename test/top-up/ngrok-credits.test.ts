@@ -5,14 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, test } from 'vitest';
-import { NgrokApiError, type NgrokClientOptions } from '../../lambda/ngrok-client.ts';
+import { NgrokApiError, type NgrokClientOptions } from '../../lambda/ngrok/ngrok-client.ts';
 import {
   type CreditGrant,
   createCreditPurchase,
   fetchCreditGrants,
   getCreditPurchase,
   ledgerFacts,
-} from '../../lambda/top-up/ngrok-credits.ts';
+} from '../../lambda/ngrok/ngrok-credits.ts';
 import { startHttpServer, type TestHttpServer } from '../support/http-server.ts';
 import { CreditsStandIn, creditsHandler } from '../support/ngrok-credits-stand-in.ts';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveSettings } from '../../lambda/config/validate.ts';
-import { topUpSettingsFor } from '../../lambda/top-up/settings.ts';
+import { topUpSettingsFor } from '../../lambda/watches/top-up/settings.ts';
 
 const ACCOUNT = { name: 'prod', tokenParameterName: '/ngrok/prod', thresholdCents: 1500 };
 

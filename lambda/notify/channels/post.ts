@@ -14,7 +14,7 @@ import {
   readCapped,
   retry,
   sleep,
-} from '../../http-retry.ts';
+} from '../../common/http-retry.ts';
 
 export interface PostOptions extends RetryOptions {
   /** Epoch milliseconds after which no attempt starts and every wait is cut short. */

@@ -5,8 +5,8 @@
  * error messages.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { RetryOptions } from '../../http-retry.ts';
-import { createLogger, errorFields, type Logger } from '../../log.ts';
+import type { RetryOptions } from '../../common/http-retry.ts';
+import { createLogger, errorFields, type Logger } from '../../common/log.ts';
 import { renderSlackMessage, type SlackMessage } from '../render-slack.ts';
 import { ChannelPostError, type PostOptions, type PostResult, postJson } from './post.ts';
 

@@ -6,8 +6,8 @@
  * values (URLs, routing keys, secrets) never appear in logs or errors.
  */
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { RetryOptions } from '../../http-retry.ts';
-import { createLogger, errorFields, type Logger } from '../../log.ts';
+import type { RetryOptions } from '../../common/http-retry.ts';
+import { createLogger, errorFields, type Logger } from '../../common/log.ts';
 import { classifyMessage, incomingFields } from '../incoming.ts';
 import {
   CHANNELS,

@@ -5,8 +5,8 @@
  * sends it. Every time here is UTC, so daylight saving never moves it. Pure.
  */
 
-import { type FunctionSettings, SETTINGS } from './config/contract.ts';
-import type { Forecast, Level, NotificationKind } from './types.ts';
+import type { Forecast, Level, NotificationKind } from '../common/types.ts';
+import { type FunctionSettings, SETTINGS } from '../config/contract.ts';
 
 /** Indexed like Date.getUTCDay(): the contract lists the days from Sunday. */
 const WEEKDAYS: readonly string[] = SETTINGS.digestDay.choices;

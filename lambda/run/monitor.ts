@@ -6,58 +6,7 @@
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import {
-  type KeyNameCache,
-  keyName,
-  shouldFetchKeyNames,
-  updateKeyNameCache,
-} from './access-key-names.ts';
-import { fetchAccessKeyNames } from './access-keys.ts';
-import { type CheckStatus, decide, type PolicyInput } from './alert-policy.ts';
-import { createLimiter, mapWithConcurrency } from './concurrency.ts';
-import { advanceWeek, buildDigest, type DigestAccountInput, digestDue } from './digest.ts';
-import { type ExpiryState, expiryWarnings, recordRead, transactionsReadDue } from './expiry.ts';
-import {
-  type BalanceSample,
-  makeForecast,
-  recordBalanceSample,
-  summariseUsage,
-  type UsageOverview,
-  type UsageSummary,
-  usageWindowStart,
-} from './forecast.ts';
-import { errorFields, type Logger } from './log.ts';
-import { ACCOUNT_CHECKED_MESSAGE, accountValues, emfDocument } from './metrics.ts';
-import {
-  fetchCreditBalance,
-  fetchUsageOverview,
-  NgrokApiError,
-  type NgrokClientOptions,
-} from './ngrok-client.ts';
-import { renderNotification } from './notify/render.ts';
-import { toSnsPublish } from './notify/sns.ts';
-import {
-  type RecentRate,
-  type RecentSample,
-  recentRate,
-  recordRecentSample,
-} from './recent-rate.ts';
-import { shorterRunway } from './runway.ts';
-import {
-  missingKeyMessage,
-  type ParameterValues,
-  parameterNamesFor,
-  readParameters,
-  resolveThresholds,
-} from './settings.ts';
-import { activeSnooze, applySnooze, withLatestSnooze } from './snooze.ts';
-import { spikeDrivers } from './spike-drivers.ts';
-import { decideSpike, readSpikeState, type SpikeEvent } from './spike-policy.ts';
-import { type AlertState, parseState, serializeState, stateChanged } from './state.ts';
-import type { TopUpNotification } from './top-up/decide.ts';
-import { fetchCreditGrants } from './top-up/ngrok-credits.ts';
-import { runTopUp, type TopUpRunResult } from './top-up/run.ts';
-import { topUpSettingsFor } from './top-up/settings.ts';
+import { errorFields, type Logger } from '../common/log.ts';
 import {
   type AccountConfig,
   type Forecast,
@@ -67,7 +16,63 @@ import {
   type Observation,
   type SpikeReport,
   type Thresholds,
-} from './types.ts';
+} from '../common/types.ts';
+import {
+  missingKeyMessage,
+  type ParameterValues,
+  parameterNamesFor,
+  readParameters,
+  resolveThresholds,
+} from '../config/settings.ts';
+import { fetchAccessKeyNames } from '../ngrok/access-keys.ts';
+import {
+  fetchCreditBalance,
+  fetchUsageOverview,
+  NgrokApiError,
+  type NgrokClientOptions,
+} from '../ngrok/ngrok-client.ts';
+import { fetchCreditGrants } from '../ngrok/ngrok-credits.ts';
+import { renderNotification } from '../notify/render.ts';
+import { toSnsPublish } from '../notify/sns.ts';
+import {
+  type BalanceSample,
+  makeForecast,
+  recordBalanceSample,
+  summariseUsage,
+  type UsageOverview,
+  type UsageSummary,
+  usageWindowStart,
+} from '../observe/forecast.ts';
+import {
+  type RecentRate,
+  type RecentSample,
+  recentRate,
+  recordRecentSample,
+} from '../observe/recent-rate.ts';
+import { shorterRunway } from '../observe/runway.ts';
+import { type AlertState, parseState, serializeState, stateChanged } from '../store/state.ts';
+import {
+  type KeyNameCache,
+  keyName,
+  shouldFetchKeyNames,
+  updateKeyNameCache,
+} from '../watches/access-key-names.ts';
+import { type CheckStatus, decide, type PolicyInput } from '../watches/alert-policy.ts';
+import { advanceWeek, buildDigest, type DigestAccountInput, digestDue } from '../watches/digest.ts';
+import {
+  type ExpiryState,
+  expiryWarnings,
+  recordRead,
+  transactionsReadDue,
+} from '../watches/expiry.ts';
+import { activeSnooze, applySnooze, withLatestSnooze } from '../watches/snooze.ts';
+import { spikeDrivers } from '../watches/spike-drivers.ts';
+import { decideSpike, readSpikeState, type SpikeEvent } from '../watches/spike-policy.ts';
+import type { TopUpNotification } from '../watches/top-up/decide.ts';
+import { runTopUp, type TopUpRunResult } from '../watches/top-up/run.ts';
+import { topUpSettingsFor } from '../watches/top-up/settings.ts';
+import { createLimiter, mapWithConcurrency } from './concurrency.ts';
+import { ACCOUNT_CHECKED_MESSAGE, accountValues, emfDocument } from './metrics.ts';
 
 export interface MonitorDeps {
   readonly ssm: Pick<SSMClient, 'send'>;

@@ -3,7 +3,7 @@
  * rather than "ak_2p9...". Paged, 100 keys a page. Best effort by design: the caller gives
  * it a short budget of its own and shows ids when it fails (see access-key-names.ts).
  */
-import { accessKeyDisplayName } from './access-key-names.ts';
+import { accessKeyDisplayName } from '../watches/access-key-names.ts';
 import {
   type CallBudget,
   getJson,

@@ -4,7 +4,7 @@
  * needs no extra IAM permission. Each metric costs $0.30 a month, so by default none is
  * declared; the "account checked" log line carries the same values for Logs Insights.
  */
-import type { Forecast, MonitorConfig } from './types.ts';
+import type { Forecast, MonitorConfig } from '../common/types.ts';
 
 export const METRIC_NAMESPACE = 'NgrokBalanceAlert';
 

@@ -3,7 +3,7 @@
  * returns the new state and the notifications to send. No I/O and no clock of its own, so
  * every transition can be tested by table and every week simulated in milliseconds.
  */
-import type { AlertState } from './state.ts';
+
 import {
   type ConfigProblem,
   LEVELS,
@@ -13,7 +13,8 @@ import {
   type NotificationKind,
   type Observation,
   type Thresholds,
-} from './types.ts';
+} from '../common/types.ts';
+import type { AlertState } from '../store/state.ts';
 
 export interface PolicySettings {
   /** While a problem lasts, remind this often. */

@@ -3,15 +3,16 @@
  * an SSM String parameter, so it is small JSON with short keys: standard parameters hold
  * at most 4 KB.
  */
-import type { KeyNameCache } from './access-key-names.ts';
-import type { WeekRecord } from './digest.ts';
-import type { ExpiryState } from './expiry.ts';
-import type { BalanceSample, UsageSummary } from './forecast.ts';
-import type { RecentSample } from './recent-rate.ts';
-import type { SnoozeState } from './snooze.ts';
-import type { SpikeState } from './spike-policy.ts';
-import type { TopUpState } from './top-up/decide.ts';
-import { type CheckFailureKind, LEVELS, type Level, type LevelReason } from './types.ts';
+
+import { type CheckFailureKind, LEVELS, type Level, type LevelReason } from '../common/types.ts';
+import type { BalanceSample, UsageSummary } from '../observe/forecast.ts';
+import type { RecentSample } from '../observe/recent-rate.ts';
+import type { KeyNameCache } from '../watches/access-key-names.ts';
+import type { WeekRecord } from '../watches/digest.ts';
+import type { ExpiryState } from '../watches/expiry.ts';
+import type { SnoozeState } from '../watches/snooze.ts';
+import type { SpikeState } from '../watches/spike-policy.ts';
+import type { TopUpState } from '../watches/top-up/decide.ts';
 
 export interface AlertState {
   /** Balance level after the last successful check. */

@@ -3,8 +3,14 @@
  * the days before, from a usage overview grouped by access key (the same response the
  * forecast reads). Pure.
  */
-import { addDollars, type Dollars, dollarsToCents, parseDollars, ZERO_DOLLARS } from './decimal.ts';
-import { TOP_SPENDER_COUNT, type UsageOverview, usageWindowStart } from './forecast.ts';
+import {
+  addDollars,
+  type Dollars,
+  dollarsToCents,
+  parseDollars,
+  ZERO_DOLLARS,
+} from '../common/decimal.ts';
+import { TOP_SPENDER_COUNT, type UsageOverview, usageWindowStart } from '../observe/forecast.ts';
 
 const MS_PER_HOUR = 3_600_000;
 const HOURS_PER_DAY = 24;

@@ -18,7 +18,14 @@ import {
   parseRetryAfter,
   readCapped,
   sleep,
-} from '../http-retry.ts';
+} from '../common/http-retry.ts';
+import type {
+  LedgerFacts,
+  LedgerPurchase,
+  PurchaseRecord,
+  PurchaseReport,
+  StopReason,
+} from '../watches/top-up/decide.ts';
 import {
   type CallBudget,
   DEFAULT_NGROK_API_URL,
@@ -28,14 +35,7 @@ import {
   parseJson,
   readInteger,
   redactError,
-} from '../ngrok-client.ts';
-import type {
-  LedgerFacts,
-  LedgerPurchase,
-  PurchaseRecord,
-  PurchaseReport,
-  StopReason,
-} from './decide.ts';
+} from './ngrok-client.ts';
 
 const RESOLVED: Required<Omit<NgrokClientOptions, 'fetch'>> = {
   baseUrl: DEFAULT_NGROK_API_URL,

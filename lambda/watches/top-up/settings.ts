@@ -3,7 +3,7 @@
  * configuration. The rules (ranges, the cap, ngrok's $5 minimum) are the contract's and
  * were checked at synth; this only fills the default that depends on the run.
  */
-import type { FunctionAccountSettings } from '../config/contract.ts';
+import type { FunctionAccountSettings } from '../../config/contract.ts';
 import type { TopUpSettings } from './decide.ts';
 
 /**

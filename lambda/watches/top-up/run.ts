@@ -3,7 +3,13 @@
  * could be needed, then drive the pure decisions (decide.ts) through at most a few calls.
  * Thin on purpose: every choice is the decisions'; this only makes the calls they ask for.
  */
-import type { NgrokClientOptions } from '../ngrok-client.ts';
+import type { NgrokClientOptions } from '../../ngrok/ngrok-client.ts';
+import {
+  createCreditPurchase,
+  fetchCreditGrants,
+  getCreditPurchase,
+  ledgerFacts,
+} from '../../ngrok/ngrok-credits.ts';
 import {
   decideTopUp,
   type LedgerFacts,
@@ -12,12 +18,6 @@ import {
   type TopUpSettings,
   type TopUpState,
 } from './decide.ts';
-import {
-  createCreditPurchase,
-  fetchCreditGrants,
-  getCreditPurchase,
-  ledgerFacts,
-} from './ngrok-credits.ts';
 
 /** Calls after the first decision: a buy, then following what it answered. */
 export const MAX_TOP_UP_STEPS = 4;

@@ -5,14 +5,10 @@
  * too, because a function deployed from a hand-edited asset should fail with a message
  * rather than alert on the wrong numbers.
  */
-import {
-  ACCOUNT_SETTINGS,
-  FUNCTION_SETTING_KEYS,
-  SETTINGS,
-  TEXT_FORMS,
-} from './config/contract.ts';
-import { conforms, wholeNumber } from './config/validate.ts';
-import type { MonitorConfig } from './types.ts';
+
+import type { MonitorConfig } from '../common/types.ts';
+import { ACCOUNT_SETTINGS, FUNCTION_SETTING_KEYS, SETTINGS, TEXT_FORMS } from './contract.ts';
+import { conforms, wholeNumber } from './validate.ts';
 
 /** The auto top-up settings, optional in every account; checked like the others. */
 const TOP_UP_FIELDS = [

@@ -5,10 +5,11 @@
  * this module holds back the notifications that would only repeat what people already know.
  * Pure: the clock, the account names and the saved state come in as arguments.
  */
+
+import { cutAt, oneLine } from '../common/text.ts';
+import { LEVELS, type Level, type Notification, type NotificationKind } from '../common/types.ts';
+import type { AlertState } from '../store/state.ts';
 import type { Decision, PolicyInput } from './alert-policy.ts';
-import type { AlertState } from './state.ts';
-import { cutAt, oneLine } from './text.ts';
-import { LEVELS, type Level, type Notification, type NotificationKind } from './types.ts';
 
 /** The longest snooze allowed: long enough for a purchase approval, short enough to be noticed. */
 export const MAX_SNOOZE_DAYS = 14;

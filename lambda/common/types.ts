@@ -1,11 +1,11 @@
 /**
  * The domain model shared by the monitor's modules. Nothing here knows about AWS.
  */
-import type { FunctionAccountSettings, FunctionSettings } from './config/contract.ts';
-import type { WeeklyDigest } from './digest.ts';
-import type { ExpiryWarning } from './expiry.ts';
-import type { Runway } from './runway.ts';
-import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from './top-up/decide.ts';
+import type { FunctionAccountSettings, FunctionSettings } from '../config/contract.ts';
+import type { Runway } from '../observe/runway.ts';
+import type { WeeklyDigest } from '../watches/digest.ts';
+import type { ExpiryWarning } from '../watches/expiry.ts';
+import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from '../watches/top-up/decide.ts';
 
 /** How bad the balance is. Ordered: each level is worse than the one before. */
 export const LEVELS = ['ok', 'low', 'critical', 'empty'] as const;

@@ -6,19 +6,19 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Logger } from './log.ts';
-import { renderNotification } from './notify/render.ts';
-import { toSnsPublish } from './notify/sns.ts';
-import { readParameters, resolveThresholds } from './settings.ts';
+import type { Logger } from '../common/log.ts';
+import type { AccountConfig, MonitorConfig, Notification } from '../common/types.ts';
+import { readParameters, resolveThresholds } from '../config/settings.ts';
+import { renderNotification } from '../notify/render.ts';
+import { toSnsPublish } from '../notify/sns.ts';
+import { parseState, serializeState } from '../store/state.ts';
 import {
   ALL_ACCOUNTS,
   applySnoozeCommand,
   parseSnoozeRequest,
   type SnoozeConfirmation,
   SnoozeRequestError,
-} from './snooze.ts';
-import { parseState, serializeState } from './state.ts';
-import type { AccountConfig, MonitorConfig, Notification } from './types.ts';
+} from '../watches/snooze.ts';
 
 export interface SnoozeCommandDeps {
   readonly ssm: Pick<SSMClient, 'send'>;

@@ -6,7 +6,6 @@
  * even when the server echoes it back.
  */
 
-import type { UsageOverview } from './forecast.ts';
 import {
   definedOnly,
   isRetryableStatus,
@@ -16,7 +15,8 @@ import {
   readCapped,
   retry,
   sleep,
-} from './http-retry.ts';
+} from '../common/http-retry.ts';
+import type { UsageOverview } from '../observe/forecast.ts';
 
 export const DEFAULT_NGROK_API_URL = 'https://api.ngrok.ai';
 

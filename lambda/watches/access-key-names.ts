@@ -5,7 +5,7 @@
  * failed read is not retried for an hour, so names never hold up or crowd out an alert.
  * Pure: the clock is passed in.
  */
-import { cutAt } from './text.ts';
+import { cutAt } from '../common/text.ts';
 
 /** Names are read again after this long: a renamed key shows its new name within a day. */
 export const NAME_CACHE_MS = 86_400_000;

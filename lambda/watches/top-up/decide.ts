@@ -25,7 +25,7 @@
  *   any purchase, one purchase amount is held back as possibly in flight for
  *   LOST_STATE_RESERVE_MS after the loss was noticed: ledger + reserve + new ≤ cap.
  */
-import { formatCents } from '../money.ts';
+import { formatCents } from '../../common/money.ts';
 
 /** One account's auto top-up settings (validated at synth by the configuration contract; see `topUpSettingsFor`). */
 export interface TopUpSettings {

@@ -12,8 +12,8 @@ import {
   dollarsToCents,
   parseDollars,
   ZERO_DOLLARS,
-} from './decimal.ts';
-import type { Forecast, TopSpender } from './types.ts';
+} from '../common/decimal.ts';
+import type { Forecast, TopSpender } from '../common/types.ts';
 
 const MS_PER_DAY = 86_400_000;
 const SECONDS_PER_DAY = 86_400;

@@ -9,7 +9,7 @@
  * once the rate has stayed below half that level for SPIKE_END_MS, so a rate wobbling
  * around the level does not alternate alerts and all-clears.
  */
-import type { KnownRecentRate, RecentRate } from './recent-rate.ts';
+import type { KnownRecentRate, RecentRate } from '../observe/recent-rate.ts';
 
 export const SPIKE_EVENT_KINDS = ['spike-started', 'spike-reminder', 'spike-ended'] as const;
 export type SpikeEventKind = (typeof SPIKE_EVENT_KINDS)[number];
