@@ -4,6 +4,7 @@
  * bad value fails that invocation with a message instead of crashing the init phase.
  */
 import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger } from './common/log.ts';
@@ -12,14 +13,17 @@ import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './config/monitor-config
 import { DEFAULT_NGROK_API_URL } from './ngrok/ngrok-client.ts';
 import { type RunSummary, runMonitor } from './run/monitor.ts';
 import { runSnoozeCommand, type SnoozeCommandResult } from './run/snooze-command.ts';
+import { DynamoStore } from './store/dynamo-store.ts';
 import { isSnoozeEvent } from './watches/snooze.ts';
 
 // Adaptive retries pace SSM calls when many accounts save state in the same run:
 // PutParameter shares a low account-wide rate limit.
 const ssm = new SSMClient({ retryMode: 'adaptive', maxAttempts: 5 });
 const sns = new SNSClient({});
+const dynamodb = new DynamoDBClient({});
 const log = createLogger();
 let config: MonitorConfig | undefined;
+let store: DynamoStore | undefined;
 
 /**
  * An EventBridge scheduled event, or from `aws lambda invoke`: `{"test": true}`, or
@@ -42,6 +46,7 @@ export async function handler(
   context: LambdaContext,
 ): Promise<RunSummary | SnoozeCommandResult> {
   config ??= parseMonitorConfig(readConfigFile());
+  store ??= new DynamoStore(dynamodb, requiredEnv('STATE_TABLE_NAME'));
   // Lambda always sets these; messages name them in every command.
   const region = process.env.AWS_REGION;
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
@@ -50,6 +55,7 @@ export async function handler(
       ssm,
       sns,
       topicArn: requiredEnv('TOPIC_ARN'),
+      store,
       log,
       now: () => new Date(),
       region,
@@ -63,6 +69,7 @@ export async function handler(
       ssm,
       sns,
       topicArn: requiredEnv('TOPIC_ARN'),
+      store,
       log,
       now: () => new Date(),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),

@@ -1,17 +1,20 @@
 /**
  * The snooze command: `aws lambda invoke --payload '{"snooze": {...}}'`. Validates the
- * payload, applies it to each target account's saved state, publishes one confirmation per
- * account that changed and saves. A refused payload is returned, not thrown: it is the
+ * payload, applies it to each target account's saved state with a conditional write (with its
+ * confirmation in the outbox), then publishes the confirmation. A refused payload is returned, not thrown: it is the
  * caller's mistake, not a failure of the function (no error alarm), and nothing changed.
  */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { randomUUID } from 'node:crypto';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '../common/log.ts';
 import type { AccountConfig, MonitorConfig, Notification } from '../common/types.ts';
 import { readParameters, resolveThresholds } from '../config/settings.ts';
-import { renderNotification } from '../notify/render.ts';
-import { toSnsPublish } from '../notify/sns.ts';
-import { parseState, serializeState } from '../store/state.ts';
+import { accountKey, readAccountRecord } from '../store/account-record.ts';
+import { enqueue } from '../store/outbox.ts';
+import type { AlertState } from '../store/state.ts';
+import { type RecordStore, update } from '../store/store.ts';
+import { flushOutbox, snsPublisher } from './publish.ts';
 import {
   ALL_ACCOUNTS,
   applySnoozeCommand,
@@ -24,10 +27,13 @@ export interface SnoozeCommandDeps {
   readonly ssm: Pick<SSMClient, 'send'>;
   readonly sns: Pick<SNSClient, 'send'>;
   readonly topicArn: string;
+  readonly store: RecordStore<unknown>;
   readonly log: Logger;
   readonly now: () => Date;
   readonly region?: string;
   readonly functionName?: string;
+  /** Claims the confirmation this command publishes (default: a random UUID). */
+  readonly runId?: string;
 }
 
 /** What the invocation returns: per account, what the command did; or why it was refused. */
@@ -68,25 +74,43 @@ export async function runSnoozeCommand(
   const parameters = await readParameters(deps.ssm, targets.flatMap(namesOf));
   const failed = [...parameters.failed.values()][0];
   if (failed) throw failed;
+  const runId = deps.runId ?? randomUUID();
+  const publish = snsPublisher(deps);
 
   const accounts = [];
   for (const account of targets) {
-    const previous = parseState(parameters.values.get(account.stateParameterName)).state;
-    const { state, confirmation } = applySnoozeCommand(previous, request, account.name, now);
+    const { thresholds } = resolveThresholds(account, config, parameters.values);
+    const key = accountKey(account.name);
+    let confirmation: SnoozeConfirmation | undefined;
+    // The same path as a run: a conditional write, re-applied to whatever a racing run left.
+    const committed = await update(deps.store, key, (current) => {
+      const record = readAccountRecord(current.value).record;
+      const applied = applySnoozeCommand(
+        record.alert as AlertState | undefined,
+        request,
+        account.name,
+        now,
+      );
+      confirmation = applied.confirmation;
+      if (!confirmation) return undefined;
+      return {
+        ...record,
+        alert: applied.state,
+        outbox: enqueue(record.outbox, [confirmationNotice(account, thresholds, confirmation)], {
+          by: runId,
+          now,
+        }),
+      };
+    });
     if (!confirmation) {
       accounts.push({ account: account.name, result: 'unchanged' as const });
       continue;
     }
-    const { thresholds } = resolveThresholds(account, config, parameters.values);
-    await publishConfirmation(deps, account, thresholds, confirmation);
-    await deps.ssm.send(
-      new PutParameterCommand({
-        Name: account.stateParameterName,
-        Value: serializeState(state),
-        Type: 'String',
-        Overwrite: true,
-      }),
+    const flushed = await flushOutbox(deps.store, key, committed, runId, publish, (value) =>
+      readAccountRecord(value).record,
     );
+    // The snooze is saved; its confirmation goes out with the next scheduled run.
+    if (flushed.error !== undefined) throw flushed.error;
     deps.log.log('INFO', 'snooze command applied', {
       account: account.name,
       kind: confirmation.kind,
@@ -101,22 +125,20 @@ export async function runSnoozeCommand(
   return { snooze: 'done', accounts };
 }
 
-/** The state and thresholds only: a snooze command never reads the API key. */
+/** The thresholds only: a snooze command never reads the API key. */
 function namesOf(account: AccountConfig): string[] {
   return [
-    account.stateParameterName,
     account.thresholdParameterName,
     ...(account.criticalThresholdParameterName ? [account.criticalThresholdParameterName] : []),
   ];
 }
 
-async function publishConfirmation(
-  deps: SnoozeCommandDeps,
+function confirmationNotice(
   account: AccountConfig,
   thresholds: Notification['thresholds'],
   confirmation: SnoozeConfirmation,
-): Promise<void> {
-  const notification: Notification = {
+): Notification {
+  return {
     kind: confirmation.kind,
     account: confirmation.account,
     level: confirmation.level,
@@ -130,14 +152,4 @@ async function publishConfirmation(
     },
     at: confirmation.at,
   };
-  const rendered = renderNotification(notification, {
-    ...(deps.region !== undefined && { region: deps.region }),
-    ...(deps.functionName !== undefined && { functionName: deps.functionName }),
-  });
-  await deps.sns.send(
-    new PublishCommand({
-      TopicArn: deps.topicArn,
-      ...toSnsPublish(rendered, notification.account),
-    }),
-  );
 }

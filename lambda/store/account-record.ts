@@ -5,7 +5,7 @@
  */
 import type { TopUpState } from '../watches/top-up/decide.ts';
 import type { OutboxEntry } from './outbox.ts';
-import type { AlertState } from './state.ts';
+import { type AlertState, isTopUpState, readState } from './state.ts';
 
 export interface AccountRecord {
   /** The watches' state; absent before the first run (or after the record was lost). */
@@ -19,4 +19,57 @@ export interface AccountRecord {
 /** The store key of an account's record. */
 export function accountKey(account: string): string {
   return `account#${account}`;
+}
+
+/**
+ * Reads a stored record. The alert state and the top-up state are checked part by part
+ * (state.ts): a part that fails is dropped and treated as lost, which only ever makes the
+ * monitor more careful (it alerts again, holds purchases back). Unsent notifications that
+ * do not have the shape of one are dropped and named in `problems`.
+ */
+export function readAccountRecord(value: unknown): { record: AccountRecord; problems: string[] } {
+  const problems: string[] = [];
+  if (value === undefined) return { record: { outbox: [] }, problems };
+  if (typeof value !== 'object' || value === null) {
+    return { record: { outbox: [] }, problems: ['the saved record is not an object'] };
+  }
+  const raw = value as Record<string, unknown>;
+  const alert = raw.alert === undefined ? { state: undefined } : readState(raw.alert);
+  if ('problem' in alert && alert.problem) problems.push(alert.problem);
+  const topUp = raw.topUp === undefined || isTopUpState(raw.topUp) ? raw.topUp : undefined;
+  if (raw.topUp !== undefined && topUp === undefined) {
+    problems.push('the saved auto top-up state does not have the expected fields');
+  }
+  const entries = Array.isArray(raw.outbox) ? raw.outbox : [];
+  const outbox = entries.filter(isOutboxEntry);
+  if (outbox.length !== entries.length || (raw.outbox !== undefined && !Array.isArray(raw.outbox))) {
+    problems.push('some unsent notifications in the saved record were unreadable and dropped');
+  }
+  const { topUp: _inAlert, ...alertState } = alert.state ?? {};
+  return {
+    record: {
+      ...(alert.state && { alert: alertState as AccountRecord['alert'] }),
+      ...(topUp !== undefined && { topUp: topUp as TopUpState }),
+      outbox,
+    },
+    problems,
+  };
+}
+
+function isOutboxEntry(value: unknown): value is OutboxEntry {
+  const e = value as Partial<OutboxEntry> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.id === 'string' &&
+    typeof e.notification === 'object' &&
+    e.notification !== null &&
+    typeof e.notification.kind === 'string' &&
+    typeof e.notification.account === 'string' &&
+    (e.claim === undefined ||
+      (typeof e.claim === 'object' &&
+        e.claim !== null &&
+        typeof e.claim.by === 'string' &&
+        typeof e.claim.until === 'string'))
+  );
 }

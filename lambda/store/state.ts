@@ -45,6 +45,8 @@ export interface AlertState {
   readonly snooze?: SnoozeState;
   /** This week's totals for the weekly digest. */
   readonly week?: WeekRecord;
+  /** The week this account last closed, for the digest of the week after it. */
+  readonly closedWeek?: WeekRecord;
   /** When the credit grants were last read, and the expiry warnings already sent. */
   readonly expiry?: ExpiryState;
   /** The last few balance readings, for the recent spend rate (about 110 bytes). */
@@ -79,6 +81,11 @@ export function parseState(raw: string | undefined): ParsedState {
   } catch {
     return { state: undefined, problem: 'saved state is not JSON' };
   }
+  return readState(value);
+}
+
+/** Reads a saved state object, checked part by part (see parseState). */
+export function readState(value: unknown): ParsedState {
   const s = value as Partial<AlertState> | null;
   if (
     typeof s !== 'object' ||
@@ -94,12 +101,13 @@ export function parseState(raw: string | undefined): ParsedState {
   // A part of the state with the wrong shape is dropped on its own: the rest still counts.
   // An unreadable top-up state is read as lost: the purchase decisions then hold one
   // purchase back under the cap.
-  const { snooze, week, expiry, topUp, ...rest } = s as AlertState;
+  const { snooze, week, closedWeek, expiry, topUp, ...rest } = s as AlertState;
   return {
     state: {
       ...rest,
       ...(isSnooze(snooze) && { snooze }),
       ...(isWeek(week) && { week }),
+      ...(isWeek(closedWeek) && { closedWeek }),
       ...(isExpiry(expiry) && { expiry }),
       ...(topUp !== undefined && isTopUpState(topUp) && { topUp }),
     } as AlertState,
@@ -135,7 +143,7 @@ function isExpiry(x: ExpiryState | undefined): x is ExpiryState {
 }
 
 /** The parts of a saved top-up state the decisions rely on, checked by form. */
-function isTopUpState(value: unknown): value is TopUpState {
+export function isTopUpState(value: unknown): value is TopUpState {
   const t = value as Partial<TopUpState> | null;
   const isText = (v: unknown) => v === undefined || typeof v === 'string';
   return (

@@ -1,0 +1,41 @@
+/**
+ * The balance watch: the alert policy (alert-policy.ts) as a step of the run. No effect of
+ * its own: the balance reading is the run's observation.
+ */
+import { decide, type PolicyInput } from './alert-policy.ts';
+import type { Step, WatchInput } from './watch.ts';
+import { watch } from './watch.ts';
+
+/** The alert policy's input for this run, from the state the run started from. */
+export function policyInput(input: WatchInput, step: Pick<Step, 'previous'>): PolicyInput {
+  const { account, config } = input;
+  return {
+    account: account.name,
+    thresholdParameterName: account.thresholdParameterName,
+    tokenParameterName: account.tokenParameterName,
+    observation: input.observed.observation,
+    thresholds: input.thresholds,
+    configProblems: input.configProblems,
+    previous: step.previous,
+    now: input.now,
+    eventId: input.eventId,
+    settings: {
+      renotifyMs: config.renotifyHours * 3_600_000,
+      failureAlertAfter: config.failureAlertAfter,
+      runwayAlertDays: config.runwayAlertDays,
+    },
+  };
+}
+
+export const balanceWatch = watch<undefined>({
+  name: 'balance',
+  decide(input, step) {
+    const decision = decide(policyInput(input, step));
+    return {
+      ...step,
+      state: { ...step.state, ...decision.state },
+      notifications: [...step.notifications, ...decision.notifications],
+      status: decision.status,
+    };
+  },
+});
