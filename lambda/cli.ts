@@ -25,9 +25,9 @@ import { describeLevel, describeTopSpenders } from './notify/content.ts';
 import { formatRunway, formatWindow } from './notify/format.ts';
 import { renderNotification } from './notify/render.ts';
 import { observeAccount } from './observe/observe.ts';
-import { KEY_NAMES_BUDGET_MS, withSpenderNames } from './watches/key-names.ts';
 import { updateKeyNameCache } from './watches/access-key-names.ts';
 import { decide } from './watches/alert-policy.ts';
+import { KEY_NAMES_BUDGET_MS, withSpenderNames } from './watches/key-names.ts';
 import { decideTopUp, INITIAL_TOP_UP_STATE, type TopUpSettings } from './watches/top-up/decide.ts';
 import { topUpSettingsFor } from './watches/top-up/settings.ts';
 

@@ -25,13 +25,12 @@ export interface ParameterValues {
   readonly calls: number;
 }
 
-/** Every parameter name a run needs for these accounts, token and state included. */
+/** Every parameter name a run needs for these accounts: the key and the thresholds (state is in the store). */
 export function parameterNamesFor(accounts: readonly AccountConfig[]): string[] {
   const names = accounts.flatMap((a) => [
     a.tokenParameterName,
     a.thresholdParameterName,
     ...(a.criticalThresholdParameterName ? [a.criticalThresholdParameterName] : []),
-    a.stateParameterName,
   ]);
   return [...new Set(names)];
 }

@@ -5,7 +5,12 @@
  * conditional write that only one run can win for the week, publishes it and marks it sent.
  * No account's save waits on it; a digest whose publish failed goes out on the next run.
  */
-import { type AccountConfig, LEVELS, type MonitorConfig, type Notification } from '../common/types.ts';
+import {
+  type AccountConfig,
+  LEVELS,
+  type MonitorConfig,
+  type Notification,
+} from '../common/types.ts';
 import { resolveThresholds } from '../config/settings.ts';
 import { claimUnsent, enqueue, type OutboxEntry } from '../store/outbox.ts';
 import type { AlertState } from '../store/state.ts';
@@ -73,7 +78,10 @@ export async function runDigest(
         ? undefined
         : { ...record, outbox };
     }
-    return { week, outbox: enqueue(record.outbox, [digestNotification(config, run, parts)], claim) };
+    return {
+      week,
+      outbox: enqueue(record.outbox, [digestNotification(config, run, parts)], claim),
+    };
   });
   const flushed = await flushOutbox(
     deps.store,

@@ -146,22 +146,20 @@ export async function runMonitor(
   };
 
   const outcomes = await mapWithConcurrency(config.accounts, ACCOUNT_CONCURRENCY, (account) =>
-    runAccount(account, config, deps, parameters, run).catch(
-      (error: unknown): AccountOutcome => {
-        deps.log.log('ERROR', 'account run failed', {
+    runAccount(account, config, deps, parameters, run).catch((error: unknown): AccountOutcome => {
+      deps.log.log('ERROR', 'account run failed', {
+        account: account.name,
+        ...errorFields(error),
+      });
+      return {
+        result: {
           account: account.name,
-          ...errorFields(error),
-        });
-        return {
-          result: {
-            account: account.name,
-            status: 'error',
-            notifications: [],
-            error: error instanceof Error ? error.message : String(error),
-          },
-        };
-      },
-    ),
+          status: 'error',
+          notifications: [],
+          error: error instanceof Error ? error.message : String(error),
+        },
+      };
+    }),
   );
   const digest = request.test
     ? false
@@ -289,7 +287,12 @@ async function runAccount(
       step = redelivered(state) ? undefined : decideAll(run.watches, input, fresh, effects);
       const outbox = claimUnsent(enqueue(fresh.outbox, step?.notifications ?? [], claim), claim);
       const next: AccountRecord = step
-        ? { ...fresh, alert: step.state, ...(step.record.topUp && { topUp: step.record.topUp }), outbox }
+        ? {
+            ...fresh,
+            alert: step.state,
+            ...(step.record.topUp && { topUp: step.record.topUp }),
+            outbox,
+          }
         : { ...fresh, outbox };
       return sameRecord(fresh, next) ? undefined : next;
     },
@@ -342,7 +345,12 @@ function decideAll(
   const previous = record.alert as AlertState | undefined;
   let step: Step = {
     previous,
-    state: previous ?? { level: 'ok', reason: 'balance', since: input.now.toISOString(), failures: 0 },
+    state: previous ?? {
+      level: 'ok',
+      reason: 'balance',
+      since: input.now.toISOString(),
+      failures: 0,
+    },
     notifications: [],
     status: 'ok',
     held: [],

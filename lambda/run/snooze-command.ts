@@ -14,7 +14,6 @@ import { accountKey, readAccountRecord } from '../store/account-record.ts';
 import { enqueue } from '../store/outbox.ts';
 import type { AlertState } from '../store/state.ts';
 import { type RecordStore, update } from '../store/store.ts';
-import { flushOutbox, snsPublisher } from './publish.ts';
 import {
   ALL_ACCOUNTS,
   applySnoozeCommand,
@@ -22,6 +21,7 @@ import {
   type SnoozeConfirmation,
   SnoozeRequestError,
 } from '../watches/snooze.ts';
+import { flushOutbox, snsPublisher } from './publish.ts';
 
 export interface SnoozeCommandDeps {
   readonly ssm: Pick<SSMClient, 'send'>;
@@ -106,8 +106,13 @@ export async function runSnoozeCommand(
       accounts.push({ account: account.name, result: 'unchanged' as const });
       continue;
     }
-    const flushed = await flushOutbox(deps.store, key, committed, runId, publish, (value) =>
-      readAccountRecord(value).record,
+    const flushed = await flushOutbox(
+      deps.store,
+      key,
+      committed,
+      runId,
+      publish,
+      (value) => readAccountRecord(value).record,
     );
     // The snooze is saved; its confirmation goes out with the next scheduled run.
     if (flushed.error !== undefined) throw flushed.error;

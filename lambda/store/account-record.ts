@@ -42,7 +42,10 @@ export function readAccountRecord(value: unknown): { record: AccountRecord; prob
   }
   const entries = Array.isArray(raw.outbox) ? raw.outbox : [];
   const outbox = entries.filter(isOutboxEntry);
-  if (outbox.length !== entries.length || (raw.outbox !== undefined && !Array.isArray(raw.outbox))) {
+  if (
+    outbox.length !== entries.length ||
+    (raw.outbox !== undefined && !Array.isArray(raw.outbox))
+  ) {
     problems.push('some unsent notifications in the saved record were unreadable and dropped');
   }
   const { topUp: _inAlert, ...alertState } = alert.state ?? {};

@@ -6,8 +6,14 @@ import { decide, type PolicyInput } from './alert-policy.ts';
 import type { Step, WatchInput } from './watch.ts';
 import { watch } from './watch.ts';
 
-/** The alert policy's input for this run, from the state the run started from. */
-export function policyInput(input: WatchInput, step: Pick<Step, 'previous'>): PolicyInput {
+/**
+ * The alert policy's input for this run: the state so far (with the earlier watches' slices),
+ * or none on a first run.
+ */
+export function policyInput(
+  input: WatchInput,
+  step: Pick<Step, 'previous' | 'state'>,
+): PolicyInput {
   const { account, config } = input;
   return {
     account: account.name,
@@ -16,7 +22,7 @@ export function policyInput(input: WatchInput, step: Pick<Step, 'previous'>): Po
     observation: input.observed.observation,
     thresholds: input.thresholds,
     configProblems: input.configProblems,
-    previous: step.previous,
+    previous: step.previous === undefined ? undefined : step.state,
     now: input.now,
     eventId: input.eventId,
     settings: {

@@ -46,7 +46,10 @@ export const creditExpiryWatch = watch<ExpiryEffect | undefined>({
     const { observation } = input.observed;
     if (effect === undefined || !observation.ok) return step;
     if (effect.grants === undefined) {
-      return { ...step, state: { ...step.state, expiry: recordRead(step.state.expiry, input.now) } };
+      return {
+        ...step,
+        state: { ...step.state, expiry: recordRead(step.state.expiry, input.now) },
+      };
     }
     const { warnings, state } = expiryWarnings({
       account: input.account.name,

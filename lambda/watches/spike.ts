@@ -8,7 +8,12 @@ import type { UsageSummary } from '../observe/forecast.ts';
 import { fetchUsage, OVERVIEW_BUDGET_MS } from '../observe/observe.ts';
 import type { AlertState } from '../store/state.ts';
 import { spikeDrivers } from './spike-drivers.ts';
-import { decideSpike, readSpikeState, type SpikeDecision, type SpikeEvent } from './spike-policy.ts';
+import {
+  decideSpike,
+  readSpikeState,
+  type SpikeDecision,
+  type SpikeEvent,
+} from './spike-policy.ts';
 import { type Step, type WatchInput, watch } from './watch.ts';
 
 export interface SpikeEffect {
@@ -80,7 +85,10 @@ export const spikeWatch = watch<SpikeEffect | undefined>({
     return {
       ...step,
       state,
-      notifications: [...step.notifications, spikeNotification(event, drivers, observation, input, step)],
+      notifications: [
+        ...step.notifications,
+        spikeNotification(event, drivers, observation, input, step),
+      ],
     };
   },
 });

@@ -21,11 +21,11 @@ import type {
   Thresholds,
 } from '../common/types.ts';
 import type { NgrokClientOptions } from '../ngrok/ngrok-client.ts';
+import type { ObserveResult } from '../observe/observe.ts';
 import type { AccountRecord } from '../store/account-record.ts';
 import type { AlertState } from '../store/state.ts';
 import type { RecordStore, Versioned } from '../store/store.ts';
 import type { CheckStatus } from './alert-policy.ts';
-import type { ObserveResult } from '../observe/observe.ts';
 
 /** What every watch sees of the run; the same for all of them, and read-only. */
 export interface WatchInput {

@@ -38,8 +38,7 @@ export const topUpWatch = watch<TopUpEffect | undefined>({
   decide(input, step, effect) {
     const settings = topUpSettingsFor(input.account, input.thresholds.thresholdCents);
     if (!settings) return step;
-    const topUpStatus =
-      effect?.status ?? 'auto top-up: not buying, the balance could not be read';
+    const topUpStatus = effect?.status ?? 'auto top-up: not buying, the balance could not be read';
     const withStatus = step.notifications.map((n) =>
       n.kind.startsWith('balance-') ? { ...n, topUpStatus } : n,
     );
