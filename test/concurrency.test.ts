@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter, mapWithConcurrency } from '../lambda/run/concurrency.ts';
+import { createLimiter, mapWithConcurrency } from '../lambda/common/concurrency.ts';
 
 /** A task that records how many tasks were running when it started. */
 function tracker() {

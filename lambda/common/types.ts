@@ -3,7 +3,6 @@
  */
 import type { FunctionAccountSettings, FunctionSettings } from '../config/contract.ts';
 import type { Runway } from '../observe/runway.ts';
-import type { WeeklyDigest } from '../watches/digest.ts';
 import type { ExpiryWarning } from '../watches/expiry.ts';
 import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from '../watches/top-up/decide.ts';
 
@@ -210,4 +209,34 @@ export interface SpikeDriverReport {
   readonly todayCentsPerHour: number;
   /** The key's average over the days before today, per hour. */
   readonly averageCentsPerHour: number;
+}
+
+/** One account's part of the weekly digest (watches/digest.ts builds it). */
+export interface DigestAccount {
+  readonly account: string;
+  readonly level: Level;
+  /** Now; absent when this run could not read it. */
+  readonly balanceCents?: number;
+  /** At the start of the week; absent when no balance was read then. */
+  readonly weekAgoCents?: number;
+  /** Absent when the week has no record (an account added since). */
+  readonly week?: {
+    readonly spentCents: number;
+    readonly addedCents: number;
+    readonly alerts: number;
+    readonly topUps: number;
+  };
+  readonly forecast?: Forecast;
+  readonly snooze?: { readonly until: string; readonly note?: string };
+}
+
+/** The weekly summary: informational, never a PagerDuty incident. */
+export interface WeeklyDigest {
+  readonly kind: 'weekly-digest';
+  /** The digest slots the summary runs from and to (ISO 8601). */
+  readonly from: string;
+  readonly to: string;
+  readonly accounts: readonly DigestAccount[];
+  /** ISO 8601 time of the run. */
+  readonly at: string;
 }

@@ -4,8 +4,8 @@
  * into thresholds a run can trust.
  */
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { mapWithConcurrency } from '../common/concurrency.ts';
 import type { AccountConfig, ConfigProblem, MonitorConfig, Thresholds } from '../common/types.ts';
-import { mapWithConcurrency } from '../run/concurrency.ts';
 
 /** GetParameters accepts at most 10 names per call. */
 export const GET_PARAMETERS_BATCH = 10;

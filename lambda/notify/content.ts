@@ -12,6 +12,7 @@
 import { formatCents } from '../common/money.ts';
 import { oneLine } from '../common/text.ts';
 import type {
+  DigestAccount,
   Forecast,
   Level,
   LevelReason,
@@ -19,7 +20,6 @@ import type {
   NotificationKind,
   SpikeReport,
 } from '../common/types.ts';
-import type { DigestAccount } from '../watches/digest.ts';
 import { ASSUMPTION, FINAL_WARNING_DAYS } from '../watches/expiry.ts';
 import { type FunctionAddress, snoozeCommand, snoozeForADayCommand } from '../watches/snooze.ts';
 import {

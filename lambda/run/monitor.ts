@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { createLimiter, mapWithConcurrency } from '../common/concurrency.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import type { AccountConfig, MonitorConfig, Notification } from '../common/types.ts';
 import {
@@ -29,7 +30,6 @@ import { type RecordStore, update, type Versioned } from '../store/store.ts';
 import type { CheckStatus } from '../watches/alert-policy.ts';
 import { WATCHES } from '../watches/index.ts';
 import type { AnyWatch, EffectContext, Step, WatchInput } from '../watches/watch.ts';
-import { createLimiter, mapWithConcurrency } from './concurrency.ts';
 import { runDigest } from './digest.ts';
 import { ACCOUNT_CHECKED_MESSAGE, accountValues, emfDocument } from './metrics.ts';
 import { flushOutbox, type Publish, snsPublisher } from './publish.ts';

@@ -10,9 +10,23 @@ import type { RecentSample } from '../observe/recent-rate.ts';
 import type { KeyNameCache } from '../watches/access-key-names.ts';
 import type { WeekRecord } from '../watches/digest.ts';
 import type { ExpiryState } from '../watches/expiry.ts';
-import type { SnoozeState } from '../watches/snooze.ts';
 import type { SpikeState } from '../watches/spike-policy.ts';
 import type { TopUpState } from '../watches/top-up/decide.ts';
+
+/** An active snooze (watches/snooze.ts), saved in the account's state. */
+export interface SnoozeState {
+  /** When the snooze ends (ISO 8601, UTC). Set to the end time when ended early. */
+  readonly until: string;
+  /** Sanitised, at most MAX_NOTE_CHARS characters. */
+  readonly note?: string;
+  /**
+   * The highest level people have heard about while snoozed: the level when the snooze
+   * was set, raised by each rise that was let through. Alerts at or below it are held.
+   */
+  readonly level: Level;
+  /** Set while a "monitor failing" alert was held, so its recovery is held too. */
+  readonly heldFailure?: true;
+}
 
 export interface AlertState {
   /** Balance level after the last successful check. */

@@ -5,7 +5,12 @@
  * sends it. Every time here is UTC, so daylight saving never moves it. Pure.
  */
 
-import type { Forecast, Level, NotificationKind } from '../common/types.ts';
+import type {
+  Forecast,
+  Level,
+  NotificationKind,
+  WeeklyDigest,
+} from '../common/types.ts';
 import { type FunctionSettings, SETTINGS } from '../config/contract.ts';
 
 /** Indexed like Date.getUTCDay(): the contract lists the days from Sunday. */
@@ -164,31 +169,6 @@ function withCounts(record: WeekRecord, run: WeekRun): WeekRecord {
     alerts: record.alerts + run.sent.filter((kind) => COUNTED_AS_ALERT[kind]).length,
     topUps: record.topUps + (run.topUps ?? 0),
   };
-}
-
-/** One account's part of the digest. */
-export interface DigestAccount {
-  readonly account: string;
-  readonly level: Level;
-  /** Now; absent when this run could not read it. */
-  readonly balanceCents?: number;
-  /** At the start of the week; absent when no balance was read then. */
-  readonly weekAgoCents?: number;
-  /** Absent when the week has no record (an account added since). */
-  readonly week?: Pick<WeekRecord, 'spentCents' | 'addedCents' | 'alerts' | 'topUps'>;
-  readonly forecast?: Forecast;
-  readonly snooze?: { readonly until: string; readonly note?: string };
-}
-
-/** The weekly summary: informational, never a PagerDuty incident. */
-export interface WeeklyDigest {
-  readonly kind: 'weekly-digest';
-  /** The digest slots the summary runs from and to (ISO 8601). */
-  readonly from: string;
-  readonly to: string;
-  readonly accounts: readonly DigestAccount[];
-  /** ISO 8601 time of the run. */
-  readonly at: string;
 }
 
 export interface DigestAccountInput {

@@ -8,7 +8,10 @@
 
 import { cutAt, oneLine } from '../common/text.ts';
 import { LEVELS, type Level, type Notification, type NotificationKind } from '../common/types.ts';
-import type { AlertState } from '../store/state.ts';
+import type { AlertState, SnoozeState } from '../store/state.ts';
+
+export type { SnoozeState } from '../store/state.ts';
+
 import type { Decision, PolicyInput } from './alert-policy.ts';
 
 /** The longest snooze allowed: long enough for a purchase approval, short enough to be noticed. */
@@ -20,21 +23,6 @@ export const ONE_DAY_MS = 24 * 3_600_000;
 const MAX_SNOOZE_MS = MAX_SNOOZE_DAYS * ONE_DAY_MS;
 /** `account` value that snoozes every account of the deployment. */
 export const ALL_ACCOUNTS = '*';
-
-/** An active snooze, saved in the account's state (`AlertState.snooze` once wired). */
-export interface SnoozeState {
-  /** When the snooze ends (ISO 8601, UTC). Set to the end time when ended early. */
-  readonly until: string;
-  /** Sanitised, at most MAX_NOTE_CHARS characters. */
-  readonly note?: string;
-  /**
-   * The highest level people have heard about while snoozed: the level when the snooze
-   * was set, raised by each rise that was let through. Alerts at or below it are held.
-   */
-  readonly level: Level;
-  /** Set while a "monitor failing" alert was held, so its recovery is held too. */
-  readonly heldFailure?: true;
-}
 
 /** The state this module reads and writes: the alert state plus the snooze. */
 export type SnoozableState = AlertState & { readonly snooze?: SnoozeState };
