@@ -16,8 +16,7 @@ import { runSnoozeCommand, type SnoozeCommandResult } from './run/snooze-command
 import { DynamoStore } from './store/dynamo-store.ts';
 import { isSnoozeEvent } from './watches/snooze.ts';
 
-// Adaptive retries pace SSM calls when many accounts save state in the same run:
-// PutParameter shares a low account-wide rate limit.
+// Adaptive retries pace the settings reads, which share SSM's account-wide throughput.
 const ssm = new SSMClient({ retryMode: 'adaptive', maxAttempts: 5 });
 const sns = new SNSClient({});
 const dynamodb = new DynamoDBClient({});

@@ -221,7 +221,7 @@ async function runAccount(
   // Load.
   const key = accountKey(account.name);
   const loaded = await deps.store.read(key);
-  const { record, problems } = readAccountRecord(loaded.value);
+  const { record, problems } = readAccountRecord(loaded.value, run.now);
   if (problems.length > 0) {
     log.log('WARN', 'saved state partly unreadable; those parts are treated as lost', {
       account: account.name,
@@ -243,6 +243,7 @@ async function runAccount(
     configProblems,
     observed: await observe(account, config, deps, parameters, run, previous, apiKey),
     ...(apiKey !== undefined && { apiKey }),
+    stateProblems: problems,
   };
   const { observation } = input.observed;
   if (input.observed.usageProblem) {
@@ -282,7 +283,7 @@ async function runAccount(
     deps.store,
     key,
     (current) => {
-      const fresh = current === loaded ? record : readAccountRecord(current.value).record;
+      const fresh = current === loaded ? record : readAccountRecord(current.value, run.now).record;
       const state = fresh.alert as AlertState | undefined;
       step = redelivered(state) ? undefined : decideAll(run.watches, input, fresh, effects);
       const outbox = claimUnsent(enqueue(fresh.outbox, step?.notifications ?? [], claim), claim);
@@ -323,7 +324,9 @@ async function runAccount(
     sent,
   });
   if (flushed.error !== undefined) throw flushed.error;
-  const committedState = readAccountRecord(committed.value).record.alert as AlertState | undefined;
+  const committedState = readAccountRecord(committed.value, run.now).record.alert as
+    | AlertState
+    | undefined;
   return {
     result: {
       account: account.name,

@@ -88,8 +88,10 @@ export async function flushOutbox<T extends WithOutbox>(
     store,
     key,
     (current) => {
-      const record = read(current.value);
-      return { ...record, outbox: release(removeSent(record.outbox, sent, runId), unsent, runId) };
+      // Only the outbox changes: the rest of the record stays exactly as committed.
+      const { outbox } = read(current.value);
+      const raw = typeof current.value === 'object' && current.value !== null ? current.value : {};
+      return { ...raw, outbox: release(removeSent(outbox, sent, runId), unsent, runId) };
     },
     committed,
   );

@@ -84,7 +84,7 @@ export async function runSnoozeCommand(
     let confirmation: SnoozeConfirmation | undefined;
     // The same path as a run: a conditional write, re-applied to whatever a racing run left.
     const committed = await update(deps.store, key, (current) => {
-      const record = readAccountRecord(current.value).record;
+      const record = readAccountRecord(current.value, now).record;
       const applied = applySnoozeCommand(
         record.alert as AlertState | undefined,
         request,

@@ -27,15 +27,19 @@ export function accountKey(account: string): string {
  * monitor more careful (it alerts again, holds purchases back). Unsent notifications that
  * do not have the shape of one are dropped and named in `problems`.
  */
-export function readAccountRecord(value: unknown): { record: AccountRecord; problems: string[] } {
+export function readAccountRecord(
+  value: unknown,
+  now?: Date,
+): { record: AccountRecord; problems: string[] } {
   const problems: string[] = [];
   if (value === undefined) return { record: { outbox: [] }, problems };
   if (typeof value !== 'object' || value === null) {
     return { record: { outbox: [] }, problems: ['the saved record is not an object'] };
   }
   const raw = value as Record<string, unknown>;
-  const alert = raw.alert === undefined ? { state: undefined } : readState(raw.alert);
+  const alert = raw.alert === undefined ? { state: undefined } : readState(raw.alert, now);
   if ('problem' in alert && alert.problem) problems.push(alert.problem);
+  if ('problems' in alert && alert.problems) problems.push(...alert.problems);
   const topUp = raw.topUp === undefined || isTopUpState(raw.topUp) ? raw.topUp : undefined;
   if (raw.topUp !== undefined && topUp === undefined) {
     problems.push('the saved auto top-up state does not have the expected fields');

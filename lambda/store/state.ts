@@ -4,7 +4,7 @@
  * at most 4 KB.
  */
 
-import { type CheckFailureKind, LEVELS, type Level, type LevelReason } from '../common/types.ts';
+import type { CheckFailureKind, Level, LevelReason } from '../common/types.ts';
 import type { BalanceSample, UsageSummary } from '../observe/forecast.ts';
 import type { RecentSample } from '../observe/recent-rate.ts';
 import type { KeyNameCache } from '../watches/access-key-names.ts';
@@ -12,6 +12,7 @@ import type { WeekRecord } from '../watches/digest.ts';
 import type { ExpiryState } from '../watches/expiry.ts';
 import type { SpikeState } from '../watches/spike-policy.ts';
 import type { TopUpState } from '../watches/top-up/decide.ts';
+import { checkPart, STATE_PARTS } from './state-schema.ts';
 
 /** An active snooze (watches/snooze.ts), saved in the account's state. */
 export interface SnoozeState {
@@ -95,65 +96,33 @@ export function parseState(raw: string | undefined): ParsedState {
   } catch {
     return { state: undefined, problem: 'saved state is not JSON' };
   }
-  return readState(value);
+  const { problems: _problems, ...parsed } = readState(value);
+  return parsed;
 }
 
 /** Reads a saved state object, checked part by part (see parseState). */
-export function readState(value: unknown): ParsedState {
-  const s = value as Partial<AlertState> | null;
-  if (
-    typeof s !== 'object' ||
-    s === null ||
-    !LEVELS.includes(s.level as Level) ||
-    (s.reason !== 'balance' && s.reason !== 'runway') ||
-    typeof s.since !== 'string' ||
-    !Number.isInteger(s.failures) ||
-    (s.failures ?? -1) < 0
-  ) {
+export function readState(value: unknown, now?: Date): ParsedState & { problems?: string[] } {
+  const core = checkPart('core', value, now);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !core.ok) {
     return { state: undefined, problem: 'saved state does not have the expected fields' };
   }
-  // A part of the state with the wrong shape is dropped on its own: the rest still counts.
-  // An unreadable top-up state is read as lost: the purchase decisions then hold one
-  // purchase back under the cap.
-  const { snooze, week, closedWeek, expiry, topUp, ...rest } = s as AlertState;
-  return {
-    state: {
-      ...rest,
-      ...(isSnooze(snooze) && { snooze }),
-      ...(isWeek(week) && { week }),
-      ...(isWeek(closedWeek) && { closedWeek }),
-      ...(isExpiry(expiry) && { expiry }),
-      ...(topUp !== undefined && isTopUpState(topUp) && { topUp }),
-    } as AlertState,
-  };
-}
-
-function isSnooze(x: SnoozeState | undefined): x is SnoozeState {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof x.until === 'string' &&
-    !Number.isNaN(Date.parse(x.until)) &&
-    LEVELS.includes(x.level)
-  );
-}
-
-function isWeek(x: WeekRecord | undefined): x is WeekRecord {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof x.week === 'string' &&
-    [x.spentCents, x.addedCents, x.alerts, x.topUps].every(Number.isFinite)
-  );
-}
-
-function isExpiry(x: ExpiryState | undefined): x is ExpiryState {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    (x.readOn === undefined || typeof x.readOn === 'string') &&
-    (x.warned === undefined || Array.isArray(x.warned))
-  );
+  // Each part with the wrong shape or out of bounds is dropped on its own (state-schema.ts):
+  // the rest still counts. An unreadable top-up state is read as lost, the careful path.
+  const raw = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const parts: Record<string, unknown> = {};
+  for (const part of Object.keys(STATE_PARTS) as (keyof typeof STATE_PARTS)[]) {
+    if (part === 'core' || raw[part] === undefined) continue;
+    const checked = checkPart(part, raw[part], now);
+    if (checked.ok) parts[part] = checked.value;
+    else problems.push(checked.problem);
+  }
+  if (raw.topUp !== undefined) {
+    if (isTopUpState(raw.topUp)) parts.topUp = raw.topUp;
+    else problems.push('saved auto top-up state: not the expected fields');
+  }
+  const state = { ...(core.value as object), ...parts } as unknown as AlertState;
+  return problems.length > 0 ? { state, problems } : { state };
 }
 
 /** The parts of a saved top-up state the decisions rely on, checked by form. */

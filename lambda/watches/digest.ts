@@ -5,12 +5,7 @@
  * sends it. Every time here is UTC, so daylight saving never moves it. Pure.
  */
 
-import type {
-  Forecast,
-  Level,
-  NotificationKind,
-  WeeklyDigest,
-} from '../common/types.ts';
+import type { Forecast, Level, NotificationKind, WeeklyDigest } from '../common/types.ts';
 import { type FunctionSettings, SETTINGS } from '../config/contract.ts';
 
 /** Indexed like Date.getUTCDay(): the contract lists the days from Sunday. */

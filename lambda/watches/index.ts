@@ -10,6 +10,7 @@ import { keyNamesWatch } from './key-names.ts';
 import { readingsWatch } from './readings.ts';
 import { snoozeWatch } from './snooze-hold.ts';
 import { spikeWatch } from './spike.ts';
+import { stateRepairWatch } from './state-repair.ts';
 import { topUpWatch } from './top-up/watch.ts';
 import type { AnyWatch } from './watch.ts';
 import { weekWatch } from './week.ts';
@@ -17,6 +18,7 @@ import { weekWatch } from './week.ts';
 export const WATCHES: readonly AnyWatch[] = [
   readingsWatch,
   balanceWatch,
+  stateRepairWatch,
   topUpWatch,
   spikeWatch,
   creditExpiryWatch,

@@ -40,6 +40,8 @@ export interface WatchInput {
   readonly observed: ObserveResult;
   /** The API key, when it could be read; effects use it, decisions never do. */
   readonly apiKey?: string;
+  /** Parts of the saved record that failed their checks and were treated as lost. */
+  readonly stateProblems: readonly string[];
 }
 
 /** The state so far and the notifications so far, passed from watch to watch. */
