@@ -10,6 +10,7 @@ import {
   LEVELS,
   type MonitorConfig,
   type Notification,
+  type Observation,
 } from '../common/types.ts';
 import { resolveThresholds } from '../config/settings.ts';
 import { claimUnsent, enqueue, type OutboxEntry } from '../store/outbox.ts';
@@ -46,8 +47,12 @@ export interface DigestRun {
   readonly runId: string;
   readonly publish: Publish;
   readonly parameters: ReadonlyMap<string, string>;
-  /** Every account whose run committed, with the state it committed. */
-  readonly accounts: readonly { account: AccountConfig; state: AlertState }[];
+  /** Every account whose run committed, with the state it committed and this run's reading. */
+  readonly accounts: readonly {
+    account: AccountConfig;
+    state: AlertState;
+    observation?: Extract<Observation, { ok: true }>;
+  }[];
 }
 
 /** Returns whether this run published a digest. */
@@ -58,13 +63,13 @@ export async function runDigest(
 ): Promise<boolean> {
   if (config.digest === 'off') return false;
   const week = weekKey(config, run.now);
-  const parts: DigestAccountInput[] = run.accounts.map(({ account, state }) => ({
+  const parts: DigestAccountInput[] = run.accounts.map(({ account, state, observation }) => ({
     account: account.name,
     level: state.level,
-    balanceCents: state.week?.lastCents,
+    balanceCents: observation?.balanceCents,
     // The week closed at the start of this one: the week the digest is about.
     ...(state.week?.week === week && state.closedWeek && { closed: state.closedWeek }),
-    forecast: undefined,
+    forecast: observation?.forecast,
     snooze: activeSnooze(state.snooze, run.now),
   }));
   // The first deployment (no week closed yet) starts collecting and sends the following week.

@@ -13,7 +13,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { createLimiter, mapWithConcurrency } from '../common/concurrency.ts';
 import { errorFields, type Logger } from '../common/log.ts';
-import type { AccountConfig, MonitorConfig, Notification } from '../common/types.ts';
+import type { AccountConfig, MonitorConfig, Notification, Observation } from '../common/types.ts';
 import {
   missingKeyMessage,
   type ParameterValues,
@@ -169,7 +169,15 @@ export async function runMonitor(
         publish: run.publish,
         parameters: parameters.values,
         accounts: outcomes.flatMap((o, i) =>
-          o.state ? [{ account: config.accounts[i] as AccountConfig, state: o.state }] : [],
+          o.state
+            ? [
+                {
+                  account: config.accounts[i] as AccountConfig,
+                  state: o.state,
+                  ...(o.observation?.ok && { observation: o.observation }),
+                },
+              ]
+            : [],
         ),
       });
   const results = outcomes.map((o) => o.result);
@@ -180,8 +188,9 @@ export async function runMonitor(
 
 interface AccountOutcome {
   readonly result: AccountResult;
-  /** The account's state as committed by this run (the digest reads it). */
+  /** The account's state as committed by this run, and its reading (the digest shows both). */
   readonly state?: AlertState;
+  readonly observation?: Observation;
 }
 
 async function runAccount(
@@ -335,6 +344,7 @@ async function runAccount(
       notifications: sent,
     },
     ...(committedState && { state: committedState }),
+    observation,
   };
 }
 
