@@ -8,6 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger } from './common/log.ts';
 import type { MonitorConfig } from './common/types.ts';
+import { checkedApiUrl } from './config/api-url.ts';
 import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './config/monitor-config.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok/ngrok-client.ts';
 import { type RunSummary, runMonitor } from './run/monitor.ts';
@@ -20,6 +21,7 @@ const ssm = new SSMClient({ retryMode: 'adaptive', maxAttempts: 5 });
 const sns = new SNSClient({});
 const log = createLogger();
 let config: MonitorConfig | undefined;
+let ngrokBaseUrl: string | undefined;
 
 /**
  * An EventBridge scheduled event, or from `aws lambda invoke`: `{"test": true}`, or
@@ -57,6 +59,8 @@ export async function handler(
     });
   }
   const test = event?.test === true;
+  // Checked before any request: the API key must never go to a plain-http host.
+  ngrokBaseUrl ??= checkedApiUrl(process.env.NGROK_API_URL, DEFAULT_NGROK_API_URL);
   return runMonitor(
     config,
     {
@@ -66,7 +70,7 @@ export async function handler(
       log,
       now: () => new Date(),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      ngrok: { baseUrl: process.env.NGROK_API_URL || DEFAULT_NGROK_API_URL },
+      ngrok: { baseUrl: ngrokBaseUrl },
       region,
       functionName,
     },
