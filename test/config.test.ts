@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ApiUrlError, checkedApiUrl } from '../lambda/config/api-url.ts';
 import { DEFAULTS } from '../lambda/config/contract.ts';
 import { RECIPIENT_KEYS, type ResolvedConfig, resolveSettings } from '../lambda/config/validate.ts';
 import { CONTEXT_KEYS, ConfigError, isCdkKey, loadConfig } from '../lib/config.ts';
@@ -989,5 +990,33 @@ describe("the README configuration table's defaults, against what the code appli
     // Per account too: an entry of `accounts` that leaves the field out gets the same value
     // (except its name, which every entry must give).
     if (field !== undefined && field !== 'name') expect(shown(entry[field]), key).toBe(literal);
+  });
+});
+
+describe('NGROK_API_URL, as the monitor function reads it', () => {
+  const DEFAULT = 'https://api.ngrok.ai';
+
+  it('is the default when unset or empty, and any https URL otherwise', () => {
+    expect(checkedApiUrl(undefined, DEFAULT)).toBe(DEFAULT);
+    expect(checkedApiUrl('  ', DEFAULT)).toBe(DEFAULT);
+    expect(checkedApiUrl('https://api.example.com/v1', DEFAULT)).toBe('https://api.example.com/v1');
+  });
+
+  it.each(['http://127.0.0.1:4010', 'http://localhost:4010', 'http://[::1]:4010'])(
+    'takes plain http on a loopback address (a local stand-in): %s',
+    (url) => {
+      expect(checkedApiUrl(url, DEFAULT)).toBe(url);
+    },
+  );
+
+  it.each([
+    ['http://api.ngrok.ai', 'is not an https URL, and the API key is sent with every request'],
+    ['ftp://127.0.0.1', 'is not an https URL, and the API key is sent with every request'],
+    ['https://user:pw@api.ngrok.ai', 'has a user name or password in it'],
+    ['api.ngrok.ai', 'is not a URL'],
+  ])('refuses %s with a clear error', (url, problem) => {
+    expect(() => checkedApiUrl(url, DEFAULT)).toThrow(ApiUrlError);
+    expect(() => checkedApiUrl(url, DEFAULT)).toThrow(`NGROK_API_URL "${url}" ${problem}.`);
+    expect(() => checkedApiUrl(url, DEFAULT)).toThrow(`Expected ${DEFAULT}`);
   });
 });
