@@ -664,6 +664,9 @@ describe('the real `cdk synth`', () => {
     expect(stderr).toContain('whole number of cents');
     // A plain message: the fix is in the context, not in the code.
     expect(stderr).not.toMatch(STACK_LINE);
+    // The CDK CLI ends a failed synth with the app's command line: it must not read as if
+    // the build had failed.
+    expect(stderr).not.toContain('build.ts');
   });
 
   it("passes with cdk.json's feature flags and one address", () => {
