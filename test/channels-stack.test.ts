@@ -67,6 +67,26 @@ describe('stack with PagerDuty, Teams, Discord and a signed webhook', () => {
     expect(subscribed.sort()).toEqual(fns.map((f) => f.id).sort());
   });
 
+  it('lets only SNS, from the alert topic, invoke each channel function', () => {
+    const topic = { Ref: logicalIds(synthesized.json, 'AWS::SNS::Topic')[0] };
+    for (const fn of channelFunctions(synthesized)) {
+      const permissions = logicalIds(synthesized.json, 'AWS::Lambda::Permission')
+        .map((id) => synthesized.json.Resources[id]?.Properties ?? {})
+        .filter(
+          (p) =>
+            JSON.stringify(p.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [fn.id, 'Arn'] }),
+        );
+      expect(permissions, fn.channel).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [fn.id, 'Arn'] },
+          Principal: 'sns.amazonaws.com',
+          SourceArn: topic,
+        },
+      ]);
+    }
+  });
+
   it('puts the parameter names and the events URL in the environment, never a value', () => {
     const byChannel = Object.fromEntries(
       channelFunctions(synthesized).map((f) => [f.channel, f.env]),
