@@ -172,8 +172,9 @@ function onlyMonitorAndAlarmsPublish(topic: sns.Topic, role: iam.IRole): void {
 
 /**
  * A scheduled Lambda that watches ngrok AI Gateway credit balances and notifies an SNS
- * topic, with the parameters, alarms and dashboard around it. Props are checked here:
- * invalid ones fail synth with a message naming the prop, the value and the form expected.
+ * topic, with the state table, parameters, alarms and dashboard around it. Props are
+ * checked here: invalid ones fail synth with a message naming the prop, the value and the
+ * form expected, in the same words as the standalone app's context keys.
  */
 export class NgrokBalanceAlert extends Construct {
   /** The topic notifications and alarms go to: `props.topic`, or the one created. */
