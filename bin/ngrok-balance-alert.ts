@@ -2,7 +2,14 @@
 /**
  * The CDK app: reads and validates context once, builds the stack, and registers the
  * cdk-nag AwsSolutions checks so every `cdk synth` shows their findings.
+ *
+ * It first builds the Lambda bundles (scripts/build.ts), in its own process rather than as
+ * a step of cdk.json's "app" command: the CDK CLI ends every failed synth with the app
+ * command line, and a command that starts with the build reads as if the build had failed
+ * when it was the configuration that was refused.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError, loadConfig } from '../lib/config.ts';
@@ -26,6 +33,13 @@ function orExit<T>(step: () => T): T {
     process.exit(1);
   }
 }
+
+// The Lambda bundles the stack deploys, from the sources (no declarations: synth needs none).
+execFileSync(
+  process.execPath,
+  ['--import', 'tsx', fileURLToPath(new URL('../scripts/build.ts', import.meta.url)), '--no-types'],
+  { stdio: 'inherit' },
+);
 
 const app = new App();
 const config = orExit(() =>

@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger } from './common/log.ts';
 import type { MonitorConfig } from './common/types.ts';
+import { checkedApiUrl } from './config/api-url.ts';
 import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './config/monitor-config.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok/ngrok-client.ts';
 import { type RunSummary, runMonitor } from './run/monitor.ts';
@@ -23,6 +24,7 @@ const dynamodb = new DynamoDBClient({});
 const log = createLogger();
 let config: MonitorConfig | undefined;
 let store: DynamoStore | undefined;
+let ngrokBaseUrl: string | undefined;
 
 /**
  * An EventBridge scheduled event, or from `aws lambda invoke`: `{"test": true}`, or
@@ -62,6 +64,8 @@ export async function handler(
     });
   }
   const test = event?.test === true;
+  // Checked before any request: the API key must never go to a plain-http host.
+  ngrokBaseUrl ??= checkedApiUrl(process.env.NGROK_API_URL, DEFAULT_NGROK_API_URL);
   return runMonitor(
     config,
     {
@@ -72,7 +76,7 @@ export async function handler(
       log,
       now: () => new Date(),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      ngrok: { baseUrl: process.env.NGROK_API_URL || DEFAULT_NGROK_API_URL },
+      ngrok: { baseUrl: ngrokBaseUrl },
       region,
       functionName,
     },

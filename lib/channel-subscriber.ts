@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { isParameterName } from '../lambda/config/contract.ts';
 import { parameterArn } from './arns.ts';
 import { type BundledFunctionProps, createBundledFunction } from './bundled-function.ts';
+import { grantSecretsKey } from './secrets-key.ts';
 
 export interface ChannelSubscriberProps {
   /** The alert topic; every message published to it reaches the channel. */
@@ -27,6 +28,12 @@ export interface ChannelSubscriberProps {
   readonly parameters: Readonly<Record<string, string>>;
   /** Who says a parameter name is wrong. @default - the label */
   readonly errorPrefix?: string;
+  /**
+   * The customer-managed KMS key the parameters are encrypted with, if not aws/ssm.
+   *
+   * @default - the AWS managed aws/ssm key, which needs no grant
+   */
+  readonly secretsKmsKeyArn?: string;
 }
 
 export interface ChannelSubscriber {
@@ -69,10 +76,13 @@ export function addChannelSubscriber(
     // The handler gives the parameter reads and posting 20 s (four attempts of at most 5 s
     // plus backoff) and keeps the rest to report a failure instead of being cut off.
     timeout: Duration.seconds(30),
-    environment: props.environment,
+    // The topic the function's subscription is for: records from any other topic are
+    // refused, so a subscription someone adds elsewhere cannot make it post.
+    environment: { ...props.environment, SUBSCRIBED_TOPIC_ARN: props.topic.topicArn },
   });
-  // The parameters are encrypted with the AWS managed aws/ssm key, whose key policy lets
-  // SSM decrypt for any principal of the account: no kms:Decrypt grant is needed.
+  // With the AWS managed aws/ssm key, whose key policy lets SSM decrypt for any principal of
+  // the account, no kms:Decrypt grant is needed; a customer-managed key gets one, via SSM.
+  grantSecretsKey(role, props.secretsKmsKeyArn);
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ReadChannelParameters',

@@ -5,7 +5,7 @@
  * does a misspelt key.
  */
 import { SHORTHAND } from '../lambda/config/contract.ts';
-import { resolveSettings, SETTING_KEYS } from '../lambda/config/validate.ts';
+import { resolveSettings, SETTING_KEYS, unknownKeyProblems } from '../lambda/config/validate.ts';
 import type { NgrokBalanceAlertProps } from './ngrok-balance-alert.ts';
 
 export { ConfigError } from '../lambda/config/validate.ts';
@@ -30,23 +30,11 @@ export const CONTEXT_KEYS: readonly string[] = ['stackName', ...SETTING_KEYS];
  * `allKeys` (every context key given) lets a misspelt key fail instead of being ignored.
  */
 export function loadConfig(read: ContextReader, allKeys: readonly string[] = []): AppConfig {
-  const errors: string[] = [];
-  const misspelt = misspeltKeys(allKeys);
-  for (const key of misspelt) {
-    errors.push(`"${key.given}" is not a known setting. Did you mean "${key.known}"?`);
-  }
-  for (const key of allKeys) {
-    if (CONTEXT_KEYS.includes(key) || isCdkKey(key) || misspelt.some((m) => m.given === key)) {
-      continue;
-    }
-    const near = CONTEXT_KEYS.find((known) => known.startsWith(key) || key.startsWith(known));
-    errors.push(
-      near === undefined
-        ? `"${key}" is not a known setting, so it would be ignored. Expected one of: ` +
-            `${CONTEXT_KEYS.join(', ')} (see the configuration table in the README).`
-        : `"${key}" is not a known setting, so it would be ignored. Did you mean "${near}"?`,
-    );
-  }
+  // The same words as for the construct's props (validate.ts), "did you mean" included.
+  const errors = unknownKeyProblems(
+    allKeys.filter((key) => !isCdkKey(key)),
+    CONTEXT_KEYS,
+  );
   const raw = read('stackName');
   const stackName = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : DEFAULT_STACK_NAME;
   if (
@@ -81,14 +69,4 @@ export function loadConfig(read: ContextReader, allKeys: readonly string[] = [])
  */
 export function isCdkKey(key: string): boolean {
   return key.includes(':') || /^(@|\$|aws|cdk)/i.test(key) || key === 'acknowledged-issue-numbers';
-}
-
-/** Given keys that match a known key but for case, dashes or underscores. */
-function misspeltKeys(allKeys: readonly string[]): Array<{ given: string; known: string }> {
-  const normal = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
-  const known = new Map<string, string>(CONTEXT_KEYS.map((key) => [normal(key), key]));
-  return allKeys.flatMap((given) => {
-    const match = known.get(normal(given));
-    return match !== undefined && match !== given ? [{ given, known: match }] : [];
-  });
 }

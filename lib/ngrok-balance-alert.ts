@@ -4,9 +4,11 @@ import {
   CfnOutput,
   CfnResource,
   Duration,
+  RemovalPolicy,
   Stack,
   Validations,
 } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -31,7 +33,6 @@ import {
   resolveSettings,
 } from '../lambda/config/validate.ts';
 import type { ChannelName } from '../lambda/notify/channels/channels.ts';
-import { INITIAL_STATE_VALUE } from '../lambda/store/state.ts';
 import { parameterArn } from './arns.ts';
 import { createBundledFunction } from './bundled-function.ts';
 import { addChannelSubscriber } from './channel-subscriber.ts';
@@ -40,7 +41,14 @@ import {
   addMonitorDashboard,
   type NgrokBalanceAlertAlarms,
 } from './monitoring.ts';
+import { grantSecretsKey } from './secrets-key.ts';
 import { SlackNotifications } from './slack-notifications.ts';
+
+/**
+ * The channels that have a subscriber function of their own: the Slack incoming webhook
+ * and the on-call channels (PagerDuty, Teams, Discord, the signed webhook).
+ */
+export type ChannelFunctionName = 'slack' | ChannelName;
 
 /**
  * Props of {@link NgrokBalanceAlert}: every setting of the configuration contract
@@ -130,9 +138,43 @@ function addChunkedStatements(
 }
 
 /**
+ * Only the monitor's role and this account's CloudWatch alarms may publish to the topic
+ * the construct created. The allow statements name them; the deny covers every other
+ * principal of the account, whose own IAM policies could otherwise allow `sns:Publish` on
+ * it (in one account, an identity policy alone suffices). A request is denied unless it
+ * comes from the monitor's role or carries the ARN of one of this account's alarms as its
+ * source, which only CloudWatch can set.
+ */
+function onlyMonitorAndAlarmsPublish(topic: sns.Topic, role: iam.IRole): void {
+  const alarms = `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`;
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowTheMonitor',
+      principals: [new iam.ArnPrincipal(role.roleArn)],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+    }),
+  );
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyEveryoneElse',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringNotEquals: { 'aws:PrincipalArn': role.roleArn },
+        ArnNotLike: { 'aws:SourceArn': alarms },
+      },
+    }),
+  );
+}
+
+/**
  * A scheduled Lambda that watches ngrok AI Gateway credit balances and notifies an SNS
- * topic, with the parameters, alarms and dashboard around it. Props are checked here:
- * invalid ones fail synth with a message naming the prop, the value and the form expected.
+ * topic, with the state table, parameters, alarms and dashboard around it. Props are
+ * checked here: invalid ones fail synth with a message naming the prop, the value and the
+ * form expected, in the same words as the standalone app's context keys.
  */
 export class NgrokBalanceAlert extends Construct {
   /** The topic notifications and alarms go to: `props.topic`, or the one created. */
@@ -141,8 +183,16 @@ export class NgrokBalanceAlert extends Construct {
   readonly monitorFunction: lambda.IFunction;
   /** The alarms on the monitor itself. */
   readonly alarms: NgrokBalanceAlertAlarms;
-  /** The subscriber function of each channel that is configured (PagerDuty, Teams, ...). */
-  readonly channelFunctions: Partial<Record<ChannelName, lambda.IFunction>>;
+  /**
+   * The subscriber function of each channel that is configured: the Slack incoming webhook
+   * (`slack`), PagerDuty, Teams, Discord and the signed webhook.
+   */
+  readonly channelFunctions: Partial<Record<ChannelFunctionName, lambda.IFunction>>;
+  /**
+   * The table that holds every account's state (alert levels, purchase intents, unsent
+   * notifications). Retained when the stack is deleted.
+   */
+  readonly stateTable: dynamodb.ITable;
   private readonly monitor: lambda.Function;
 
   constructor(scope: Construct, id: string, props: NgrokBalanceAlertProps = {}) {
@@ -153,16 +203,21 @@ export class NgrokBalanceAlert extends Construct {
     // CDK packs policy statements by an estimate of 150 characters per unresolved ARN;
     // ours are shorter, and the true bound lets 100 accounts fit IAM's policy quotas.
     const longestName = Math.max(
-      ...config.accounts.flatMap((a) => [
-        a.tokenParameterName.length,
-        ...Object.values(accountParameterNames(a.name)).map((n) => n.length),
-      ]),
+      ...config.accounts.flatMap((a) => {
+        const names = accountParameterNames(a.name);
+        return [a.tokenParameterName, names.threshold, names.criticalThreshold].map(
+          (n) => n.length,
+        );
+      }),
     );
     const arnLength = SSM_ARN_PREFIX_MAX + longestName;
     this.node.setContext('@aws-cdk/aws-iam.arnSizeEstimate', arnLength);
 
-    this.topic = topic ?? this.createTopic();
+    const createdTopic = topic === undefined ? this.createTopic() : undefined;
+    this.topic = topic ?? (createdTopic as sns.Topic);
     this.subscribeEmails(this.topic, config);
+    const stateTable = this.createStateTable();
+    this.stateTable = stateTable;
 
     const accounts = config.accounts.map((account) => this.accountParameters(account));
     const monitorConfig: MonitorConfig = {
@@ -181,7 +236,8 @@ export class NgrokBalanceAlert extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(MONITOR_TIMEOUT_SECONDS),
       reservedConcurrentExecutions: config.reservedConcurrency,
-      environment: { TOPIC_ARN: this.topic.topicArn },
+      // The table's name is not a secret; the key and the thresholds stay in SSM.
+      environment: { TOPIC_ARN: this.topic.topicArn, STATE_TABLE_NAME: stateTable.tableName },
       // The account list travels in a file next to the code rather than in an environment
       // variable, which Lambda caps at 4 KB in total: 100 accounts do not fit there.
       files: { [MONITOR_CONFIG_FILE]: JSON.stringify(monitorConfig) },
@@ -210,13 +266,16 @@ export class NgrokBalanceAlert extends Construct {
       accounts.flatMap((a) => a.readArns),
       arnLength,
     );
-    addChunkedStatements(
-      role,
-      'SaveAlertState',
-      ['ssm:PutParameter'],
-      accounts.map((a) => a.stateArn),
-      arnLength,
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWriteState',
+        // Exactly the item actions the state store uses: a strongly consistent read and a
+        // conditional put, one item per account.
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [stateTable.tableArn],
+      }),
     );
+    grantSecretsKey(role, config.secretsKmsKeyArn);
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'PublishAlerts',
@@ -224,6 +283,7 @@ export class NgrokBalanceAlert extends Construct {
         resources: [this.topic.topicArn],
       }),
     );
+    if (createdTopic) onlyMonitorAndAlarmsPublish(createdTopic, role);
 
     const failedRuns = new sqs.Queue(this, 'FailedRuns', {
       retentionPeriod: Duration.days(14),
@@ -258,16 +318,20 @@ export class NgrokBalanceAlert extends Construct {
       ],
     });
 
-    new SlackNotifications(this, 'Slack', {
+    const slack = new SlackNotifications(this, 'Slack', {
       topic: this.topic,
       slack:
         config.slackWorkspaceId !== undefined && config.slackChannelId !== undefined
           ? { workspaceId: config.slackWorkspaceId, channelId: config.slackChannelId }
           : undefined,
       webhookParameterName: config.slackWebhookParameterName,
+      secretsKmsKeyArn: config.secretsKmsKeyArn,
     });
 
-    this.channelFunctions = this.addChannels(this.topic, config);
+    this.channelFunctions = {
+      ...(slack.webhookFunction && { slack: slack.webhookFunction }),
+      ...this.addChannels(this.topic, config),
+    };
 
     this.alarms = addMonitorAlarms(this, {
       monitor: this.monitor,
@@ -335,6 +399,7 @@ export class NgrokBalanceAlert extends Construct {
         label: spec.label,
         entry: 'channel',
         parameters,
+        secretsKmsKeyArn: config.secretsKmsKeyArn,
         environment: {
           CHANNEL: channel,
           PARAMETER_NAME: main,
@@ -344,6 +409,25 @@ export class NgrokBalanceAlert extends Construct {
       }).fn;
     }
     return functions;
+  }
+
+  /**
+   * The state store: one item per account (and one for the digest), keyed by `pk`, each
+   * written only on the version read. On-demand, so a quiet deployment pays per request
+   * (cents a month, see the README's Costs). Encrypted with DynamoDB's default AWS owned
+   * key: no key policy to manage, no KMS cost, and the state holds balances and decisions,
+   * never a secret. Point-in-time recovery is on (cdk-nag AwsSolutions-DDB3) and the table
+   * is retained when the stack is deleted, so a redeploy never starts from forgotten state
+   * by accident (it would repeat alerts, or forget a purchase in flight).
+   */
+  private createStateTable(): dynamodb.Table {
+    return new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.DEFAULT,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   private createTopic(): sns.Topic {
@@ -356,7 +440,8 @@ export class NgrokBalanceAlert extends Construct {
       enforceSSL: true,
     });
     // A topic policy replaces SNS's default one: without this statement, the alarms below
-    // (the monitor's safety net) could not publish to the topic.
+    // (the monitor's safety net) could not publish to the topic. The monitor's own role is
+    // added once it exists (onlyMonitorAndAlarmsPublish).
     topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowAlarmsOfThisAccount',
@@ -421,11 +506,6 @@ export class NgrokBalanceAlert extends Construct {
         description: `Critical threshold for ngrok account "${account.name}", in cents (digits only)`,
       });
     }
-    new ssm.StringParameter(this, `State${id}`, {
-      parameterName: names.state,
-      stringValue: INITIAL_STATE_VALUE,
-      description: `Alert state of ngrok account "${account.name}", written by the monitor`,
-    });
     const hasCritical = account.criticalThresholdCents !== undefined;
     // The account's settings the contract ships to the function, plus where its
     // parameters live.
@@ -434,16 +514,17 @@ export class NgrokBalanceAlert extends Construct {
       ...Object.fromEntries(shipped.map(([key]) => [key, account[key as keyof ResolvedAccount]])),
       thresholdParameterName: names.threshold,
       criticalThresholdParameterName: hasCritical ? names.criticalThreshold : undefined,
+      // Not created any more and not readable by the function: the state lives in the
+      // table. Still written because the function's configuration check expects the
+      // field until the run loop reads the table instead.
       stateParameterName: names.state,
     } as AccountConfig;
-    const stateArn = parameterArn(Stack.of(this), names.state);
     const readArns = [
       parameterArn(Stack.of(this), account.tokenParameterName),
       parameterArn(Stack.of(this), names.threshold),
       ...(hasCritical ? [parameterArn(Stack.of(this), names.criticalThreshold)] : []),
-      stateArn,
     ];
-    return { config, readArns, stateArn, names, settings: account };
+    return { config, readArns, names, settings: account };
   }
 
   /**
@@ -461,12 +542,17 @@ export class NgrokBalanceAlert extends Construct {
       value: this.monitor.functionName,
       description: 'The scheduled function that checks the balances',
     });
+    new CfnOutput(this, 'StateTableName', {
+      value: this.stateTable.tableName,
+      description:
+        "DynamoDB table of every account's saved state; retained when the stack is deleted",
+    });
     const set = (name: string, cents: number) =>
       `aws ssm put-parameter --region ${Aws.REGION} --name ${name} --type String --overwrite --value ${cents}`;
     // 100 accounts with critical thresholds would need 204 outputs: the critical commands
-    // give way (with a warning) rather than the deployment failing. The fixed four: the
-    // topic, the function, the test command and the snooze command.
-    const fixed = 4;
+    // give way (with a warning) rather than the deployment failing. The fixed five: the
+    // topic, the function, the state table, the test command and the snooze command.
+    const fixed = 5;
     const criticals = accounts.filter((a) => a.settings.criticalThresholdCents !== undefined);
     const withCritical = fixed + accounts.length + criticals.length <= OUTPUTS_PER_STACK;
     if (!withCritical) {

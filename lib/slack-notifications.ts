@@ -1,4 +1,4 @@
-import { Names } from 'aws-cdk-lib';
+import { Annotations, Names } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -31,6 +31,12 @@ export interface SlackNotificationsProps {
    * @default - no webhook function
    */
   readonly webhookParameterName?: string;
+  /**
+   * The customer-managed KMS key the webhook parameter is encrypted with, if not aws/ssm.
+   *
+   * @default - the AWS managed aws/ssm key, which needs no grant
+   */
+  readonly secretsKmsKeyArn?: string;
 }
 
 /**
@@ -48,11 +54,19 @@ export class SlackNotifications extends Construct {
 
   constructor(scope: Construct, id: string, props: SlackNotificationsProps) {
     super(scope, id);
+    if (props.slack && props.webhookParameterName !== undefined) {
+      Annotations.of(this).addWarningV2(
+        'ngrok-balance-alert:slackTwice',
+        'Both Slack options are set (Amazon Q Developer and the incoming webhook): every ' +
+          'message will be posted to Slack twice. Keep one, unless they post to different ' +
+          'channels on purpose.',
+      );
+    }
     if (props.slack) {
       this.channelConfiguration = this.amazonQ(props.topic, props.slack);
     }
     if (props.webhookParameterName !== undefined) {
-      const webhook = this.webhook(props.topic, props.webhookParameterName);
+      const webhook = this.webhook(props.topic, props.webhookParameterName, props.secretsKmsKeyArn);
       this.webhookFunction = webhook.fn;
       this.deadLetterQueue = webhook.dlq;
     }
@@ -95,7 +109,7 @@ export class SlackNotifications extends Construct {
     });
   }
 
-  private webhook(topic: sns.ITopic, parameterName: string) {
+  private webhook(topic: sns.ITopic, parameterName: string, secretsKmsKeyArn?: string) {
     // The same delivery path as every other channel: function, failures queue, alarm and
     // subscription; the Slack function has an entry of its own (it renders Block Kit).
     return addChannelSubscriber(this, 'Webhook', {
@@ -106,6 +120,7 @@ export class SlackNotifications extends Construct {
       // The name only: the URL is a secret and is read at run time.
       environment: { WEBHOOK_PARAMETER_NAME: parameterName },
       errorPrefix: 'SlackNotifications',
+      secretsKmsKeyArn,
     });
   }
 }

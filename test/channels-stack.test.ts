@@ -67,19 +67,42 @@ describe('stack with PagerDuty, Teams, Discord and a signed webhook', () => {
     expect(subscribed.sort()).toEqual(fns.map((f) => f.id).sort());
   });
 
+  it('lets only SNS, from the alert topic, invoke each channel function', () => {
+    const topic = { Ref: logicalIds(synthesized.json, 'AWS::SNS::Topic')[0] };
+    for (const fn of channelFunctions(synthesized)) {
+      const permissions = logicalIds(synthesized.json, 'AWS::Lambda::Permission')
+        .map((id) => synthesized.json.Resources[id]?.Properties ?? {})
+        .filter(
+          (p) =>
+            JSON.stringify(p.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [fn.id, 'Arn'] }),
+        );
+      expect(permissions, fn.channel).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [fn.id, 'Arn'] },
+          Principal: 'sns.amazonaws.com',
+          SourceArn: topic,
+        },
+      ]);
+    }
+  });
+
   it('puts the parameter names and the events URL in the environment, never a value', () => {
     const byChannel = Object.fromEntries(
       channelFunctions(synthesized).map((f) => [f.channel, f.env]),
     );
+    const topic = { Ref: logicalIds(synthesized.json, 'AWS::SNS::Topic')[0] };
     expect(byChannel.pagerduty).toEqual({
       CHANNEL: 'pagerduty',
       PARAMETER_NAME: PARAMETERS.pagerDutyRoutingKeyParameterName,
       PAGERDUTY_EVENTS_URL: 'https://events.eu.pagerduty.com/v2/enqueue',
+      SUBSCRIBED_TOPIC_ARN: topic,
     });
     expect(byChannel.webhook).toEqual({
       CHANNEL: 'webhook',
       PARAMETER_NAME: PARAMETERS.webhookUrlParameterName,
       SECRET_PARAMETER_NAME: PARAMETERS.webhookSecretParameterName,
+      SUBSCRIBED_TOPIC_ARN: topic,
     });
   });
 
@@ -146,13 +169,95 @@ describe('channel settings', () => {
     expect(() => synthesize({ webhookSecretParameterName: '/nba/s' })).toThrow(
       /"webhookSecretParameterName" was given without "webhookUrlParameterName"/,
     );
+  });
+
+  it.each([
+    'http://x',
+    'http://events.pagerduty.com/v2/enqueue',
+    'https://events.pagerduty.com.evil.example/v2/enqueue',
+    'https://evil.example/v2/enqueue',
+    'https://user:pw@events.pagerduty.com/v2/enqueue',
+    'https://events.pagerduty.com:8443/v2/enqueue',
+  ])('refuses the events URL %s: the routing key would go to another host', (url) => {
     expect(() =>
-      synthesize({ pagerDutyRoutingKeyParameterName: '/nba/pd', pagerDutyEventsUrl: 'http://x' }),
-    ).toThrow(/"pagerDutyEventsUrl": "http:\/\/x" is not an https URL/);
+      synthesize({ pagerDutyRoutingKeyParameterName: '/nba/pd', pagerDutyEventsUrl: url }),
+    ).toThrow(`"pagerDutyEventsUrl": "${url}" is not a PagerDuty events URL. Expected https://`);
+  });
+
+  it.each([
+    'https://events.pagerduty.com/v2/enqueue',
+    'https://events.eu.pagerduty.com/v2/enqueue',
+    'http://127.0.0.1:4010/v2/enqueue',
+    'http://localhost:4010/v2/enqueue',
+    'http://[::1]:4010/v2/enqueue',
+  ])("accepts PagerDuty's host or a loopback address: %s", (url) => {
+    const s = synthesize({ pagerDutyRoutingKeyParameterName: '/nba/pd', pagerDutyEventsUrl: url });
+    expect(channelFunctions(s)[0]?.env.PAGERDUTY_EVENTS_URL).toBe(url);
   });
 
   it('creates no channel function by default', () => {
     expect(channelFunctions(synthesize({ emails: 'a@example.com' }))).toEqual([]);
+  });
+});
+
+describe('one parameter, one role', () => {
+  /** The configuration error of a synth with these context values. */
+  function problemsOf(context: Record<string, unknown>): string {
+    try {
+      synthesize({ emails: 'a@example.com', ...context });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('refuses the API key parameter as a channel secret, naming both settings', () => {
+    expect(
+      problemsOf({ pagerDutyRoutingKeyParameterName: '/ngrok-balance-alert/api-key' }),
+    ).toContain(
+      '"pagerDutyRoutingKeyParameterName": "/ngrok-balance-alert/api-key" is also ' +
+        '"tokenParameterName". Expected a parameter of its own for each role: the PagerDuty ' +
+        'routing key and the ngrok API key of account "main" would be read from one parameter',
+    );
+  });
+
+  it("refuses an account's key as a channel secret, naming the entry", () => {
+    const accounts = [
+      { name: 'prod', tokenParameterName: '/ngrok/prod' },
+      { name: 'dev', tokenParameterName: '/ngrok/dev' },
+    ];
+    expect(problemsOf({ accounts, teamsWebhookParameterName: 'ngrok/dev' })).toContain(
+      '"teamsWebhookParameterName": "ngrok/dev" is also "accounts[1].tokenParameterName".',
+    );
+  });
+
+  it('refuses one parameter for two channels, and the webhook URL as its own secret', () => {
+    const message = problemsOf({
+      teamsWebhookParameterName: '/nba/url',
+      discordWebhookParameterName: '/nba/url',
+      webhookUrlParameterName: '/nba/hook',
+      webhookSecretParameterName: '/nba/hook',
+    });
+    expect(message).toContain(
+      '"discordWebhookParameterName": "/nba/url" is also "teamsWebhookParameterName".',
+    );
+    expect(message).toContain(
+      '"webhookSecretParameterName": "/nba/hook" is also "webhookUrlParameterName".',
+    );
+  });
+
+  it('refuses a parameter the stack creates as a channel secret', () => {
+    expect(
+      problemsOf({ slackWebhookParameterName: '/ngrok-balance-alert/main/threshold-cents' }),
+    ).toContain(
+      '"slackWebhookParameterName": "/ngrok-balance-alert/main/threshold-cents" is the ' +
+        'threshold parameter of account "main", which the stack creates.',
+    );
+  });
+
+  it('accepts a parameter of its own for each role', () => {
+    expect(() => synthesize({ emails: 'a@example.com', ...PARAMETERS })).not.toThrow();
   });
 });
 
@@ -169,6 +274,14 @@ describe('the construct with channel props', () => {
 
     // Assess
     expect(Object.keys(monitor.channelFunctions).sort()).toEqual(['pagerduty', 'teams']);
+  });
+
+  it('lists the Slack webhook function too', () => {
+    const stack = new Stack(new App(), 'Consumer');
+    const monitor = new NgrokBalanceAlert(stack, 'NgrokCredits', {
+      slackWebhookParameterName: '/acme/slack-url',
+    });
+    expect(Object.keys(monitor.channelFunctions)).toEqual(['slack']);
   });
 
   it('fails with the prop, the value and the form for a bad parameter name', () => {

@@ -131,9 +131,19 @@ beforeAll(async () => {
           ...channel.environment,
           ...standIns.env(),
           ...(channel.channel === 'pagerduty' && { PAGERDUTY_EVENTS_URL: pagerDuty.eventsUrl }),
+          SUBSCRIBED_TOPIC_ARN: FAKE_AWS.topicArn,
         },
         event: {
-          Records: [{ Sns: { MessageId: `m${index}`, Message: p.message, Subject: p.subject } }],
+          Records: [
+            {
+              Sns: {
+                TopicArn: FAKE_AWS.topicArn,
+                MessageId: `m${index}`,
+                Message: p.message,
+                Subject: p.subject,
+              },
+            },
+          ],
         },
         home,
       });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ApiUrlError, checkedApiUrl } from '../lambda/config/api-url.ts';
 import { DEFAULTS } from '../lambda/config/contract.ts';
 import { RECIPIENT_KEYS, type ResolvedConfig, resolveSettings } from '../lambda/config/validate.ts';
 import { CONTEXT_KEYS, ConfigError, isCdkKey, loadConfig } from '../lib/config.ts';
@@ -562,9 +563,17 @@ describe('accounts', () => {
     expect(message).toContain('"accounts[1].emails"');
   });
 
-  it('requires thresholdCents in each entry', () => {
-    const message = errorOf({ accounts: [{ name: 'prod', tokenParameterName: '/ngrok/prod' }] });
-    expect(message).toContain('"accounts[0].thresholdCents" is missing');
+  it('gives an entry without thresholdCents or tokenParameterName the defaults of the table', () => {
+    const config = load({ accounts: [{ name: 'prod' }] });
+    expect(config.accounts[0]).toMatchObject({
+      thresholdCents: 1000,
+      tokenParameterName: '/ngrok-balance-alert/api-key',
+    });
+  });
+
+  it('requires a name in each entry', () => {
+    const message = errorOf({ accounts: [{ tokenParameterName: '/ngrok/prod' }] });
+    expect(message).toContain('"accounts[0].name" is missing');
   });
 
   it.each(['thresholdCents', 'accountName', 'tokenParameterName', 'criticalThresholdCents'])(
@@ -655,6 +664,9 @@ describe('the real `cdk synth`', () => {
     expect(stderr).toContain('whole number of cents');
     // A plain message: the fix is in the context, not in the code.
     expect(stderr).not.toMatch(STACK_LINE);
+    // The CDK CLI ends a failed synth with the app's command line: it must not read as if
+    // the build had failed.
+    expect(stderr).not.toContain('build.ts');
   });
 
   it("passes with cdk.json's feature flags and one address", () => {
@@ -691,11 +703,11 @@ describe('the real `cdk synth`', () => {
       tokenParameterName: `/k/${i}`,
       thresholdCents: 1000,
       criticalThresholdCents: 100,
-      emails: [`x${i}@example.com`, `y${i}@example.com`],
+      emails: [`x${i}@example.com`, `y${i}@example.com`, `z${i}@example.com`],
     }));
     const { status, stderr } = cdkSynth(['-c', `accounts=${JSON.stringify(accounts)}`]);
     expect(status).not.toBe(0);
-    expect(stderr).toMatch(/The stack needs 52\d resources for 100 accounts/);
+    expect(stderr).toMatch(/The stack needs 5\d\d resources for 100 accounts/);
     expect(stderr).toContain('Split the accounts over two stacks');
     expect(stderr).not.toMatch(STACK_LINE);
     expect(stderr.length).toBeLessThan(2_000);
@@ -801,7 +813,7 @@ describe('context keys', () => {
 });
 
 describe('key parameters', () => {
-  it.each(['state', 'threshold-cents', 'critical-threshold-cents'])(
+  it.each(['threshold-cents', 'critical-threshold-cents'])(
     "refuses the account's own %s parameter as its key parameter",
     (kind) => {
       const name = `/ngrok-balance-alert/main/${kind}`;
@@ -811,12 +823,21 @@ describe('key parameters', () => {
     },
   );
 
-  it("refuses another account's state parameter in a list", () => {
+  it("refuses another account's threshold parameter in a list", () => {
     const message = errorOf({
-      accounts: [prod, { ...staging, tokenParameterName: '/ngrok-balance-alert/prod/state' }],
+      accounts: [
+        prod,
+        { ...staging, tokenParameterName: '/ngrok-balance-alert/prod/threshold-cents' },
+      ],
     });
     expect(message).toContain(
-      '"accounts[1].tokenParameterName": "/ngrok-balance-alert/prod/state" is the state parameter of account "prod"',
+      '"accounts[1].tokenParameterName": "/ngrok-balance-alert/prod/threshold-cents" is the threshold parameter of account "prod"',
+    );
+  });
+
+  it('accepts the old state parameter name as a key: the stack no longer creates it', () => {
+    expect(load({ tokenParameterName: '/ngrok-balance-alert/main/state' }).accounts).toHaveLength(
+      1,
     );
   });
 
@@ -897,7 +918,7 @@ describe('a monitor nobody hears: which problems hide it', () => {
   });
 
   it("suggests the default key parameter when the key is the stack's own", () => {
-    expect(errorOf({ tokenParameterName: '/ngrok-balance-alert/main/state' })).toContain(
+    expect(errorOf({ tokenParameterName: '/ngrok-balance-alert/main/threshold-cents' })).toContain(
       'which the stack creates. Expected the SecureString that holds the ngrok API key, e.g. ' +
         '/ngrok-balance-alert/api-key.',
     );
@@ -907,5 +928,98 @@ describe('a monitor nobody hears: which problems hide it', () => {
     expect(errorOf({ accounts: '[' })).toContain(
       `e.g. -c accounts='[{"name":"prod","tokenParameterName":"/ngrok/prod-key","thresholdCents":1000}]'. The CDK CLI`,
     );
+  });
+});
+
+describe("the README configuration table's defaults, against what the code applies", () => {
+  /** Key and default cell of each row of the table under "## Configuration". */
+  function tableDefaults(): [string, string][] {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Configuration\n'));
+    const start = section.indexOf('| Key |');
+    const table = section.slice(start, section.indexOf('\n\n', start));
+    return table
+      .split('\n')
+      .slice(2)
+      .map((line) => {
+        const [key = '', cell = ''] = line
+          .split(/(?<!\\)\|/)
+          .slice(1, 3)
+          .map((c) => c.trim());
+        return [key.replace(/`/g, ''), cell];
+      });
+  }
+  /** What the code applies when nothing is given: for the app, and per entry of accounts. */
+  const applied = load({});
+  const entry = load({ accounts: [{ name: 'x' }] }).accounts[0] as unknown as Record<
+    string,
+    unknown
+  >;
+  const SHORTHAND_FIELDS: Record<string, string> = {
+    accountName: 'name',
+    tokenParameterName: 'tokenParameterName',
+    thresholdCents: 'thresholdCents',
+    criticalThresholdCents: 'criticalThresholdCents',
+    autoTopUpCents: 'autoTopUpCents',
+    autoTopUpMonthlyCapCents: 'autoTopUpMonthlyCapCents',
+    autoTopUpBelowCents: 'autoTopUpBelowCents',
+    autoTopUpDryRun: 'autoTopUpDryRun',
+  };
+
+  it('has a row for every key', () => {
+    expect(
+      tableDefaults()
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual([...CONTEXT_KEYS].sort());
+  });
+
+  it.each(tableDefaults())('applies the default the table states for %s (%s)', (key, cell) => {
+    const field = SHORTHAND_FIELDS[key];
+    const value =
+      field !== undefined
+        ? (applied.accounts[0] as unknown as Record<string, unknown>)[field]
+        : (applied as unknown as Record<string, unknown>)[key];
+    if (key === 'emails' || key === 'accounts') return; // given by the test itself
+    const literal = /^`(.*)`$/.exec(cell)?.[1];
+    if (literal === undefined) {
+      // "none", "off", "10% of the threshold": worked out at run time, or no value.
+      expect(value, key).toBeUndefined();
+      return;
+    }
+    // An on/off setting left out is off (top-up settings read autoTopUpDryRun ?? false).
+    const shown = (v: unknown) => String(literal === 'false' && v === undefined ? false : v);
+    expect(shown(value), key).toBe(literal);
+    // Per account too: an entry of `accounts` that leaves the field out gets the same value
+    // (except its name, which every entry must give).
+    if (field !== undefined && field !== 'name') expect(shown(entry[field]), key).toBe(literal);
+  });
+});
+
+describe('NGROK_API_URL, as the monitor function reads it', () => {
+  const DEFAULT = 'https://api.ngrok.ai';
+
+  it('is the default when unset or empty, and any https URL otherwise', () => {
+    expect(checkedApiUrl(undefined, DEFAULT)).toBe(DEFAULT);
+    expect(checkedApiUrl('  ', DEFAULT)).toBe(DEFAULT);
+    expect(checkedApiUrl('https://api.example.com/v1', DEFAULT)).toBe('https://api.example.com/v1');
+  });
+
+  it.each(['http://127.0.0.1:4010', 'http://localhost:4010', 'http://[::1]:4010'])(
+    'takes plain http on a loopback address (a local stand-in): %s',
+    (url) => {
+      expect(checkedApiUrl(url, DEFAULT)).toBe(url);
+    },
+  );
+
+  it.each([
+    ['http://api.ngrok.ai', 'is not an https URL, and the API key is sent with every request'],
+    ['ftp://127.0.0.1', 'is not an https URL, and the API key is sent with every request'],
+    ['https://user:pw@api.ngrok.ai', 'has a user name or password in it'],
+    ['api.ngrok.ai', 'is not a URL'],
+  ])('refuses %s with a clear error', (url, problem) => {
+    expect(() => checkedApiUrl(url, DEFAULT)).toThrow(ApiUrlError);
+    expect(() => checkedApiUrl(url, DEFAULT)).toThrow(`NGROK_API_URL "${url}" ${problem}.`);
+    expect(() => checkedApiUrl(url, DEFAULT)).toThrow(`Expected ${DEFAULT}`);
   });
 });

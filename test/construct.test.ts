@@ -31,8 +31,13 @@ describe('prop validation', () => {
   it.each([
     [{ thresholdCents: -5 }, ['"thresholdCents"', '-5', 'whole number of cents']],
     [{ thresholdCents: 10.5 }, ['"thresholdCents"', '10.5', 'whole number of cents']],
-    // A JavaScript caller's string is not silently taken for a number.
-    [{ thresholdCents: '2000' }, ['"thresholdCents"', '"2000"', 'whole number of cents']],
+    // A JavaScript caller's string is not silently taken for a number, and the message says
+    // what it is.
+    [
+      { thresholdCents: '2000' },
+      [`"thresholdCents": expected a number, got the string '2000'`, 'whole number of cents'],
+    ],
+    [{ dashboard: 'true' }, [`"dashboard": expected true or false, got the string 'true'`]],
     [{ forecastDays: 31 }, ['"forecastDays"', '31', 'from 1 to 30']],
     [{ renotifyHours: 0 }, ['"renotifyHours"', '0', 'from 1 to 720']],
     [{ emails: ['not-an-email'] }, ['"emails"', '"not-an-email"', 'a list of addresses']],
@@ -42,7 +47,19 @@ describe('prop validation', () => {
     ],
     [{ schedule: 'cron(0 * * * ? *)' }, ['"schedule"', 'cron expressions are not supported']],
     [{ slackWorkspaceId: 'T0123456789' }, ['"slackChannelId"', 'together']],
-    [{ thresholdcents: 2000 }, ['"thresholdcents" is not a known setting', 'thresholdCents']],
+    [
+      { thresholdcents: 2000 },
+      [
+        '"thresholdcents" is not a known setting, so it would be ignored. Did you mean "thresholdCents"?',
+      ],
+    ],
+    [
+      { treshholdCents: 2000 },
+      [
+        '"treshholdCents" is not a known setting, so it would be ignored. Did you mean "thresholdCents"?',
+      ],
+    ],
+    [{ renotifyHour: 1 }, ['Did you mean "renotifyHours"?']],
     [
       { thresholdCents: 1000, criticalThresholdCents: 1000 },
       ['"criticalThresholdCents"', 'lower than the warning threshold'],
@@ -62,6 +79,23 @@ describe('prop validation', () => {
     });
     expect(message).toContain('"accounts[1].thresholdCents"');
     expect(message).toContain('-1');
+  });
+
+  it('takes the same checks as context: an account without thresholdCents gets the default', () => {
+    const { alert } = inStack({
+      emails: ['a@example.com'],
+      accounts: [
+        { name: 'prod', tokenParameterName: '/ngrok/prod' },
+        { name: 'dev', tokenParameterName: '/ngrok/dev', thresholdCents: 300 },
+      ],
+    });
+    const parameters = Object.values(
+      Template.fromStack(Stack.of(alert)).findResources('AWS::SSM::Parameter'),
+    ).map((r) => [r.Properties.Name, r.Properties.Value]);
+    expect(parameters).toEqual([
+      ['/ngrok-balance-alert/prod/threshold-cents', '1000'],
+      ['/ngrok-balance-alert/dev/threshold-cents', '300'],
+    ]);
   });
 
   it('reports accounts and the single-account props given together', () => {
@@ -109,6 +143,18 @@ describe('with its own topic', () => {
 });
 
 describe('with a topic given', () => {
+  it("leaves the given topic's policy alone (its other publishers are the owner's business)", () => {
+    const app = new App();
+    const stack = new Stack(app, 'Consumer');
+    const topic = new sns.Topic(stack, 'Team', { enforceSSL: true });
+    new NgrokBalanceAlert(stack, 'NgrokCredits', { topic });
+    const policies = Template.fromStack(stack).findResources('AWS::SNS::TopicPolicy');
+    const sids = Object.values(policies).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Sid?: string }[]).map((st) => st.Sid),
+    );
+    expect(sids).toEqual(['AllowPublishThroughSSLOnly']);
+  });
+
   it('creates no topic and grants the function exactly sns:Publish on the given one', () => {
     const app = new App();
     const stack = new Stack(app, 'Consumer');
@@ -161,7 +207,7 @@ describe("CloudFormation's per-stack limits", () => {
       // Two addresses of its own per account: one subscription each.
       accounts: many(100, { criticalThresholdCents: 100 }).map((a, i) => ({
         ...a,
-        emails: [`x${i}@example.com`, `y${i}@example.com`],
+        emails: [`x${i}@example.com`, `y${i}@example.com`, `z${i}@example.com`],
       })),
     });
     let message = '';
@@ -173,7 +219,7 @@ describe("CloudFormation's per-stack limits", () => {
     const lines = message.split('\n').slice(1);
     expect(lines).toEqual([
       expect.stringMatching(
-        /^ {2}\[Consumer\/NgrokCredits\] The stack needs 52\d resources for 100 accounts; CloudFormation allows 500 per stack\. Split the accounts over two stacks/,
+        /^ {2}\[Consumer\/NgrokCredits\] The stack needs 5\d\d resources for 100 accounts; CloudFormation allows 500 per stack\. Split the accounts over two stacks/,
       ),
     ]);
   });
@@ -216,6 +262,7 @@ describe('outputs', () => {
         'SetThresholdCommandprodeu',
         'SetThresholdCommandstaging',
         'SnoozeCommand',
+        'StateTableName',
         'TopicArn',
       ].sort(),
     );
@@ -227,6 +274,56 @@ describe('outputs', () => {
     expect(critical?.Description).toContain('critical threshold of "prod-eu"');
     expect(JSON.stringify(critical?.Value)).toContain(
       '--name /ngrok-balance-alert/prod-eu/critical-threshold-cents --type String --overwrite --value 500',
+    );
+  });
+});
+
+describe('secretsKmsKeyArn', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  it('lets every function that reads a SecureString decrypt with the key, through SSM only', () => {
+    const { app, stack } = inStack({
+      emails: ['a@example.com'],
+      secretsKmsKeyArn: KEY,
+      slackWebhookParameterName: '/team/slack-url',
+      pagerDutyRoutingKeyParameterName: '/team/pd-key',
+    });
+    const template = Template.fromStack(stack).toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const kms = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+      .flatMap(([, r]) =>
+        (
+          r.Properties.PolicyDocument as { Statement: { Action: unknown; Condition?: unknown }[] }
+        ).Statement.filter((st) => JSON.stringify(st.Action).includes('kms:')).map((st) => ({
+          roles: r.Properties.Roles,
+          statement: st,
+        })),
+      );
+    // The monitor, the Slack webhook function and the PagerDuty function.
+    expect(kms).toHaveLength(3);
+    for (const { statement } of kms) {
+      expect(statement).toEqual({
+        Sid: 'DecryptSecretsThroughSsm',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: KEY,
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+            },
+          },
+        },
+      });
+    }
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
+  it('refuses an alias or anything but a key ARN', () => {
+    expect(errorOf({ emails: ['a@example.com'], secretsKmsKeyArn: 'alias/aws/ssm' })).toContain(
+      '"secretsKmsKeyArn": "alias/aws/ssm" is not a KMS key ARN.',
     );
   });
 });

@@ -237,9 +237,12 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     thresholdCents: 1000,
   });
 
-  it('rejects an unknown prop and lists the known ones, but ignores one set to undefined', () => {
+  it('rejects an unknown prop in the words of context: did you mean, or the known ones', () => {
     expect(problemsOf({ threshold: 5 })).toContain(
-      '"threshold" is not a known setting. Expected one of: emails, accounts,',
+      '"threshold" is not a known setting, so it would be ignored. Did you mean "thresholdCents"?',
+    );
+    expect(problemsOf({ foo: 5 })).toContain(
+      '"foo" is not a known setting, so it would be ignored. Expected one of: emails, accounts,',
     );
     expect(resolveSettings({ threshold: undefined }, 'props', HEARD).accounts).toHaveLength(1);
   });
@@ -249,7 +252,7 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
       resolveSettings({ thresholdCents: 2000 }, 'props', HEARD).accounts[0]?.thresholdCents,
     ).toBe(2000);
     expect(problemsOf({ thresholdCents: '2000' })).toContain(
-      '"thresholdCents": "2000" is not valid',
+      `"thresholdCents": expected a number, got the string '2000'. Expected a whole number of cents`,
     );
     expect(
       resolveSettings({ thresholdCents: '2000' }, 'context', HEARD).accounts[0]?.thresholdCents,
@@ -273,7 +276,7 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     const json = JSON.stringify([account('prod')]);
     expect(problemsOf({ accounts: json })).toContain(
       `"accounts": "${json}" is not a list of 1 to 100 accounts. Expected an array of { name, ` +
-        'tokenParameterName, thresholdCents, criticalThresholdCents?, emails?, autoTopUpCents?, ' +
+        'tokenParameterName?, thresholdCents?, criticalThresholdCents?, emails?, autoTopUpCents?, ' +
         'autoTopUpMonthlyCapCents?, autoTopUpBelowCents?, autoTopUpDryRun? }.',
     );
     expect(resolveSettings({ accounts: json }, 'context', HEARD).accounts).toHaveLength(1);

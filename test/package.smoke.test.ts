@@ -4,9 +4,22 @@
  * findings) besides it, synthesized by `node app.js`. The monitor's code is then taken from
  * that app's cloud assembly and run against the local stand-ins. Nothing here imports the
  * sources: esbuild, tsx and TypeScript are out of reach of the app's module resolution.
+ *
+ * A second app installs, from the npm registry, exactly the oldest aws-cdk-lib and
+ * constructs the peer ranges admit, and synthesizes with them: the ranges are tested, not
+ * assumed. TypeScript consumers, `require` and `import` alike, are type-checked against
+ * the packed declarations.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +74,43 @@ new NgrokBalanceAlert(new Stack(app, 'Esm'), 'NgrokCredits', { emails: ['oncall@
 app.synth();
 `;
 
+/** A TypeScript consumer of the types: the construct, its props, a subclass, ConfigError. */
+const APP_TS = `import { App, Stack } from 'aws-cdk-lib';
+import {
+  type ChannelFunctionName,
+  ConfigError,
+  NgrokBalanceAlert,
+  type NgrokBalanceAlertProps,
+} from 'ngrok-balance-alert';
+
+const props: NgrokBalanceAlertProps = { emails: ['oncall@example.com'], accounts: [{ name: 'prod' }] };
+const stack = new Stack(new App(), 'Typed');
+const monitor: NgrokBalanceAlert = new NgrokBalanceAlert(stack, 'NgrokCredits', props);
+const slack: ChannelFunctionName = 'slack';
+export const arns = [
+  monitor.channelFunctions[slack]?.functionArn,
+  monitor.alarms.noSuccessfulRun.alarmArn,
+  monitor.stateTable.tableName,
+];
+export class Mine extends NgrokBalanceAlert {}
+try {
+  new NgrokBalanceAlert(stack, 'Nobody', {});
+} catch (error) {
+  if (error instanceof ConfigError) console.log(error.message);
+}
+// @ts-expect-error a number in quotes is not a number
+new NgrokBalanceAlert(stack, 'Quoted', { thresholdCents: '2000' });
+`;
+
+/** The lowest version a caret range such as "^2.252.0" admits. */
+function lowest(range: string | undefined): string {
+  const match = /^\^(\d+\.\d+\.\d+)$/.exec(range ?? '');
+  if (!match?.[1]) throw new Error(`expected a caret range, got ${range}`);
+  return match[1];
+}
+
 let work: string;
+let tarball: string;
 let appDir: string;
 let outdir: string;
 let runner: string;
@@ -78,6 +127,7 @@ beforeAll(() => {
     run('npm', ['pack', '--json', '--pack-destination', work], REPO_ROOT),
   ) as [{ filename: string; files: { path: string }[] }];
   tarballFiles = packed[0].files.map((f) => f.path);
+  tarball = path.join(work, packed[0].filename);
   appDir = path.join(work, 'app');
   const installed = path.join(appDir, 'node_modules', 'ngrok-balance-alert');
   mkdirSync(installed, { recursive: true });
@@ -172,6 +222,59 @@ describe('the packed package', () => {
     );
   });
 
+  it('ships one set of declarations, with a CommonJS entry that refers to it', () => {
+    expect(tarballFiles).toContain('dist/index.d.cts');
+    expect(tarballFiles.filter((f) => f.startsWith('dist/types-cjs/'))).toEqual([]);
+    const declarations = tarballFiles.filter((f) => /\.d\.c?ts$/.test(f));
+    const names = declarations.map((f) => f.replace(/^dist\/types\//, ''));
+    expect(new Set(names).size).toBe(names.length);
+    const manifest = JSON.parse(
+      readFileSync(
+        path.join(appDir, 'node_modules', 'ngrok-balance-alert', 'package.json'),
+        'utf8',
+      ),
+    ) as { exports: Record<string, Record<string, { types: string }>> };
+    expect(manifest.exports['.']?.import?.types).toBe('./dist/types/lib/index.d.ts');
+    expect(manifest.exports['.']?.require?.types).toBe('./dist/index.d.cts');
+  });
+
+  // The strictest resolution for each format: a CommonJS file under node16 may not import
+  // ES module declarations at all, so this fails without dist/index.d.cts.
+  it.each([
+    ['commonjs', 'node16'],
+    ['module', 'nodenext'],
+  ])('type-checks a TypeScript app of "type": "%s" under module %s', (type, mode) => {
+    const dir = path.join(work, `ts-${type}-${mode}`);
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(path.join(appDir, 'node_modules'), path.join(dir, 'node_modules'));
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type }));
+    writeFileSync(path.join(dir, 'app.ts'), APP_TS);
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: mode,
+          moduleResolution: mode,
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          // aws-cdk-lib's own declarations take most of a minute to check. A broken
+          // declaration of ours still fails: its uses below (the @ts-expect-error, the
+          // annotations) would be unchecked and the directive reported as unused.
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['app.ts'],
+      }),
+    );
+    const tsc = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
+    const result = spawnSync(tsc, ['-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8' });
+    const ours = result.stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.includes('node_modules/aws-cdk-lib/'));
+    expect(ours).toEqual([]);
+  });
+
   it('runs the check command without tsx or TypeScript', () => {
     const help = run(
       process.execPath,
@@ -224,5 +327,97 @@ describe("a consumer's app with the construct", () => {
     expect(result.report.error, result.stderr).toBeUndefined();
     expect(publishes).toHaveLength(1);
     expect(publishes[0]?.topicArn).toBe(TEAM_TOPIC_ARN);
+  });
+});
+
+describe('the oldest aws-cdk-lib and constructs the peer ranges admit', () => {
+  const { peerDependencies } = JSON.parse(
+    readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'),
+  ) as { peerDependencies: Record<string, string> };
+  const cdk = lowest(peerDependencies['aws-cdk-lib']);
+  const constructs = lowest(peerDependencies.constructs);
+  let oldest: string;
+
+  beforeAll(() => {
+    // Exactly those versions, from the registry, with the packed tarball: npm checks the
+    // peer ranges as it would for a consumer.
+    oldest = path.join(work, 'oldest');
+    mkdirSync(oldest, { recursive: true });
+    writeFileSync(path.join(oldest, 'package.json'), '{ "name": "oldest", "private": true }\n');
+    run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--no-package-lock',
+        '--save-exact',
+        `aws-cdk-lib@${cdk}`,
+        `constructs@${constructs}`,
+        tarball,
+      ],
+      oldest,
+    );
+    cpSync(path.join(appDir, 'app.mjs'), path.join(oldest, 'app.mjs'));
+  }, 240_000);
+
+  it('installs exactly the declared minimum versions', () => {
+    const version = (name: string) =>
+      (
+        JSON.parse(
+          readFileSync(path.join(oldest, 'node_modules', name, 'package.json'), 'utf8'),
+        ) as { version: string }
+      ).version;
+    expect(version('aws-cdk-lib')).toBe(cdk);
+    expect(version('constructs')).toBe(constructs);
+  });
+
+  it('synthesizes the construct with every channel and a KMS key', () => {
+    writeFileSync(
+      path.join(oldest, 'all.cjs'),
+      `const { App, Stack } = require('aws-cdk-lib');
+const { NgrokBalanceAlert } = require('ngrok-balance-alert');
+const app = new App({ outdir: process.argv[2] });
+new NgrokBalanceAlert(new Stack(app, 'Oldest'), 'NgrokCredits', {
+  emails: ['oncall@example.com'],
+  slackWorkspaceId: 'T0123456789',
+  slackChannelId: 'C0123456789',
+  slackWebhookParameterName: '/acme/slack-url',
+  pagerDutyRoutingKeyParameterName: '/acme/pd-key',
+  teamsWebhookParameterName: '/acme/teams-url',
+  discordWebhookParameterName: '/acme/discord-url',
+  webhookUrlParameterName: '/acme/hook-url',
+  webhookSecretParameterName: '/acme/hook-secret',
+  secretsKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  dashboard: true,
+  metrics: 'per-account',
+});
+app.synth();
+`,
+    );
+    const out = path.join(work, 'cdk.out.oldest');
+    run(process.execPath, ['all.cjs', out], oldest);
+    const json = JSON.parse(
+      readFileSync(path.join(out, 'Oldest.template.json'), 'utf8'),
+    ) as CfnTemplate;
+    const types = Object.values(json.Resources).map((r) => r.Type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'AWS::DynamoDB::Table',
+        'AWS::SNS::TopicPolicy',
+        'AWS::Chatbot::SlackChannelConfiguration',
+        'AWS::CloudWatch::Dashboard',
+      ]),
+    );
+    expect(types.filter((t) => t === 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('synthesizes the ES module app', () => {
+    const out = path.join(work, 'cdk.out.oldest-esm');
+    run(process.execPath, ['app.mjs', out], oldest);
+    expect(
+      findMonitorFunction(JSON.parse(readFileSync(path.join(out, 'Esm.template.json'), 'utf8'))).id,
+    ).toBeTruthy();
   });
 });

@@ -112,6 +112,7 @@ describe('SlackNotifications with Amazon Q and a webhook', () => {
   });
 
   it('builds the webhook function like the monitor, with the parameter name only', () => {
+    const topicRef = { Ref: s.stack.getLogicalId(s.topic.node.defaultChild as sns.CfnTopic) };
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -122,14 +123,17 @@ describe('SlackNotifications with Amazon Q and a webhook', () => {
         LogFormat: 'JSON',
         LogGroup: { Ref: onlyLogicalId(s.template, 'AWS::Logs::LogGroup') },
       },
-      Environment: { Variables: { WEBHOOK_PARAMETER_NAME: PARAMETER } },
+      Environment: {
+        Variables: { WEBHOOK_PARAMETER_NAME: PARAMETER, SUBSCRIBED_TOPIC_ARN: topicRef },
+      },
     });
     const fn = Object.values(resources(s.template, 'AWS::Lambda::Function'))[0];
     const memory = fn?.Properties?.MemorySize as number;
     expect(memory).toBeGreaterThanOrEqual(128);
     expect(memory).toBeLessThanOrEqual(256);
+    // The parameter's name and the topic it must hear from, never the URL itself.
     expect(fn?.Properties?.Environment).toEqual({
-      Variables: { WEBHOOK_PARAMETER_NAME: PARAMETER },
+      Variables: { WEBHOOK_PARAMETER_NAME: PARAMETER, SUBSCRIBED_TOPIC_ARN: topicRef },
     });
     s.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     // The URL itself is never part of the template.

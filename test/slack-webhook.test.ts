@@ -165,6 +165,8 @@ function lambdaMessageOf(n: Notification): string {
   return (JSON.parse(publish.Message) as { lambda: string }).lambda;
 }
 
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:alerts';
+
 function snsEvent(message: string, subject: string | null = 'subject'): SnsEvent {
   return { Records: [{ Sns: { MessageId: 'm-1', Message: message, Subject: subject } }] };
 }
@@ -654,6 +656,28 @@ describe('handler', () => {
     logs = [];
   });
 
+  it('refuses a record from another topic: logged, nothing posted, nothing read', async () => {
+    const slack = await fakeSlack(answer(200, 'ok'));
+    withUrl(slack.url);
+    const handle = createHandler(deps({ topicArn: TOPIC_ARN }));
+    const message = lambdaMessageOf(notificationOf('balance-alert'));
+    const other = `${TOPIC_ARN}-other`;
+    await handle({ Records: [{ Sns: { TopicArn: other, MessageId: 'm-9', Message: message } }] });
+    await handle(snsEvent(message)); // no TopicArn at all
+    expect(slack.received).toEqual([]);
+    expect(ssmMock.commandCalls(GetParameterCommand)).toHaveLength(0);
+    const refusals = logs.filter((l) => l.includes('not from the alert topic'));
+    expect(refusals).toHaveLength(2);
+    expect(JSON.parse(refusals[0] ?? '{}')).toMatchObject({
+      level: 'WARN',
+      messageId: 'm-9',
+      topicArn: other,
+      expectedTopicArn: TOPIC_ARN,
+    });
+    await handle({ Records: [{ Sns: { TopicArn: TOPIC_ARN, MessageId: 'm', Message: message } }] });
+    expect(slack.received).toHaveLength(1);
+  });
+
   it('reads the parameter once per container, with decryption', async () => {
     const slack = await fakeSlack(answer(200, 'ok'));
     withUrl(slack.url);
@@ -818,12 +842,18 @@ describe('handler', () => {
         /WEBHOOK_PARAMETER_NAME is not set/,
       );
       process.env.WEBHOOK_PARAMETER_NAME = PARAMETER;
-      await lambdaHandler(snsEvent('x'), { getRemainingTimeInMillis: () => 30_000 });
-      await lambdaHandler(snsEvent('y'), { getRemainingTimeInMillis: () => 30_000 });
+      await expect(lambdaHandler(snsEvent('x'))).rejects.toThrow(/SUBSCRIBED_TOPIC_ARN is not set/);
+      process.env.SUBSCRIBED_TOPIC_ARN = TOPIC_ARN;
+      const fromTopic = (message: string): SnsEvent => ({
+        Records: [{ Sns: { TopicArn: TOPIC_ARN, MessageId: 'm', Message: message } }],
+      });
+      await lambdaHandler(fromTopic('x'), { getRemainingTimeInMillis: () => 30_000 });
+      await lambdaHandler(fromTopic('y'), { getRemainingTimeInMillis: () => 30_000 });
     } finally {
       out.mockRestore();
       if (previous === undefined) delete process.env.WEBHOOK_PARAMETER_NAME;
       else process.env.WEBHOOK_PARAMETER_NAME = previous;
+      delete process.env.SUBSCRIBED_TOPIC_ARN;
     }
     expect(slack.received).toHaveLength(2);
     expect(ssmMock.commandCalls(GetParameterCommand)).toHaveLength(1);

@@ -32,6 +32,7 @@ interface PolicyDocument {
 /** What the tests need to find in one synthesized stack. */
 interface Ids {
   readonly topic: string;
+  readonly table: string;
   readonly fn: string;
   readonly role: string;
   readonly logGroup: string;
@@ -55,6 +56,7 @@ function idsOf(synth: Synthesized): Ids {
   ).DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
   return {
     topic: idOf(synth, synth.stack.topic),
+    table: idOf(synth, synth.stack.alert.stateTable),
     fn,
     role,
     logGroup,
@@ -329,9 +331,9 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       });
     });
 
-    it('has exactly one environment variable, TOPIC_ARN (no API key, nothing else)', () => {
+    it('has exactly TOPIC_ARN and STATE_TABLE_NAME in its environment (no API key)', () => {
       expect(synth.json.Resources[ids.fn]?.Properties?.Environment).toEqual({
-        Variables: { TOPIC_ARN: { Ref: ids.topic } },
+        Variables: { TOPIC_ARN: { Ref: ids.topic }, STATE_TABLE_NAME: { Ref: ids.table } },
       });
     });
 
@@ -361,14 +363,13 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       });
     });
 
-    it('reads exactly the token, threshold and state parameters (ssm:GetParameters)', () => {
+    it('reads exactly the token and threshold parameters (ssm:GetParameters)', () => {
       const arns = resourcesFor(statements, 'ssm:GetParameters');
-      expect(arns).toHaveLength(3);
+      expect(arns).toHaveLength(2);
       const joined = arns.map(text);
       for (const suffix of [
         ':parameter/ngrok-balance-alert/api-key',
         ':parameter/ngrok-balance-alert/main/threshold-cents',
-        ':parameter/ngrok-balance-alert/main/state',
       ]) {
         expect(
           joined.filter((arn) => arn.endsWith(suffix)),
@@ -381,9 +382,25 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       }
     });
 
-    it('writes exactly the state parameter (ssm:PutParameter)', () => {
-      expect(parameterNamesOf(resourcesFor(statements, 'ssm:PutParameter'))).toEqual([
-        '/ngrok-balance-alert/main/state',
+    it('writes no parameter (ssm:PutParameter): the state lives in the table', () => {
+      expect(resourcesFor(statements, 'ssm:PutParameter')).toEqual([]);
+    });
+
+    it('reads and writes items of exactly the state table, and nothing else of it', () => {
+      const onTable = statements.filter((s) =>
+        list(s.Resource).some((r) => JSON.stringify(r).includes(ids.table)),
+      );
+      expect(onTable).toEqual([
+        {
+          Sid: 'ReadWriteState',
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+          Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+        },
+      ]);
+      expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
       ]);
     });
 
@@ -411,6 +428,8 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
         statements.filter((s) => s.Effect === 'Allow').flatMap((s) => actionsOf(s)),
       );
       expect([...actions].sort()).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sns:Publish',
@@ -418,7 +437,6 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
         'sqs:GetQueueUrl',
         'sqs:SendMessage',
         'ssm:GetParameters',
-        'ssm:PutParameter',
       ]);
     });
   });
@@ -432,19 +450,36 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       });
     });
 
-    it('creates the state parameter holding "{}"', () => {
-      synth.template.hasResourceProperties('AWS::SSM::Parameter', {
-        Name: '/ngrok-balance-alert/main/state',
-        Type: 'String',
-        Value: '{}',
+    it('creates no parameter for the API key (the user creates the SecureString) and none for state', () => {
+      expect(Object.keys(parameters(synth.json)).sort()).toEqual([
+        '/ngrok-balance-alert/main/threshold-cents',
+      ]);
+    });
+  });
+
+  describe('state table', () => {
+    it('is keyed by the string pk, on demand, encrypted, with point-in-time recovery', () => {
+      expect(synth.json.Resources[ids.table]?.Properties).toEqual({
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        // SSEEnabled false is DynamoDB's default encryption with an AWS owned key (true
+        // would mean a KMS key); a table is never stored unencrypted.
+        SSESpecification: { SSEEnabled: false },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
     });
 
-    it('creates no parameter for the API key (the user creates the SecureString)', () => {
-      expect(Object.keys(parameters(synth.json)).sort()).toEqual([
-        '/ngrok-balance-alert/main/state',
-        '/ngrok-balance-alert/main/threshold-cents',
-      ]);
+    it('is retained when the stack is deleted or the table replaced', () => {
+      expect(synth.json.Resources[ids.table]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    });
+
+    it('is the only table, and its name is a stack output', () => {
+      expect(logicalIds(synth.json, 'AWS::DynamoDB::Table')).toEqual([ids.table]);
+      expect(synth.json.Outputs?.StateTableName?.Value).toEqual({ Ref: ids.table });
     });
   });
 
@@ -556,6 +591,66 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
     });
   });
 
+  it("lets only the monitor's role and this account's alarms publish to the topic", () => {
+    const policy = onlyResource(synth.json, 'AWS::SNS::TopicPolicy').resource.Properties as {
+      Topics: unknown;
+      PolicyDocument: PolicyDocument;
+    };
+    expect(policy.Topics).toEqual([{ Ref: ids.topic }]);
+    const role = { 'Fn::GetAtt': [ids.role, 'Arn'] };
+    const alarms =
+      'arn:<Ref:AWS::Partition>:cloudwatch:<Ref:AWS::Region>:<Ref:AWS::AccountId>:alarm:*';
+    const statements = policy.PolicyDocument.Statement.map((st) => ({
+      ...st,
+      Condition: JSON.parse(JSON.stringify(st.Condition ?? {}), (_key, value) =>
+        value && typeof value === 'object' && 'Fn::Join' in value ? text(value) : value,
+      ),
+    }));
+    const topic = { Ref: ids.topic };
+    expect(statements).toEqual([
+      {
+        Sid: 'AllowPublishThroughSSLOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: topic,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Sid: 'AllowAlarmsOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: topic,
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': alarms },
+        },
+      },
+      {
+        Sid: 'AllowTheMonitor',
+        Effect: 'Allow',
+        Principal: { AWS: role },
+        Action: 'sns:Publish',
+        Resource: topic,
+        Condition: {},
+      },
+      {
+        // Same-account principals need no resource-policy allow: without this deny, any
+        // role whose own policy allows sns:Publish could publish (a forged resolve).
+        Sid: 'DenyEveryoneElse',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sns:Publish',
+        Resource: topic,
+        Condition: {
+          StringNotEquals: { 'aws:PrincipalArn': role },
+          ArnNotLike: { 'aws:SourceArn': alarms },
+        },
+      },
+    ]);
+  });
+
   describe('outputs and dashboard', () => {
     it('prints the command that changes the threshold', () => {
       const command = outputTexts(synth.json).find((value) =>
@@ -643,32 +738,28 @@ describe('multi-account stack', () => {
     statements = roleStatements(synth.json, ids.role);
   });
 
-  it('creates threshold, critical threshold and state parameters per account', () => {
+  it('creates threshold and critical threshold parameters per account, and no state parameter', () => {
     expect(parameters(synth.json)).toEqual({
       '/ngrok-balance-alert/prod/threshold-cents': { Type: 'String', Value: '1000' },
       '/ngrok-balance-alert/prod/critical-threshold-cents': { Type: 'String', Value: '200' },
-      '/ngrok-balance-alert/prod/state': { Type: 'String', Value: '{}' },
       '/ngrok-balance-alert/staging/threshold-cents': { Type: 'String', Value: '300' },
-      '/ngrok-balance-alert/staging/state': { Type: 'String', Value: '{}' },
     });
   });
 
-  it('reads exactly the 7 parameters of the two accounts', () => {
+  it('reads exactly the 5 parameters of the two accounts', () => {
     expect(parameterNamesOf(resourcesFor(statements, 'ssm:GetParameters')).sort()).toEqual([
       '/ngrok-balance-alert/prod/critical-threshold-cents',
-      '/ngrok-balance-alert/prod/state',
       '/ngrok-balance-alert/prod/threshold-cents',
-      '/ngrok-balance-alert/staging/state',
       '/ngrok-balance-alert/staging/threshold-cents',
       '/ngrok/prod',
       '/ngrok/staging',
     ]);
   });
 
-  it('writes exactly the 2 state parameters', () => {
-    expect(parameterNamesOf(resourcesFor(statements, 'ssm:PutParameter')).sort()).toEqual([
-      '/ngrok-balance-alert/prod/state',
-      '/ngrok-balance-alert/staging/state',
+  it('keeps both accounts in the one state table, writing no parameter', () => {
+    expect(resourcesFor(statements, 'ssm:PutParameter')).toEqual([]);
+    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual([
+      { 'Fn::GetAtt': [ids.table, 'Arn'] },
     ]);
   });
 
@@ -802,6 +893,27 @@ describe('stack with both Slack channels', () => {
     ).violations;
     expect(violations).toEqual([]);
   });
+
+  it('warns that every message would be posted to Slack twice', () => {
+    const warnings = synthesized.app
+      .synth()
+      .getStackArtifact(synthesized.stack.artifactId)
+      .messages.filter((m) => m.level === 'warning')
+      .map((m) => String(m.entry.data));
+    expect(warnings).toContainEqual(
+      expect.stringContaining('every message will be posted to Slack twice'),
+    );
+  });
+
+  it('lists the Slack webhook function in channelFunctions', () => {
+    const { slack } = synthesized.stack.alert.channelFunctions;
+    expect(slack).toBeDefined();
+    expect(
+      synthesized.json.Resources[
+        synthesized.stack.getLogicalId(slack?.node.defaultChild as CfnElement)
+      ]?.Type,
+    ).toBe('AWS::Lambda::Function');
+  });
 });
 
 describe('stack with 100 accounts', () => {
@@ -818,7 +930,7 @@ describe('stack with 100 accounts', () => {
 
   it('stays within 200 outputs: the critical commands give way, with a warning', () => {
     const ids = Object.keys(synthesized.json.Outputs ?? {});
-    expect(ids).toHaveLength(104);
+    expect(ids).toHaveLength(105);
     expect(ids.filter((id) => id.startsWith('SetCriticalThresholdCommand'))).toEqual([]);
     const warnings = synthesized.app
       .synth()
@@ -850,12 +962,12 @@ describe('stack with 100 accounts', () => {
         .filter((s) => [s.Action].flat().includes(action))
         .flatMap((s) => [s.Resource].flat());
     const reads = resourcesOf('ssm:GetParameters');
-    expect(reads).toHaveLength(400);
-    expect(new Set(reads).size).toBe(400);
+    expect(reads).toHaveLength(300);
+    expect(new Set(reads).size).toBe(300);
     expect(
       reads.every((arn) => /:parameter\/ngrok-balance-alert\/client-\d{3}\//.test(String(arn))),
     ).toBe(true);
-    expect(resourcesOf('ssm:PutParameter')).toHaveLength(100);
+    expect(resourcesOf('ssm:PutParameter')).toHaveLength(0);
   });
 });
 
@@ -863,8 +975,9 @@ describe('too many long names for one role', () => {
   it('fails synth with the fix instead of failing the deployment', () => {
     const accounts = Array.from({ length: 100 }, (_, i) => ({
       name: `client-with-a-rather-long-name-for-testing-${String(i).padStart(3, '0')}`,
-      tokenParameterName: `/${'deeply/nested/path/'.repeat(8)}client-${i}/api-key`,
+      tokenParameterName: `/${'deeply/nested/path/'.repeat(20)}client-${i}/api-key`,
       thresholdCents: 1000,
+      criticalThresholdCents: 100,
     }));
     expect(() => synthesize({ emails: 'a@example.com', accounts })).toThrow(
       /managed policies .*split the accounts over two stacks/s,

@@ -84,7 +84,10 @@ type Setting = (WholeNumber | DecimalNumber | Text | EmailList | AccountList | C
 };
 
 type AccountSetting = (WholeNumber | Text | EmailList | OnOff) & {
-  /** Must be given in every entry of `accounts`. */
+  /**
+   * Must be given in every entry of `accounts`. A setting with a `default` is optional in
+   * every entry, as it is in the single-account shorthand.
+   */
   readonly required?: true;
   readonly function?: true;
   readonly recipient?: true;
@@ -124,10 +127,18 @@ export const TEXT_FORMS = {
     problem: 'is not a Slack channel ID',
     expected: "Expected the ID from the channel's details in Slack",
   },
-  httpsUrl: {
-    test: isHttpsUrl,
-    problem: 'is not an https URL',
-    expected: 'Expected https://host/path, without a user name or password',
+  pagerDutyEventsUrl: {
+    test: isPagerDutyEventsUrl,
+    problem: 'is not a PagerDuty events URL',
+    expected:
+      'Expected https:// on events.pagerduty.com or events.eu.pagerduty.com (the routing key ' +
+      'is sent there), or a loopback address for local tests',
+  },
+  kmsKeyArn: {
+    test: (value: string) =>
+      /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/.test(value),
+    problem: 'is not a KMS key ARN',
+    expected: 'Expected arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (the key ARN, not an alias)',
   },
 } as const satisfies Record<
   string,
@@ -135,11 +146,30 @@ export const TEXT_FORMS = {
 >;
 type TextForm = keyof typeof TEXT_FORMS;
 
-/** An https URL without credentials in it (it goes into the template). */
-function isHttpsUrl(value: string): boolean {
+/** PagerDuty's Events API v2 hosts: the US and the EU service regions. */
+export const PAGERDUTY_EVENTS_HOSTS: readonly string[] = [
+  'events.pagerduty.com',
+  'events.eu.pagerduty.com',
+];
+
+/** A loopback host name, as `URL` gives it: where a local stand-in listens. */
+export function isLoopbackHost(hostname: string): boolean {
+  return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/.test(hostname);
+}
+
+/**
+ * Where the PagerDuty function may send events, with the routing key in the body: one of
+ * PagerDuty's event hosts over https, or a loopback address (http or https) for local
+ * tests. No user name or password (the URL goes into the template).
+ */
+function isPagerDutyEventsUrl(value: string): boolean {
   try {
     const url = new URL(value);
-    return url.protocol === 'https:' && !url.username && !url.password && !/\s/.test(value);
+    if (url.username || url.password || /\s/.test(value)) return false;
+    if (isLoopbackHost(url.hostname)) return url.protocol === 'https:' || url.protocol === 'http:';
+    return (
+      url.protocol === 'https:' && url.port === '' && PAGERDUTY_EVENTS_HOSTS.includes(url.hostname)
+    );
   } catch {
     return false;
   }
@@ -171,19 +201,25 @@ export const MAX_PURCHASE_CENTS = 50_000;
 export const ACCOUNT_SETTINGS = {
   /** Label of the account in messages, parameter paths and metrics. */
   name: { kind: 'text', form: 'accountName', required: true, function: true, flag: 'account' },
-  /** Name of the SecureString parameter that holds the account's ngrok.ai API key. */
+  /**
+   * Name of the SecureString parameter that holds the account's ngrok.ai API key.
+   *
+   * @default '/ngrok-balance-alert/api-key'
+   */
   tokenParameterName: {
     kind: 'text',
     form: 'parameterName',
     example: '/ngrok-balance-alert/api-key',
-    required: true,
+    default: '/ngrok-balance-alert/api-key',
     function: true,
   },
   /**
    * Warning threshold in cents: alert when the balance is below it. Initial value of the
    * account's threshold parameter, which can be changed at any time.
+   *
+   * @default 1000
    */
-  thresholdCents: { ...CENTS, required: true, function: true, flag: 'threshold-cents' },
+  thresholdCents: { ...CENTS, default: 1000, function: true, flag: 'threshold-cents' },
   /**
    * Optional second, lower threshold in cents; must be below `thresholdCents`. Gets its own
    * runtime parameter.
@@ -262,13 +298,16 @@ export const SHORTHAND = {
    *
    * @default '/ngrok-balance-alert/api-key'
    */
-  tokenParameterName: { field: 'tokenParameterName', default: '/ngrok-balance-alert/api-key' },
+  tokenParameterName: {
+    field: 'tokenParameterName',
+    default: ACCOUNT_SETTINGS.tokenParameterName.default,
+  },
   /**
    * The single account's `thresholdCents`.
    *
    * @default 1000
    */
-  thresholdCents: { field: 'thresholdCents', default: 1000 },
+  thresholdCents: { field: 'thresholdCents', default: ACCOUNT_SETTINGS.thresholdCents.default },
   /**
    * The single account's `criticalThresholdCents`.
    *
@@ -530,13 +569,14 @@ export const SETTINGS = {
   },
   /**
    * Where PagerDuty events go: https://events.eu.pagerduty.com/v2/enqueue for an account in
-   * PagerDuty's EU service region.
+   * PagerDuty's EU service region. Only PagerDuty's event hosts are accepted (the routing key
+   * travels in each event), and a loopback address for local tests.
    *
    * @default 'https://events.pagerduty.com/v2/enqueue'
    */
   pagerDutyEventsUrl: {
     kind: 'text',
-    form: 'httpsUrl',
+    form: 'pagerDutyEventsUrl',
     default: 'https://events.pagerduty.com/v2/enqueue',
     example: 'https://events.eu.pagerduty.com/v2/enqueue',
   },
@@ -587,6 +627,19 @@ export const SETTINGS = {
     kind: 'text',
     form: 'parameterName',
     example: '/ngrok-balance-alert/webhook-secret',
+  },
+  /**
+   * ARN of the customer-managed KMS key your SecureString parameters (the API key, the
+   * channel secrets) are encrypted with: the functions that read them may then use it to
+   * decrypt, through SSM only (`kms:ViaService`). Not needed with the default `aws/ssm` key.
+   *
+   * @default - the AWS managed aws/ssm key, which needs no grant
+   */
+  secretsKmsKeyArn: {
+    kind: 'text',
+    form: 'kmsKeyArn',
+    example: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    unset: 'the aws/ssm key',
   },
   /**
    * `per-account` declares CloudWatch metrics for every account in the embedded metric
@@ -664,11 +717,24 @@ export type FunctionSettings = {
   >;
 };
 
+type AccountKeysWith<Marker> = {
+  [K in keyof typeof ACCOUNT_SETTINGS]: (typeof ACCOUNT_SETTINGS)[K] extends Marker ? K : never;
+}[keyof typeof ACCOUNT_SETTINGS];
+/** Account settings that always have a value once resolved: required, or defaulted. */
+type ResolvedAccountKeys =
+  | AccountKeysWith<{ required: true }>
+  | AccountKeysWith<{ default: unknown }>;
+
 /** The account settings the function receives (what it derives parameter names from). */
-export type FunctionAccountSettings = Pick<
-  AccountProps,
-  FunctionKeys<typeof ACCOUNT_SETTINGS> & keyof AccountProps
->;
+export type FunctionAccountSettings = {
+  readonly [K in FunctionKeys<typeof ACCOUNT_SETTINGS> & ResolvedAccountKeys]: ValueOf<
+    (typeof ACCOUNT_SETTINGS)[K]
+  >;
+} & {
+  readonly [K in Exclude<FunctionKeys<typeof ACCOUNT_SETTINGS>, ResolvedAccountKeys>]?: ValueOf<
+    (typeof ACCOUNT_SETTINGS)[K]
+  >;
+};
 
 /** A setting's entry, whichever table it is in. */
 export type AnySetting = Setting | AccountSetting;

@@ -6,7 +6,11 @@
 /** Root of every parameter the stack creates. */
 export const PARAMETER_PREFIX = '/ngrok-balance-alert';
 
-/** Parameter names the stack creates for one account. */
+/**
+ * Parameter names of one account: the thresholds the stack creates, and `state`, where
+ * versions up to 0.2 kept the alert state. The stack no longer creates that one (the state
+ * lives in the DynamoDB state table); the name stays until the function stops reading it.
+ */
 export function accountParameterNames(accountName: string) {
   const base = `${PARAMETER_PREFIX}/${accountName}`;
   return {

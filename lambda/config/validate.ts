@@ -102,13 +102,8 @@ export function resolveSettings(
     }
   }
   if (source === 'props') {
-    for (const key of Object.keys(input)) {
-      if (!SETTING_KEYS.includes(key) && input[key] !== undefined) {
-        errors.push(
-          `"${key}" is not a known setting. Expected one of: ${SETTING_KEYS.join(', ')}.`,
-        );
-      }
-    }
+    const given = Object.keys(input).filter((key) => input[key] !== undefined);
+    errors.push(...unknownKeyProblems(given, SETTING_KEYS));
   }
   const read = new Reader((key) => input[key], errors, source);
   const values: Record<string, unknown> = {};
@@ -148,6 +143,7 @@ export function resolveSettings(
       ACCOUNT_RECIPIENT_KEYS.some((key) => isGiven(account[key as keyof ResolvedAccount])),
     );
   if (!heard && !recipientFailed) errors.push(noRecipient(source));
+  errors.push(...parameterRoleProblems(values, accounts, read.raw('accounts') !== undefined));
   if (errors.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);
   }
@@ -157,6 +153,144 @@ export function resolveSettings(
     accounts,
     schedulePeriodMinutes,
   } as unknown as ResolvedConfig;
+}
+
+/**
+ * Problems for keys that are not settings: each names the key and, when one is near (the
+ * same but for case, dashes or underscores; one the start of the other; or a letter or two
+ * apart), suggests it, else lists the known keys. The same words for props and context.
+ */
+export function unknownKeyProblems(given: readonly string[], known: readonly string[]): string[] {
+  return given
+    .filter((key) => !known.includes(key))
+    .map((key) => {
+      const near = nearestKey(key, known);
+      return near === undefined
+        ? `"${key}" is not a known setting, so it would be ignored. Expected one of: ` +
+            `${known.join(', ')} (see the configuration table in the README).`
+        : `"${key}" is not a known setting, so it would be ignored. Did you mean "${near}"?`;
+    });
+}
+
+/** The known key a given one was most likely meant to be, if any is close enough. */
+function nearestKey(given: string, known: readonly string[]): string | undefined {
+  const normal = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
+  const exact = known.find((key) => normal(key) === normal(given));
+  if (exact !== undefined) return exact;
+  const prefix = known.find((key) => key.startsWith(given) || given.startsWith(key));
+  if (prefix !== undefined) return prefix;
+  // A typo: at most one edit per six letters, and at most two.
+  const allowed = Math.min(2, Math.floor(given.length / 6));
+  let best: { key: string; distance: number } | undefined;
+  for (const key of known) {
+    const distance = editDistance(normal(given), normal(key));
+    if (distance <= allowed && (best === undefined || distance < best.distance)) {
+      best = { key, distance };
+    }
+  }
+  return best?.key;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + cost,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The settings that name a SecureString the user creates, and what each one holds. */
+const SECRET_PARAMETER_SETTINGS = {
+  slackWebhookParameterName: 'the Slack webhook URL',
+  pagerDutyRoutingKeyParameterName: 'the PagerDuty routing key',
+  teamsWebhookParameterName: 'the Teams workflow URL',
+  discordWebhookParameterName: 'the Discord webhook URL',
+  webhookUrlParameterName: 'the webhook URL',
+  webhookSecretParameterName: 'the webhook signing secret',
+} as const;
+
+/**
+ * One parameter, one role: the API key, each channel secret, the webhook secret and every
+ * parameter the stack creates must all be different parameters. Otherwise a secret is sent
+ * where another belongs (the ngrok key posted to PagerDuty as a routing key), or the stack
+ * overwrites a secret with a threshold. The API keys of two accounts are checked apart
+ * (checkKeyParameters), with their own message.
+ */
+function parameterRoleProblems(
+  values: Readonly<Record<string, unknown>>,
+  accounts: readonly ResolvedAccount[],
+  listGiven: boolean,
+): string[] {
+  const roles: { setting: string; holds: string; name: string }[] = [];
+  accounts.forEach((account, index) => {
+    roles.push({
+      setting: listGiven ? `accounts[${index}].tokenParameterName` : 'tokenParameterName',
+      holds: `the ngrok API key of account "${account.name}"`,
+      name: account.tokenParameterName,
+    });
+  });
+  for (const [setting, holds] of Object.entries(SECRET_PARAMETER_SETTINGS)) {
+    const name = values[setting];
+    if (typeof name === 'string') roles.push({ setting, holds, name });
+  }
+  const created = stackParameters(accounts);
+  const problems: string[] = [];
+  const seen = new Map<string, (typeof roles)[number]>();
+  for (const role of roles) {
+    const taken = created.get(key(role.name));
+    // An account's key on a parameter the stack creates is reported by checkKeyParameters.
+    if (taken !== undefined && !role.setting.endsWith('tokenParameterName')) {
+      problems.push(
+        `"${role.setting}": "${role.name}" is ${taken}, which the stack creates. Expected a ` +
+          `SecureString of its own holding ${role.holds}.`,
+      );
+    }
+    const other = seen.get(key(role.name));
+    const bothKeys =
+      other?.setting.endsWith('tokenParameterName') && role.setting.endsWith('tokenParameterName');
+    if (other !== undefined && !bothKeys) {
+      problems.push(
+        `"${role.setting}": "${role.name}" is also "${other.setting}". Expected a parameter of ` +
+          `its own for each role: ${role.holds} and ${other.holds} would be read from one ` +
+          `parameter, and one of them sent where the other belongs.`,
+      );
+    }
+    if (other === undefined) seen.set(key(role.name), role);
+  }
+  return problems;
+}
+
+/** SSM treats "/name" and "name" as one ARN (parameter/name): compare names without it. */
+function key(parameterName: string): string {
+  return parameterName.replace(/^\/+/, '');
+}
+
+/**
+ * The parameters the stack creates, by name without a leading slash, each with what it is.
+ * Every account's critical threshold parameter counts, configured or not: a secret there
+ * would be overwritten as soon as one is.
+ */
+function stackParameters(accounts: readonly ResolvedAccount[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const account of accounts) {
+    const names = accountParameterNames(account.name);
+    owners.set(key(names.threshold), `the threshold parameter of account "${account.name}"`);
+    owners.set(
+      key(names.criticalThreshold),
+      `the critical threshold parameter of account "${account.name}"`,
+    );
+  }
+  return owners;
 }
 
 function isGiven(value: unknown): boolean {
@@ -279,23 +413,18 @@ function checkKeyParameters(
   keyOf: (index: number) => string,
   errors: string[],
 ): void {
-  const own = new Map<string, string>();
-  for (const account of accounts) {
-    for (const [kind, name] of Object.entries(accountParameterNames(account.name))) {
-      own.set(name, `the ${kind} parameter of account "${account.name}"`);
-    }
-  }
+  const own = stackParameters(accounts);
   const users = new Map<string, string>();
   accounts.forEach((account, index) => {
     const name = account.tokenParameterName;
-    const taken = own.get(name);
+    const taken = own.get(key(name));
     if (taken !== undefined) {
       errors.push(
         `"${keyOf(index)}": "${name}" is ${taken}, which the stack creates. Expected the ` +
           `SecureString that holds the ngrok API key, e.g. ${SHORTHAND.tokenParameterName.default}.`,
       );
     }
-    const other = users.get(name);
+    const other = users.get(key(name));
     if (other !== undefined) {
       errors.push(
         `"${keyOf(index)}": "${name}" is also the key of account "${other}": one ngrok ` +
@@ -303,7 +432,7 @@ function checkKeyParameters(
           'ngrok account (use criticalThresholdCents for a second, lower threshold).',
       );
     }
-    if (other === undefined) users.set(name, account.name);
+    if (other === undefined) users.set(key(name), account.name);
   });
 }
 
@@ -321,7 +450,10 @@ function readAccount(
   const read = new Reader((field) => entry[field], errors, source, keyOf);
   const values: Record<string, unknown> = {};
   for (const [field, setting] of Object.entries(ACCOUNT_SETTINGS) as [string, AnySetting][]) {
-    values[field] = read.value(field, setting, 'required' in setting);
+    // A field with a default in the configuration table is optional in every entry too.
+    values[field] =
+      read.value(field, setting, 'required' in setting) ??
+      ('default' in setting ? setting.default : undefined);
   }
   const { thresholdCents, criticalThresholdCents } = values as Partial<AccountProps>;
   if (
@@ -530,6 +662,15 @@ class Reader {
       case 'integer':
       case 'decimal': {
         const fromText = this.source === 'context';
+        if (!fromText && typeof value === 'string') {
+          // Context gives every value as text; a prop has a type, and a number in quotes is
+          // a slip that the message should name as such.
+          this.errors.push(
+            `"${name}": expected a number, got the string '${quoteless(value)}'. Expected ` +
+              `${setting.kind === 'integer' ? expectedNumber(setting) : expectedDecimal(setting)}, without quotes.`,
+          );
+          return undefined;
+        }
         const [number, expected] =
           setting.kind === 'integer'
             ? [wholeNumber(value, setting, fromText), expectedNumber(setting)]
@@ -568,6 +709,12 @@ class Reader {
         if (typeof value === 'boolean') return value;
         if (this.source === 'context' && (value === 'true' || value === 'false')) {
           return value === 'true';
+        }
+        if (typeof value === 'string' && this.source === 'props') {
+          this.errors.push(
+            `"${name}": expected true or false, got the string '${quoteless(value)}'. Expected true or false, without quotes.`,
+          );
+          return undefined;
         }
         this.errors.push(`"${name}": ${quote(value)} is not valid. Expected true or false.`);
         return undefined;
@@ -613,6 +760,11 @@ class Reader {
     }
     return emails;
   }
+}
+
+/** A string shown inside single quotes, cut like `quote`. */
+function quoteless(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 57)}...` : value;
 }
 
 function quote(value: unknown): string {

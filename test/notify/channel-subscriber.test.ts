@@ -349,10 +349,13 @@ describe('the webhook subscriber', () => {
 
 describe('environmentFrom', () => {
   it('reads the channel, the parameter names and the events URL, defaulting to the US one', () => {
-    expect(environmentFrom({ CHANNEL: 'pagerduty', PARAMETER_NAME: '/p' })).toEqual({
+    expect(
+      environmentFrom({ CHANNEL: 'pagerduty', PARAMETER_NAME: '/p', SUBSCRIBED_TOPIC_ARN: 't' }),
+    ).toEqual({
       channel: 'pagerduty',
       parameterName: '/p',
       eventsUrl: 'https://events.pagerduty.com/v2/enqueue',
+      topicArn: 't',
     });
     expect(
       environmentFrom({
@@ -360,6 +363,7 @@ describe('environmentFrom', () => {
         PARAMETER_NAME: '/u',
         SECRET_PARAMETER_NAME: '/s',
         PAGERDUTY_EVENTS_URL: 'https://events.eu.pagerduty.com/v2/enqueue',
+        SUBSCRIBED_TOPIC_ARN: 't',
       }),
     ).toMatchObject({
       secretParameterName: '/s',

@@ -15,6 +15,8 @@ import { ChannelPostError, type PostOptions, type PostResult, postJson } from '.
 
 export interface SnsEventRecord {
   readonly Sns: {
+    /** The topic the message was published to. */
+    readonly TopicArn?: string;
     readonly MessageId?: string;
     readonly Message: string;
     readonly Subject?: string | null;
@@ -28,6 +30,27 @@ export interface SnsEvent {
 /** The part of the Lambda context the handler uses. */
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Whether a record comes from the function's own topic. Anyone who may add a subscription
+ * to another topic could otherwise have the function post for them (resolve the real
+ * PagerDuty incident, or get a validly signed webhook delivery); such a record is logged
+ * and dropped, without failing the invocation (a retry would not make it acceptable).
+ */
+export function isFromTopic(
+  record: { readonly Sns?: { readonly TopicArn?: string } } | undefined,
+  topicArn: string | undefined,
+  log: Logger,
+  fields: Record<string, unknown>,
+): boolean {
+  if (topicArn === undefined || record?.Sns?.TopicArn === topicArn) return true;
+  log.log('WARN', 'Refused a message that is not from the alert topic: nothing was posted', {
+    ...fields,
+    topicArn: String(record?.Sns?.TopicArn ?? '(none)').slice(0, 256),
+    expectedTopicArn: topicArn,
+  });
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +200,13 @@ export interface HandlerDeps
   readonly ssm: Pick<SSMClient, 'send'>;
   /** Name of the SecureString parameter, or a function that reads it (from the environment). */
   readonly parameterName: string | (() => string);
+  /**
+   * The topic of the function's own subscription, or a function that reads it: records from
+   * any other topic are refused (logged, not posted). The deployed handler always has it.
+   *
+   * @default - every record is accepted (tests)
+   */
+  readonly topicArn?: string | (() => string);
   readonly log?: Logger;
   /** Time one invocation may spend reading the parameter and posting. */
   readonly budgetMs?: number;
@@ -231,11 +261,13 @@ export function createHandler(deps: HandlerDeps): Handler {
     );
     const deadline = now() + Math.max(0, budget);
     const records = Array.isArray(event?.Records) ? event.Records : [];
+    const topicArn = typeof deps.topicArn === 'function' ? deps.topicArn() : deps.topicArn;
     // SNS invokes with one record; more are handled in turn, and the invocation fails if any
     // did (a retry then posts the others again: a duplicate beats a lost alert).
     const failures: Error[] = [];
     for (const record of records) {
       const messageId = record?.Sns?.MessageId;
+      if (!isFromTopic(record, topicArn, log, { channel: 'slack', messageId })) continue;
       const rendered = renderSlackMessage(String(record?.Sns?.Message ?? ''), record?.Sns?.Subject);
       try {
         const url = await webhookUrl(parameterName);
@@ -300,13 +332,12 @@ const ssm = new SSMClient({});
 
 export const handler: Handler = createHandler({
   ssm,
-  parameterName: () => {
-    const name = process.env.WEBHOOK_PARAMETER_NAME;
-    if (!name) {
-      throw new Error(
-        'The environment variable WEBHOOK_PARAMETER_NAME is not set: redeploy the stack.',
-      );
-    }
-    return name;
-  },
+  parameterName: () => requiredEnv('WEBHOOK_PARAMETER_NAME'),
+  topicArn: () => requiredEnv('SUBSCRIBED_TOPIC_ARN'),
 });
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`The environment variable ${name} is not set: redeploy the stack.`);
+  return value;
+}

@@ -17,7 +17,7 @@ import {
   type Target,
 } from './channels.ts';
 import { ChannelPostError } from './post.ts';
-import type { LambdaContext, SnsEvent } from './slack-webhook.ts';
+import { isFromTopic, type LambdaContext, type SnsEvent } from './slack-webhook.ts';
 
 /** A channel parameter that is missing, unreadable or holds the wrong thing. */
 export class ChannelParameterError extends Error {
@@ -30,6 +30,12 @@ export interface ChannelEnvironment {
   readonly parameterName: string;
   readonly secretParameterName?: string;
   readonly eventsUrl: string;
+  /**
+   * The topic of the function's own subscription: records from any other topic are refused
+   * (logged, not delivered). The deployed function always has it (environmentFrom requires
+   * it); a test that builds the environment by hand may leave it out.
+   */
+  readonly topicArn?: string;
 }
 
 export interface SubscriberDeps
@@ -81,6 +87,7 @@ export function createSubscriber(deps: SubscriberDeps): SubscriberHandler {
     const failures: Error[] = [];
     for (const record of records) {
       const messageId = record?.Sns?.MessageId;
+      if (!isFromTopic(record, env.topicArn, log, { channel: env.channel, messageId })) continue;
       const incoming = classifyMessage(String(record?.Sns?.Message ?? ''), record?.Sns?.Subject);
       const fields = {
         channel: env.channel,
@@ -247,5 +254,6 @@ export function environmentFrom(env: NodeJS.ProcessEnv): ChannelEnvironment {
     parameterName: required('PARAMETER_NAME'),
     ...(env.SECRET_PARAMETER_NAME && { secretParameterName: env.SECRET_PARAMETER_NAME }),
     eventsUrl: env.PAGERDUTY_EVENTS_URL || DEFAULT_PAGERDUTY_EVENTS_URL,
+    topicArn: required('SUBSCRIBED_TOPIC_ARN'),
   };
 }
