@@ -14,7 +14,9 @@
  * - the TypeScript example: compiled against the packed package, as an ES module and as
  *   CommonJS;
  * - the webhook signature check (JavaScript): run against signatures the webhook channel makes;
- * - the snooze command's results (JSON): the snooze command run on the README's payload.
+ * - the snooze command's results (JSON): the snooze command run on the README's payload;
+ * - the example notification (JSON): valid against schemas/notification-v2.schema.json and
+ *   exactly what the renderer writes for the notification it describes.
  *
  * Shape-checked only (they need an AWS account, a terminal or a real ngrok key):
  * - `aws ssm put-parameter`: one region for the whole README, the parameter names the stack
@@ -45,15 +47,17 @@ import { Parser } from 'commonmark';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as cli, USAGE } from '../lambda/cli.ts';
 import { createLogger } from '../lambda/common/log.ts';
-import type { MonitorConfig } from '../lambda/common/types.ts';
+import type { MonitorConfig, Notification } from '../lambda/common/types.ts';
 import { DEFAULTS } from '../lambda/config/contract.ts';
 import { accountParameterNames } from '../lambda/config/parameter-names.ts';
 import { signatureFor } from '../lambda/notify/channels/webhook.ts';
+import { renderNotification } from '../lambda/notify/render.ts';
 import { ACCOUNT_CHECKED_MESSAGE } from '../lambda/run/metrics.ts';
 import { runSnoozeCommand } from '../lambda/run/snooze-command.ts';
 import { parseSnoozeRequest } from '../lambda/watches/snooze.ts';
 import { serveParameters } from './support/aws-mocks.ts';
 import { type ConsumerApp, makeConsumerApp } from './support/consumer-app.ts';
+import { validateNotificationV2 } from './support/notification-schema.ts';
 import { REPO_ROOT } from './support/stand-ins/server.ts';
 import { type Synthesized, synthesize, text } from './support/synth.ts';
 
@@ -187,6 +191,8 @@ type Command = (typeof commands)[number];
 const isSynth = ({ words: w }: Command) =>
   (w[0] === 'npx' && w[1] === 'cdk' && (w[2] === 'synth' || w[2] === 'deploy')) ||
   (w[0] === 'npm' && w[1] === 'run' && w[2] === 'synth');
+const isNotification = (b: Block) =>
+  b.text.includes('"schema": "ngrok-balance-alert.notification.v2"');
 const isAws = (service: string, action: string) => (c: Command) =>
   c.words[0] === 'aws' && c.words[1] === service && c.words[2] === action;
 
@@ -225,6 +231,7 @@ const BLOCK_CHECKS: { name: string; matches: (b: Block) => boolean }[] = [
   { name: 'the signature check', matches: (b) => b.info === 'js' && b.text.includes('createHmac') },
   { name: 'the TypeScript example', matches: (b) => b.info === 'ts' },
   { name: 'a snooze result', matches: (b) => b.info === 'json' && /^\{"snooze":/.test(b.text) },
+  { name: 'a notification (JSON v2)', matches: (b) => b.info === 'json' && isNotification(b) },
   { name: 'cdk.json', matches: (b) => b.info === 'json' && b.text.includes('"context"') },
   { name: 'the Logs Insights query', matches: (b) => b.text.startsWith('filter message') },
   { name: 'the signature header', matches: (b) => b.text.startsWith('X-Ngrok-Balance-Alert') },
@@ -526,6 +533,33 @@ describe('what the README shows the function reading and answering', () => {
     const payload = { ...snoozePayload().snooze, account: 'mian' };
 
     expect(await snoozeResult(payload, new Date())).toEqual(expected);
+  });
+
+  it('shows a notification that the schema accepts, exactly as the renderer writes it', () => {
+    // Prepare
+    const shown = JSON.parse(blocks.find(isNotification)?.text ?? 'null');
+    const notification = {
+      kind: shown.kind,
+      account: shown.account,
+      level: shown.level,
+      reason: shown.reason,
+      thresholds: {
+        thresholdCents: shown.thresholdCents,
+        criticalThresholdCents: shown.criticalThresholdCents ?? undefined,
+        recoveryMarginCents: shown.recoveryMarginCents,
+      },
+      thresholdParameterName: shown.content.thresholdParameterName,
+      configProblems: shown.configProblems,
+      balanceCents: shown.balanceCents,
+      at: shown.at,
+    } as Notification;
+
+    // Act
+    const written = renderNotification(notification, { region: REGION }).structured;
+
+    // Assess
+    expect(validateNotificationV2(shown), JSON.stringify(validateNotificationV2.errors)).toBe(true);
+    expect(shown).toEqual(JSON.parse(JSON.stringify(written)));
   });
 
   it('sends a test alert for {"test":true}, as the handler reads it', () => {
