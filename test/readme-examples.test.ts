@@ -191,6 +191,12 @@ type Command = (typeof commands)[number];
 const isSynth = ({ words: w }: Command) =>
   (w[0] === 'npx' && w[1] === 'cdk' && (w[2] === 'synth' || w[2] === 'deploy')) ||
   (w[0] === 'npm' && w[1] === 'run' && w[2] === 'synth');
+/** A `text` block right after a command's block: what the command prints when it fails. */
+function expectedError(block: Block): string | undefined {
+  const shown = block.next;
+  return shown?.info === 'text' ? shown.text.trim() : undefined;
+}
+
 const isNotification = (b: Block) =>
   b.text.includes('"schema": "ngrok-balance-alert.notification.v2"');
 const isAws = (service: string, action: string) => (c: Command) =>
@@ -233,6 +239,10 @@ const BLOCK_CHECKS: { name: string; matches: (b: Block) => boolean }[] = [
   { name: 'a snooze result', matches: (b) => b.info === 'json' && /^\{"snooze":/.test(b.text) },
   { name: 'a notification (JSON v2)', matches: (b) => b.info === 'json' && isNotification(b) },
   { name: 'cdk.json', matches: (b) => b.info === 'json' && b.text.includes('"context"') },
+  {
+    name: 'the error a synth line prints',
+    matches: (b) => commands.some((c) => isSynth(c) && expectedError(c.block) === b.text.trim()),
+  },
   { name: 'the Logs Insights query', matches: (b) => b.text.startsWith('filter message') },
   { name: 'the signature header', matches: (b) => b.text.startsWith('X-Ngrok-Balance-Alert') },
   { name: 'not checked: a diagram', matches: (b) => b.text.includes('──>') },
@@ -292,14 +302,6 @@ function nagFindings(synthesized: Synthesized): string[] {
   return new AwsSolutionsChecks(synthesized.app)
     .validateScope(synthesized.app)
     .violations.map((v) => v.ruleName);
-}
-
-/** A block right after a command that shows what it prints on failure. */
-function expectedError(block: Block): string | undefined {
-  const shown = block.next;
-  return shown && /error|refused|not a known/i.test(shown.text) && shown.info !== 'sh'
-    ? shown.text.trim()
-    : undefined;
 }
 
 const synthLines = commands.filter((c) => isSynth(c) && !c.words.includes('--app'));
