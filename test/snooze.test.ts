@@ -400,6 +400,25 @@ describe('parseSnoozeRequest', () => {
     },
   ];
 
+  propertyTest.prop([
+    fc.constantFrom('+', '-'),
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 99 }),
+  ])('gives a valid time or a refusal for any zone offset, never an invalid date', (sign, h, m) => {
+    const zone = `${sign}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+    try {
+      const { until } = parseSnoozeRequest(
+        { account: 'main', until: `2026-12-03T09:00:00${zone}` },
+        ACCOUNTS,
+        T0,
+      );
+      expect(h <= 23 && m <= 59).toBe(true);
+      expect(Number.isNaN(until?.getTime())).toBe(false);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SnoozeRequestError);
+    }
+  });
+
   it.each(refused)('refuses $name, naming the field', ({ payload, field, message }) => {
     // Act
     let error: unknown;
