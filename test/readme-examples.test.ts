@@ -27,14 +27,15 @@
  *   `npm ci`, `npm test`, `npm run ...`: scripts that exist; `git clone`, `read`, `printf`:
  *   the directory and variable names;
  * - `npx ngrok-balance-alert check ...`, `npm run check -- ...`: the options are accepted
- *   (the command stops only for want of NGROK_API_KEY);
+ *   (the command stops only for want of NGROK_API_KEY); the auto top-up preview is run
+ *   against a local stand-in of the API, for the line the README says it shows;
  * - the Logs Insights query: the log line's message and fields; the signature header: its
  *   name and form.
  *
  * Not examples, not checked: the architecture diagram and the module list.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +58,7 @@ import { runSnoozeCommand } from '../lambda/run/snooze-command.ts';
 import { parseSnoozeRequest } from '../lambda/watches/snooze.ts';
 import { serveParameters } from './support/aws-mocks.ts';
 import { type ConsumerApp, makeConsumerApp } from './support/consumer-app.ts';
+import { startHttpServer } from './support/http-server.ts';
 import { validateNotificationV2 } from './support/notification-schema.ts';
 import { REPO_ROOT } from './support/stand-ins/server.ts';
 import { type Synthesized, synthesize, text } from './support/synth.ts';
@@ -603,32 +605,72 @@ describe('what the README shows the function reading and answering', () => {
     expect(scripts.filter((s) => !(s in PACKAGE.scripts))).toEqual([]);
   });
 
-  it('gives the check command options it accepts, and the key as its help shows', async () => {
-    const checks = commands.filter((c) => COMMAND_CHECKS[6]?.matches(c));
-    expect(checks.length).toBeGreaterThanOrEqual(2);
-    for (const { words } of checks) {
-      // `npx ngrok-balance-alert check ...`, or `npm run check [-- ...]`.
-      const dashes = words.indexOf('--');
-      const args =
-        words[0] === 'npx'
-          ? words.slice(2)
-          : ['check', ...(dashes < 0 ? [] : words.slice(dashes + 1))];
-      let stderr = '';
-      const code = await cli(
-        args,
-        {},
-        {
-          stdout: () => {},
-          stderr: (s) => {
-            stderr += s;
-          },
-        },
-      );
+  const checkCommands = () =>
+    commands.filter((c) =>
+      COMMAND_CHECKS.find((check) => check.name === 'the check command')?.matches(c),
+    );
+  /** The check command's arguments: `npx ngrok-balance-alert check ...` or `npm run check [-- ...]`. */
+  const checkArgs = (words: readonly string[]) => {
+    const dashes = words.indexOf('--');
+    return words[0] === 'npx'
+      ? words.slice(2)
+      : ['check', ...(dashes < 0 ? [] : words.slice(dashes + 1))];
+  };
+  async function check(args: readonly string[], env: Record<string, string>) {
+    let stdout = '';
+    let stderr = '';
+    const code = await cli(args, env, {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('gives the check command options it accepts, the key as its help shows, and an executable bin', async () => {
+    expect(checkCommands().length).toBeGreaterThanOrEqual(2);
+    for (const { words } of checkCommands()) {
+      const { code, stderr } = await check(checkArgs(words), {});
       expect(code).toBe(2);
       expect(stderr, words.join(' ')).toContain('NGROK_API_KEY is not set');
     }
     const read = commands.find((c) => c.words[0] === 'read' && c.words.includes('NGROK_API_KEY'));
     expect(USAGE).toContain(read?.block.text.split('\n')[0]?.split('#')[0]?.trim());
+    // `npx ngrok-balance-alert` in a clone runs the built bin directly.
+    expect(statSync(path.join(REPO_ROOT, 'dist', 'cli.mjs')).mode & 0o111).toBe(0o111);
+  });
+
+  it('shows what auto top-up would buy with a low balance, as the README says', async () => {
+    // Prepare: a balance below the default threshold, nothing bought this month.
+    const command = checkCommands().find((c) => c.words.includes('--auto-top-up-cents'));
+    const claim = /With a low balance it shows `([^`]+)`/.exec(README)?.[1] ?? '';
+    const api = await startHttpServer((req, res) => {
+      const answers: Record<string, unknown> = {
+        '/credits/balance': { balanceCents: 500 },
+        '/usage/overview': { uri: '/usage/overview', buckets: [], totals: { cost: '0' } },
+        '/credits/transactions': { items: [] },
+      };
+      const body = answers[new URL(req.url ?? '/', 'http://api').pathname];
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body ?? { msg: 'not found' }));
+    });
+
+    try {
+      // Act
+      const { stdout } = await check(checkArgs(command?.words ?? []), {
+        NGROK_API_KEY: 'ngrok-readme-key-1234',
+        NGROK_API_URL: api.url,
+      });
+
+      // Assess: the README's words, with the report's alignment.
+      expect(claim).toMatch(/^Auto top-up: /);
+      expect(stdout.replace(/:\s+/g, ': ')).toContain(claim);
+    } finally {
+      await api.close();
+    }
   });
 
   it('verifies the signatures the webhook channel makes, and refuses a changed body or an old one', async () => {
