@@ -295,11 +295,6 @@ describe('the README', () => {
 // ---------------------------------------------------------------------------------------------
 // Synth lines
 
-/** Synthesizes as the app does and returns the cdk-nag findings, or the error. */
-function synth(context: Record<string, unknown>): Synthesized {
-  return synthesize(context);
-}
-
 function nagFindings(synthesized: Synthesized): string[] {
   return new AwsSolutionsChecks(synthesized.app)
     .validateScope(synthesized.app)
@@ -307,18 +302,13 @@ function nagFindings(synthesized: Synthesized): string[] {
 }
 
 const synthLines = commands.filter((c) => isSynth(c) && !c.words.includes('--app'));
-/** The same context synthesizes once. */
-const contexts = [
-  ...new Map(
-    synthLines
-      .map((c) => {
-        const context = contextOf(c.words);
-        return [JSON.stringify(context), { context, command: c }] as const;
-      })
-      // The first line with a context names it.
-      .reverse(),
-  ).values(),
-].reverse();
+/** Each context synthesizes once, named by the first line that gives it. */
+const contexts: { context: Record<string, string>; command: Command }[] = [];
+for (const command of synthLines) {
+  const context = contextOf(command.words);
+  const seen = contexts.some((c) => JSON.stringify(c.context) === JSON.stringify(context));
+  if (!seen) contexts.push({ context, command });
+}
 
 describe('every synth and deploy line of the README', () => {
   let quickstart: Synthesized;
@@ -332,10 +322,10 @@ describe('every synth and deploy line of the README', () => {
     })),
   )('line $line: $command', ({ context, error }) => {
     if (error !== undefined) {
-      expect(() => synth(context)).toThrow(error);
+      expect(() => synthesize(context)).toThrow(error);
       return;
     }
-    const synthesized = synth(context);
+    const synthesized = synthesize(context);
     expect(nagFindings(synthesized)).toEqual([]);
     if (!quickstart && Object.keys(context).join() === 'emails') quickstart = synthesized;
   });
@@ -343,13 +333,13 @@ describe('every synth and deploy line of the README', () => {
   it('the cdk.json example', () => {
     const block = blocks.find((b) => b.info === 'json' && b.text.includes('"context"'));
     const { context } = JSON.parse(block?.text ?? '{}') as { context: Record<string, unknown> };
-    expect(nagFindings(synth(context))).toEqual([]);
+    expect(nagFindings(synthesize(context))).toEqual([]);
   });
 
   describe('the commands the stack outputs print', () => {
     let outputs: Record<string, string>;
     beforeAll(() => {
-      const synthesized = quickstart ?? synth({ emails: 'you@example.com' });
+      const synthesized = quickstart ?? synthesize({ emails: 'you@example.com' });
       outputs = Object.fromEntries(
         Object.entries(synthesized.json.Outputs ?? {}).map(([id, o]) => [id, text(o.Value)]),
       );
