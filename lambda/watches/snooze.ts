@@ -3,7 +3,8 @@
  * `{"snooze": {"account": "main", "for": "24h", "note": "..."}}` (or `"until"` a time); while
  * the snooze lasts, the run still decides everything as usual (so levels and reminder times
  * stay true) and this module holds back the notifications that would only repeat what
- * people already know. Pure: the clock, the account names and the saved state come in as arguments.
+ * people already know. Pure: the clock, the account names and the saved state come in as
+ * arguments.
  */
 
 import { cutAt, oneLine } from '../common/text.ts';
