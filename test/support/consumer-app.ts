@@ -6,7 +6,7 @@
  * resolution.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './stand-ins/server.ts';
@@ -32,11 +32,13 @@ export function makeConsumerApp(
 ): ConsumerApp {
   const work = mkdtempSync(path.join(tmpdir(), prefix));
   const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+    oneAtATime(() =>
+      execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    ),
   ) as [{ filename: string; files: { path: string }[] }];
   const appDir = path.join(work, 'app');
   const installed = path.join(appDir, 'node_modules', 'ngrok-balance-alert');
@@ -61,4 +63,35 @@ export function makeConsumerApp(
     tarball: packed[0].filename,
     tarballFiles: packed[0].files.map((f) => f.path),
   };
+}
+
+/** Longer than any pack takes: a lock this old was left by a test process that died. */
+const STALE_LOCK_MS = 300_000;
+
+/**
+ * Runs `pack` while no other test file packs: prepack rebuilds dist/ (it removes and rewrites
+ * the declarations), so a second pack at the same time could tar a half-written dist/. The
+ * lock is a directory, which only one process can create.
+ */
+function oneAtATime<T>(pack: () => T): T {
+  const lock = path.join(REPO_ROOT, 'dist', '.pack-lock');
+  mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + STALE_LOCK_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`another npm pack held ${lock} for too long`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+  }
+  try {
+    return pack();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
