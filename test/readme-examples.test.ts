@@ -94,7 +94,7 @@ function fencedBlocks(markdown: string): Block[] {
   const found: { info: string; text: string; line: number; before: string; end: number }[] = [];
   for (let event = walker.next(); event; event = walker.next()) {
     const node = event.node;
-    // Indented blocks have no info string; the README uses fences only.
+    // Indented code blocks count too (with no info string): each needs a check like any other.
     if (!event.entering || node.type !== 'code_block') continue;
     let before = '';
     const prev = node.prev;
@@ -128,14 +128,13 @@ function fencedBlocks(markdown: string): Block[] {
  */
 function shellCommands(script: string): string[][] {
   const commands: string[][] = [];
-  for (const rawLine of script.replace(/\\\n\s*/g, ' ').split('\n')) {
+  for (const line of script.replace(/\\\n\s*/g, ' ').split('\n')) {
     let words: string[] = [];
     let word: string | undefined;
     const flush = () => {
       if (word !== undefined) words.push(word);
       word = undefined;
     };
-    const line = rawLine;
     for (let i = 0; i < line.length; i++) {
       const c = line[i] as string;
       if (c === "'" || c === '"') {
