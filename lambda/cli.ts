@@ -83,7 +83,7 @@ Options:
                                 its monthly cap, required with it
   --auto-top-up-below-cents N   buy below this (default: the warning threshold)
   --json                        print one JSON object instead of the summary
-  --verbose                     show each message it would send in full
+  --verbose                     show each message in full (also with --json)
   -h, --help                    show this help
 Amounts are whole cents (1000 is $10.00). --runway-alert-days 0 turns it off.
 
@@ -280,13 +280,18 @@ async function check(
     const { subject, text } = renderNotification(shown, region ? { region } : {});
     return { kind: n.kind, subject, text };
   });
+  // The window as configured: the usage read covers today's part-day beyond it.
+  const shownObservation: Observation =
+    observation.ok && observation.forecast
+      ? { ...observation, forecast: windowAsConfigured(observation.forecast, options.forecastDays) }
+      : observation;
   const level = decision.state.level;
   const reason = decision.state.reason;
 
   if (options.json) {
     const report = jsonReport(
       options,
-      observation,
+      shownObservation,
       decision.status,
       level,
       reason,
@@ -295,7 +300,18 @@ async function check(
     );
     out(`${JSON.stringify(autoTopUp === undefined ? report : { ...report, autoTopUp })}\n`);
   } else {
-    out(humanReport(options, observation, level, reason, notifications, baseUrl, took, autoTopUp));
+    out(
+      humanReport(
+        options,
+        shownObservation,
+        level,
+        reason,
+        notifications,
+        baseUrl,
+        took,
+        autoTopUp,
+      ),
+    );
   }
   if (!observation.ok) {
     // The report already names the error; with --json, stderr is where a person reads it.
@@ -384,15 +400,51 @@ function jsonReport(
     // Without a balance there is no level: the failure says why.
     level: observation.ok ? level : null,
     ...(observation.ok && level !== 'ok' && { reason }),
-    ...(observation.ok && observation.forecast && { forecast: observation.forecast }),
+    ...(observation.ok &&
+      observation.forecast && { forecast: roundedForecast(observation.forecast) }),
     ...(observation.ok && observation.forecastNote && { forecastNote: observation.forecastNote }),
     ...(!observation.ok && {
       error: observation.failure,
-      elapsedSeconds: Math.round(took.seconds * 10) / 10,
+      elapsedSeconds: round(took.seconds, 1),
       attempts: took.attempts,
     }),
-    notifications,
+    // Each message in full only with --verbose, as in the summary.
+    notifications: notifications.map(({ kind, subject, text }) =>
+      options.verbose ? { kind, subject, text } : { kind, subject },
+    ),
   };
+}
+
+/**
+ * The forecast with its window no longer than the configured days: the usage read also
+ * covers today's part-day, which makes a 7-day window 7.5 days at noon, and a person asked
+ * for 7.
+ */
+function windowAsConfigured(forecast: Forecast, forecastDays: number): Forecast {
+  return forecast.windowDays > forecastDays ? { ...forecast, windowDays: forecastDays } : forecast;
+}
+
+/**
+ * The forecast as JSON shows it: money in whole cents and days to two decimals, as precise
+ * as the rate behind them; a share to a tenth of a percent.
+ */
+function roundedForecast(forecast: Forecast) {
+  return {
+    source: forecast.source,
+    dailySpendCents: Math.round(forecast.dailySpendCents),
+    windowDays: round(forecast.windowDays, 2),
+    runwayDays: forecast.runwayDays === null ? null : round(forecast.runwayDays, 2),
+    topSpenders: forecast.topSpenders.map((spender) => ({
+      ...spender,
+      costCents: Math.round(spender.costCents),
+      share: round(spender.share, 3),
+    })),
+  };
+}
+
+function round(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
 }
 
 function humanReport(
@@ -432,10 +484,10 @@ function humanReport(
     ]);
     const { forecast, forecastNote } = observation;
     rows.push(['Runway', forecast ? formatRunway(forecast) : (forecastNote ?? 'no forecast')]);
-    rows.push([
-      'Runway alert',
-      options.runwayAlertDays > 0 ? `below ${days(options.runwayAlertDays)}` : 'off',
-    ]);
+    // Said only when it is why the level is raised: on a healthy balance it reads as an alert.
+    if (level !== 'ok' && reason === 'runway') {
+      rows.push(['Runway alert', `below ${days(options.runwayAlertDays)}`]);
+    }
     const spenders = topSpenders(forecast);
     if (spenders) rows.push(spenders);
   } else {

@@ -75,7 +75,7 @@ function prebuiltCode(entry: string, files: Record<string, string>): lambda.Code
   if (!existsSync(path.join(dir, 'index.mjs'))) {
     throw new Error(
       `The prebuilt function code ${path.join(dir, 'index.mjs')} is missing. In a clone of ` +
-        'the repository, run npm run build (npm ci runs it).',
+        'the repository, run npm run build (npm ci does not build; npm test and cdk synth do).',
     );
   }
   if (Object.keys(files).length === 0) return lambda.Code.fromAsset(dir);

@@ -586,8 +586,8 @@ export class NgrokBalanceAlert extends Construct {
     const snoozed = accounts.length === 1 ? (accounts[0]?.config.name ?? '*') : '*';
     new CfnOutput(this, 'SnoozeCommand', {
       description:
-        'Snoozes reminders until a time (ISO 8601, at most 14 days ahead; "until": null ends it); "account": "*" snoozes every account',
-      value: `aws lambda invoke --region ${Aws.REGION} --function-name ${this.monitor.functionName} --cli-binary-format raw-in-base64-out --payload '{"snooze":{"account":"${snoozed}","until":"2030-01-01T09:00:00Z","note":"why"}}' /dev/stdout`,
+        'Snoozes reminders for a day from when it runs ("for": 90m, 24h or 3d, at most 14d; or "until" an ISO 8601 time; "until": null ends it); "account": "*" snoozes every account',
+      value: `aws lambda invoke --region ${Aws.REGION} --function-name ${this.monitor.functionName} --cli-binary-format raw-in-base64-out --payload '{"snooze":{"account":"${snoozed}","for":"24h","note":"why"}}' /dev/stdout`,
     });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run build` (run by `npm ci`, `npm pack` and the standalone app's `cdk synth`):
+ * `npm run build` (run by `npm test`, `npm pack` and the standalone app's `cdk synth`):
  *
  * - dist/lambda/<entry>/index.mjs: the Lambda handlers (monitor, Slack webhook, channels), bundled with ESM_BUNDLING. The
  *   construct deploys these files as they are, so a consumer needs no esbuild or Docker.
@@ -10,7 +10,15 @@
  *   for `require`, which refer to dist/types without copying it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 import { ESM_BUNDLING } from './bundling.ts';
@@ -21,14 +29,19 @@ const skipTypes = process.argv.includes('--no-types');
 
 /**
  * Builds in memory and replaces each output file by a rename, so a synth or test reading
- * dist/ while another rebuilds it never sees half a file.
+ * dist/ while another rebuilds it never sees half a file. `executable` sets the execute bits,
+ * which a bin script needs to run from a clone (`npx ngrok-balance-alert` in the repository).
  */
-async function buildAtomically(options: BuildOptions & { outfile: string }): Promise<void> {
+async function buildAtomically(
+  options: BuildOptions & { outfile: string },
+  executable = false,
+): Promise<void> {
   const result = await build({ ...options, write: false });
   for (const file of result.outputFiles) {
     mkdirSync(path.dirname(file.path), { recursive: true });
     const temporary = `${file.path}.${process.pid}.tmp`;
     writeFileSync(temporary, file.contents);
+    if (executable) chmodSync(temporary, 0o755);
     renameSync(temporary, file.path);
   }
 }
@@ -42,14 +55,17 @@ await Promise.all([
       absWorkingDir: root,
     }),
   ),
-  buildAtomically({
-    ...ESM_BUNDLING,
-    entryPoints: [path.join(root, 'bin', 'cli-entry.ts')],
-    outfile: path.join(dist, 'cli.mjs'),
-    target: 'node20',
-    banner: { js: `#!/usr/bin/env node\n${ESM_BUNDLING.banner.js}` },
-    absWorkingDir: root,
-  }),
+  buildAtomically(
+    {
+      ...ESM_BUNDLING,
+      entryPoints: [path.join(root, 'bin', 'cli-entry.ts')],
+      outfile: path.join(dist, 'cli.mjs'),
+      target: 'node20',
+      banner: { js: `#!/usr/bin/env node\n${ESM_BUNDLING.banner.js}` },
+      absWorkingDir: root,
+    },
+    true,
+  ),
   ...(['esm', 'cjs'] as const).map((format) =>
     buildAtomically({
       entryPoints: [path.join(root, 'lib', 'index.ts')],

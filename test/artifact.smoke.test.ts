@@ -314,7 +314,7 @@ describe('the bundled handler against local stand-ins', () => {
       expect(email).toMatch(
         new RegExp(
           `aws lambda invoke --region ${FAKE_AWS.region} --function-name ${FAKE_AWS.functionName} ` +
-            `--cli-binary-format raw-in-base64-out --payload '\\{"snooze":\\{"account":"main","until":"[0-9T:-]+Z"\\}\\}' /dev/stdout\n`,
+            `--cli-binary-format raw-in-base64-out --payload '\\{"snooze":\\{"account":"main","for":"24h"\\}\\}' /dev/stdout\n`,
         ),
       );
     });
@@ -338,7 +338,7 @@ describe('the bundled handler against local stand-ins', () => {
       );
       const until = new Date(Date.now() + 2 * day).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-      // Act: the payload the SnoozeCommand output shows, then a scheduled run.
+      // Act: a snooze until a time, then a scheduled run.
       const snooze = await coldInvoke(standIns, {
         snooze: { account: 'main', until, note: 'top-up approved' },
       });

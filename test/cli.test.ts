@@ -261,11 +261,12 @@ describe('check', () => {
     expect(stdout).toMatch(/Balance:\s+\$6\.00/);
     expect(stdout).toMatch(/Level:\s+low \(the credits are forecast to run out soon\)/);
     expect(stdout).toMatch(/Runway alert:\s+below 3 days/);
+    // The configured window, not the 7.5 days that today's part-day makes it at noon.
     expect(stdout).toMatch(
-      /Runway:\s+about 1\.9 days at \$3\.10\/day \(usage over the last 7\.5 days\)\n/,
+      /Runway:\s+about 1\.9 days at \$3\.10\/day \(usage over the last 7 days\)\n/,
     );
     expect(stdout).toMatch(
-      /Top spenders:\s+key_alpha \$15\.00 \(65%\), key_beta \$8\.25 \(35%\) in the last 7\.5 days\n/,
+      /Top spenders:\s+key_alpha \$15\.00 \(65%\), key_beta \$8\.25 \(35%\) in the last 7 days\n/,
     );
     expect(stdout).toContain('Subject: ngrok credits run out in about 1.9 days (main): $6.00 left');
   });
@@ -363,15 +364,51 @@ describe('check', () => {
       criticalThresholdCents: 100,
       level: 'low',
       reason: 'runway',
-      forecast: { source: 'usage', windowDays: 7.5 },
+      forecast: { source: 'usage', windowDays: 7, dailySpendCents: 310, runwayDays: 1.94 },
     });
-    expect(report.forecast.dailySpendCents).toBeCloseTo(310, 6);
     expect(report.notifications).toHaveLength(1);
     expect(report.notifications[0]).toEqual({
       kind: 'balance-alert',
       subject: expect.stringContaining('about 1.9 days'),
-      text: expect.stringContaining('At the current rate of spending'),
     });
+  });
+
+  it('rounds the numbers in JSON: whole cents, days to two decimals', async () => {
+    // Prepare: $1.00 a day for a third of the keys' spend each, which divides unevenly.
+    api.script.balance = { status: 200, body: { balanceCents: 1000 } };
+    api.script.usage = usageAt({ key_a: 100 / 3, key_b: 100 / 3, key_c: 100 / 3 });
+
+    // Act
+    const { stdout } = await run(['check', '--json', '--threshold-cents', '500']);
+
+    // Assess: no number has more decimals than it means.
+    const report = JSON.parse(stdout);
+    const numbers = JSON.stringify(report.forecast).match(/-?\d+\.\d+/g) ?? [];
+    for (const n of numbers) expect(n.split('.')[1]?.length, n).toBeLessThanOrEqual(3);
+    expect(report.forecast).toMatchObject({ dailySpendCents: 100, runwayDays: 10 });
+    expect(report.forecast.topSpenders[0]).toMatchObject({ costCents: 250, share: 0.333 });
+  });
+
+  it('includes each message in full in JSON with --verbose', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+
+    const { stdout } = await run(['check', '--json', '--verbose', '--threshold-cents', '500']);
+
+    expect(JSON.parse(stdout).notifications[0]).toEqual({
+      kind: 'balance-alert',
+      subject: expect.stringContaining('$4.99 left'),
+      text: expect.stringContaining('What to do'),
+    });
+  });
+
+  it('says nothing about the runway alert on a healthy balance', async () => {
+    api.script.usage = usageAt({ key_alpha: 100 });
+
+    const { code, stdout } = await run(['check']);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Runway:\s+about/);
+    expect(stdout).not.toContain('Runway alert');
   });
 
   it('reports a healthy balance in JSON with no notifications', async () => {

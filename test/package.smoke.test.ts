@@ -11,18 +11,10 @@
  * the packed declarations.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeConsumerApp } from './support/consumer-app.ts';
 import {
   type CfnTemplate,
   FAKE_AWS,
@@ -121,28 +113,14 @@ function run(command: string, args: string[], cwd: string): string {
 }
 
 beforeAll(() => {
-  work = mkdtempSync(path.join(tmpdir(), 'ngrok-package-smoke-'));
-  // `npm pack` runs prepack, which builds dist/ from the sources.
-  const packed = JSON.parse(
-    run('npm', ['pack', '--json', '--pack-destination', work], REPO_ROOT),
-  ) as [{ filename: string; files: { path: string }[] }];
-  tarballFiles = packed[0].files.map((f) => f.path);
-  tarball = path.join(work, packed[0].filename);
-  appDir = path.join(work, 'app');
-  const installed = path.join(appDir, 'node_modules', 'ngrok-balance-alert');
-  mkdirSync(installed, { recursive: true });
-  run(
-    'tar',
-    ['-xzf', path.join(work, packed[0].filename), '-C', installed, '--strip-components=1'],
-    work,
-  );
-  for (const dependency of ['aws-cdk-lib', 'constructs', 'cdk-nag']) {
-    symlinkSync(
-      path.join(REPO_ROOT, 'node_modules', dependency),
-      path.join(appDir, 'node_modules', dependency),
-    );
-  }
-  writeFileSync(path.join(appDir, 'package.json'), '{ "name": "consumer", "private": true }\n');
+  const consumer = makeConsumerApp('ngrok-package-smoke-', [
+    'aws-cdk-lib',
+    'constructs',
+    'cdk-nag',
+  ]);
+  ({ work, appDir } = consumer);
+  tarballFiles = [...consumer.tarballFiles];
+  tarball = path.join(work, consumer.tarball);
   writeFileSync(path.join(appDir, 'app.js'), APP_JS);
   writeFileSync(path.join(appDir, 'app.mjs'), APP_MJS);
   outdir = path.join(work, 'cdk.out');

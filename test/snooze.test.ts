@@ -151,6 +151,88 @@ describe('parseSnoozeRequest', () => {
     expect(request.until?.getTime()).toBe(T0.getTime() + 14 * DAY);
   });
 
+  it.each([
+    { duration: '90m', ms: 90 * 60_000 },
+    { duration: '24h', ms: DAY },
+    { duration: '3d', ms: 3 * DAY },
+    { duration: '14d', ms: 14 * DAY },
+    { duration: '336h', ms: 14 * DAY },
+  ])('accepts "for": "$duration", ending that long after the command', ({ duration, ms }) => {
+    const request = parseSnoozeRequest({ account: 'main', for: duration }, ACCOUNTS, T0);
+
+    expect(request.until).toEqual(new Date(T0.getTime() + ms));
+  });
+
+  it('ends a "for" snooze on the whole minute, so a retry within the minute is a repeat', () => {
+    // Prepare
+    const first = new Date('2026-12-01T10:00:05.300Z');
+    const retry = new Date('2026-12-01T10:00:41.000Z');
+
+    // Act
+    const a = parseSnoozeRequest({ account: 'main', for: '24h' }, ACCOUNTS, first);
+    const b = parseSnoozeRequest({ account: 'main', for: '24h' }, ACCOUNTS, retry);
+
+    // Assess
+    expect(a.until).toEqual(new Date('2026-12-02T10:00:00Z'));
+    expect(b.until).toEqual(a.until);
+  });
+
+  it('accepts a zone offset up to 23:59', () => {
+    const request = parseSnoozeRequest(
+      { account: 'main', until: '2026-12-03T09:00:00+23:59' },
+      ACCOUNTS,
+      T0,
+    );
+
+    expect(request.until).toEqual(new Date('2026-12-02T09:01:00Z'));
+  });
+
+  it('gives hints whose example dates are in the future whenever it runs', () => {
+    // Prepare
+    const later = new Date('2031-05-20T22:15:00Z');
+
+    // Act
+    let message = '';
+    try {
+      parseSnoozeRequest({ account: 'main', until: 'next monday' }, ACCOUNTS, later);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    // Assess: the example parses and is accepted at that time.
+    const example = /e\.g\. "([^"]+)"/.exec(message)?.[1] as string;
+    expect(example).toBe('2031-05-21T09:00:00Z');
+    expect(parseSnoozeRequest({ account: 'main', until: example }, ACCOUNTS, later).until).toEqual(
+      new Date(example),
+    );
+  });
+
+  it('refuses a note over the limit instead of cutting it', () => {
+    let error: unknown;
+    try {
+      parseSnoozeRequest(
+        { account: 'main', for: '24h', note: 'n'.repeat(MAX_NOTE_CHARS + 1) },
+        ACCOUNTS,
+        T0,
+      );
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect((error as SnoozeRequestError).field).toBe('snooze.note');
+    expect((error as Error).message).toContain(
+      `is ${MAX_NOTE_CHARS + 1} characters long. Expected at most ${MAX_NOTE_CHARS}`,
+    );
+  });
+
+  it(`accepts a note of ${MAX_NOTE_CHARS} characters once line breaks are spaces`, () => {
+    const note = `${'n'.repeat(MAX_NOTE_CHARS - 2)}\r\nx`;
+
+    const request = parseSnoozeRequest({ account: 'main', for: '24h', note }, ACCOUNTS, T0);
+
+    expect(request.note).toBe(`${'n'.repeat(MAX_NOTE_CHARS - 2)} x`);
+  });
+
   const refused: Array<{ name: string; payload: unknown; field: string; message: string }> = [
     {
       name: 'a payload that is not an object',
@@ -164,7 +246,8 @@ describe('parseSnoozeRequest', () => {
       name: 'a misspelt field',
       payload: { account: 'main', untill: '2026-12-04T09:00:00Z' },
       field: 'snooze.untill',
-      message: '"snooze.untill" is not a known field. Expected only account, until, note',
+      message:
+        '"snooze.untill" is not a known field. Expected only account, until, for, note, e.g. {"snooze": {"account": "main", "for": "24h", "note": "top-up approved"}}.',
     },
     {
       name: 'an unknown account',
@@ -184,7 +267,7 @@ describe('parseSnoozeRequest', () => {
       payload: { account: 'main' },
       field: 'snooze.until',
       message:
-        '"snooze.until": missing is not a date and time. Expected ISO 8601 with a zone, e.g. "2026-12-04T09:00:00Z", or null to end the snooze.',
+        '"snooze.until": missing is not a date and time. Expected ISO 8601 with a zone, e.g. "2026-12-02T09:00:00Z", or null to end the snooze; or "for" with a duration instead, e.g. "for": "24h".',
     },
     {
       name: 'a time without a zone',
@@ -272,7 +355,69 @@ describe('parseSnoozeRequest', () => {
       field: 'snooze.account',
       message: `"snooze.account": "${'x'.repeat(56)}... is not an account`,
     },
+    ...['+24:00', '-24:00', '+05:60', '+99:99'].map((zone) => ({
+      name: `the zone offset ${zone}`,
+      payload: { account: 'main', until: `2026-12-03T09:00:00${zone}` },
+      field: 'snooze.until',
+      message: `"snooze.until": "2026-12-03T09:00:00${zone}" is not a date and time`,
+    })),
+    {
+      name: 'both "for" and "until"',
+      payload: { account: 'main', for: '24h', until: '2026-12-04T09:00:00Z' },
+      field: 'snooze.for',
+      message: '"snooze.for" and "snooze.until" are both given. Expected one of them',
+    },
+    ...['24', '1w', '0h', '1.5h', ' 24h', '24H', '-1d'].map((duration) => ({
+      name: `the duration ${JSON.stringify(duration)}`,
+      payload: { account: 'main', for: duration },
+      field: 'snooze.for',
+      message: `"snooze.for": ${JSON.stringify(duration)} is not a duration. Expected a whole number of minutes, hours or days, at most 14 days: "90m", "24h", "3d".`,
+    })),
+    {
+      name: 'a duration that is not text',
+      payload: { account: 'main', for: 24 },
+      field: 'snooze.for',
+      message: '"snooze.for": 24 is not a duration',
+    },
+    {
+      name: 'a duration of "for": null',
+      payload: { account: 'main', for: null },
+      field: 'snooze.for',
+      message: '"snooze.for": null is not a duration',
+    },
+    {
+      name: 'a duration over fourteen days',
+      payload: { account: 'main', for: '15d' },
+      field: 'snooze.for',
+      message:
+        '"snooze.for": "15d" is more than 14 days. Expected at most "14d"; snooze again when it ends if you still need to.',
+    },
+    {
+      name: 'fourteen days and a minute',
+      payload: { account: 'main', for: '20161m' },
+      field: 'snooze.for',
+      message: 'is more than 14 days',
+    },
   ];
+
+  propertyTest.prop([
+    fc.constantFrom('+', '-'),
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 99 }),
+  ])('gives a valid time or a refusal for any zone offset, never an invalid date', (sign, h, m) => {
+    const zone = `${sign}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+    try {
+      const { until } = parseSnoozeRequest(
+        { account: 'main', until: `2026-12-03T09:00:00${zone}` },
+        ACCOUNTS,
+        T0,
+      );
+      expect(h <= 23 && m <= 59).toBe(true);
+      expect(Number.isNaN(until?.getTime())).toBe(false);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SnoozeRequestError);
+    }
+  });
 
   it.each(refused)('refuses $name, naming the field', ({ payload, field, message }) => {
     // Act
@@ -909,24 +1054,33 @@ describe('snoozeCommand', () => {
     expect(snoozeCommand(address, 'main', at(5), ' \n ')).not.toContain('note');
   });
 
-  it('ends every balance alert with a snooze for a day from the alert', () => {
+  it('prints a snooze for a duration, which works whenever it is pasted', () => {
+    expect(snoozeCommand(address, 'main', { for: '3d' }, 'top-up approved')).toContain(
+      `--payload '{"snooze":{"account":"main","for":"3d","note":"top-up approved"}}' /dev/stdout`,
+    );
+  });
+
+  it('ends every balance alert with a snooze for a day from when the command runs', () => {
     const alert = notification('balance-alert', { at: '2026-12-01T10:07:31.123Z' });
 
     const command = snoozeForADayCommand(address, alert);
 
-    expect(command).toContain(`'{"snooze":{"account":"main","until":"2026-12-02T10:07:31Z"}}'`);
+    expect(command).toContain(`'{"snooze":{"account":"main","for":"24h"}}'`);
   });
 
-  it('gives a command that the payload validation accepts', () => {
+  it('gives a command that the payload validation accepts days after the alert', () => {
+    // Prepare: the alert went out at T0; the command is pasted three days later.
     const command = snoozeForADayCommand(
       address,
       notification('balance-alert', { at: T0.toISOString() }),
     );
     const payload = JSON.parse(/--payload '(.*)' /.exec(command)?.[1] ?? '');
 
-    const request = parseSnoozeRequest(payload.snooze, ACCOUNTS, T0);
+    // Act
+    const request = parseSnoozeRequest(payload.snooze, ACCOUNTS, at(72));
 
-    expect(request.until).toEqual(at(24));
+    // Assess
+    expect(request.until).toEqual(at(96));
   });
 });
 

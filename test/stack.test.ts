@@ -674,7 +674,7 @@ describe('default stack (-c emails=a@example.com -c thresholdCents=500)', () => 
       expect(text(snooze?.Value)).toBe(
         `aws lambda invoke --region <Ref:AWS::Region> --function-name <Ref:${ids.fn}> ` +
           '--cli-binary-format raw-in-base64-out ' +
-          `--payload '{"snooze":{"account":"main","until":"2030-01-01T09:00:00Z","note":"why"}}' /dev/stdout`,
+          `--payload '{"snooze":{"account":"main","for":"24h","note":"why"}}' /dev/stdout`,
       );
     });
   });

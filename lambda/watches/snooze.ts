@@ -1,9 +1,10 @@
 /**
  * Snooze: "we know, a top-up is coming Monday". A person invokes the function with
- * `{"snooze": {"account": "main", "until": "...", "note": "..."}}`; while the snooze lasts,
- * the run still decides everything as usual (so levels and reminder times stay true) and
- * this module holds back the notifications that would only repeat what people already know.
- * Pure: the clock, the account names and the saved state come in as arguments.
+ * `{"snooze": {"account": "main", "for": "24h", "note": "..."}}` (or `"until"` a time); while
+ * the snooze lasts, the run still decides everything as usual (so levels and reminder times
+ * stay true) and this module holds back the notifications that would only repeat what
+ * people already know. Pure: the clock, the account names and the saved state come in as
+ * arguments.
  */
 
 import { cutAt, oneLine } from '../common/text.ts';
@@ -18,7 +19,6 @@ import type { Decision, PolicyInput } from './alert-policy.ts';
 export const MAX_SNOOZE_DAYS = 14;
 /** A note is shown in every confirmation and kept in every snoozed account's state. */
 export const MAX_NOTE_CHARS = 140;
-/** How long the command at the end of a balance alert snoozes for. */
 export const ONE_DAY_MS = 24 * 3_600_000;
 const MAX_SNOOZE_MS = MAX_SNOOZE_DAYS * ONE_DAY_MS;
 /** `account` value that snoozes every account of the deployment. */
@@ -46,12 +46,30 @@ export class SnoozeRequestError extends Error {
   }
 }
 
-const EXAMPLE =
-  '{"snooze": {"account": "main", "until": "2026-12-04T09:00:00Z", "note": "top-up approved"}}';
-const FIELDS = ['account', 'until', 'note'];
+const FIELDS = ['account', 'until', 'for', 'note'];
 /** ISO 8601 with a date, a time and an explicit zone: a snooze end must not depend on a locale. */
 const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+/** A duration: a whole number of minutes, hours or days ("90m", "24h", "3d"). */
+const DURATION = /^([1-9]\d{0,5})([mhd])$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: ONE_DAY_MS } as const;
+/** What the command at the end of an alert and the `SnoozeCommand` output snooze for. */
+export const ONE_DAY_DURATION = '24h';
+
+/**
+ * A payload that works when it is read: the deployment's first account, and an end time
+ * tomorrow at 09:00 UTC (always in the future and within the limit), so a hint never goes stale.
+ */
+function example(accountNames: readonly string[], now: Date, end: 'for' | 'until'): string {
+  const account = accountNames[0] ?? 'main';
+  const when = end === 'for' ? `"for": "${ONE_DAY_DURATION}"` : `"until": "${exampleUntil(now)}"`;
+  return `{"snooze": {"account": "${account}", ${when}, "note": "top-up approved"}}`;
+}
+
+function exampleUntil(now: Date): string {
+  const tomorrow = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1, 9);
+  return new Date(tomorrow).toISOString().replace(/\.000Z$/, 'Z');
+}
 
 /** Whether an invocation payload is a snooze command (and not a scheduled run or a test). */
 export function isSnoozeEvent(event: unknown): event is { snooze: unknown } {
@@ -60,7 +78,8 @@ export function isSnoozeEvent(event: unknown): event is { snooze: unknown } {
 
 /**
  * Validates the `snooze` member of an invocation payload against the deployment's account
- * names and the time of the invocation.
+ * names and the time of the invocation. The end is `until` (a time) or `for` (a duration
+ * from now, to the minute, so a retried command is a repeat).
  * @throws SnoozeRequestError naming the field, the value given and the fix.
  */
 export function parseSnoozeRequest(
@@ -71,7 +90,7 @@ export function parseSnoozeRequest(
   if (typeof snooze !== 'object' || snooze === null || Array.isArray(snooze)) {
     throw new SnoozeRequestError(
       'snooze',
-      `"snooze": ${show(snooze)} is not an object. Expected ${EXAMPLE}.`,
+      `"snooze": ${show(snooze)} is not an object. Expected ${example(accountNames, now, 'for')}.`,
     );
   }
   const fields = snooze as Record<string, unknown>;
@@ -79,12 +98,13 @@ export function parseSnoozeRequest(
   if (unknown !== undefined) {
     throw new SnoozeRequestError(
       `snooze.${unknown}`,
-      `"snooze.${unknown}" is not a known field. Expected only ${FIELDS.join(', ')}, e.g. ${EXAMPLE}.`,
+      `"snooze.${unknown}" is not a known field. Expected only ${FIELDS.join(', ')}, e.g. ` +
+        `${example(accountNames, now, 'for')}.`,
     );
   }
   return {
     account: parseAccount(fields.account, accountNames),
-    until: parseUntil(fields, now),
+    until: parseEnd(fields, accountNames, now),
     note: parseNote(fields.note),
   };
 }
@@ -98,15 +118,52 @@ function parseAccount(value: unknown, accountNames: readonly string[]): string {
   );
 }
 
-function parseUntil(fields: Record<string, unknown>, now: Date): Date | undefined {
-  const value = fields.until;
+function parseEnd(
+  fields: Record<string, unknown>,
+  accountNames: readonly string[],
+  now: Date,
+): Date | undefined {
+  if ('for' in fields && 'until' in fields) {
+    throw new SnoozeRequestError(
+      'snooze.for',
+      `"snooze.for" and "snooze.until" are both given. Expected one of them, e.g. ` +
+        `${example(accountNames, now, 'for')}.`,
+    );
+  }
+  if ('for' in fields) return parseFor(fields.for, now);
+  return parseUntil(fields.until, now);
+}
+
+function parseFor(value: unknown, now: Date): Date {
+  const match = typeof value === 'string' ? DURATION.exec(value) : null;
+  if (!match) {
+    throw new SnoozeRequestError(
+      'snooze.for',
+      `"snooze.for": ${show(value)} is not a duration. Expected a whole number of minutes, ` +
+        `hours or days, at most ${MAX_SNOOZE_DAYS} days: "90m", "${ONE_DAY_DURATION}", "3d".`,
+    );
+  }
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (ms > MAX_SNOOZE_MS) {
+    throw new SnoozeRequestError(
+      'snooze.for',
+      `"snooze.for": ${show(value)} is more than ${MAX_SNOOZE_DAYS} days. Expected at most ` +
+        `"${MAX_SNOOZE_DAYS}d"; snooze again when it ends if you still need to.`,
+    );
+  }
+  // To the minute: the same command sent twice within a minute (a retry) is a repeat.
+  return new Date(Math.floor((now.getTime() + ms) / 60_000) * 60_000);
+}
+
+function parseUntil(value: unknown, now: Date): Date | undefined {
   if (value === null) return undefined;
   const time = typeof value === 'string' ? parseIsoTime(value) : undefined;
   if (time === undefined) {
     throw new SnoozeRequestError(
       'snooze.until',
       `"snooze.until": ${show(value)} is not a date and time. Expected ISO 8601 with a zone, ` +
-        'e.g. "2026-12-04T09:00:00Z", or null to end the snooze.',
+        `e.g. "${exampleUntil(now)}", or null to end the snooze; or "for" with a duration ` +
+        `instead, e.g. "for": "${ONE_DAY_DURATION}".`,
     );
   }
   const latest = new Date(now.getTime() + MAX_SNOOZE_MS);
@@ -127,13 +184,17 @@ function parseUntil(fields: Record<string, unknown>, now: Date): Date | undefine
   return time;
 }
 
-/** Parses strict ISO 8601; a calendar date that does not exist (February 30) is refused. */
+/**
+ * Parses strict ISO 8601; a calendar date that does not exist (February 30) and a zone
+ * offset that does not (+24:00, +05:60) are refused.
+ */
 function parseIsoTime(text: string): Date | undefined {
   const match = ISO_TIME.exec(text);
   if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = match
-    .slice(1, 7)
+  const [year, month, day, hour, minute, second, zoneHours, zoneMinutes] = match
+    .slice(1, 9)
     .map((part) => Number(part ?? 0));
+  if ((zoneHours as number) > 23 || (zoneMinutes as number) > 59) return undefined;
   const local = new Date(
     Date.UTC(year as number, (month as number) - 1, day, hour, minute, second as number),
   );
@@ -145,7 +206,8 @@ function parseIsoTime(text: string): Date | undefined {
   ) {
     return undefined;
   }
-  return new Date(Date.parse(text));
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? undefined : new Date(time);
 }
 
 function parseNote(value: unknown): string | undefined {
@@ -156,16 +218,30 @@ function parseNote(value: unknown): string | undefined {
       `"snooze.note": ${show(value)} is not text. Expected a short string such as "top-up approved", or leave it out.`,
     );
   }
+  const { length } = visibleNote(value);
+  if (length > MAX_NOTE_CHARS) {
+    throw new SnoozeRequestError(
+      'snooze.note',
+      `"snooze.note": ${show(value)} is ${length} characters long. Expected at most ` +
+        `${MAX_NOTE_CHARS}: it is shown in every confirmation and the weekly digest.`,
+    );
+  }
   return sanitiseNote(value);
+}
+
+/** A note with control and formatting characters removed, on one line. */
+function visibleNote(note: string): string {
+  // Control characters, and the bidirectional and zero-width marks that could disguise text.
+  return oneLine(note.replace(/[\p{Cc}\p{Cf}]/gu, ' '));
 }
 
 /**
  * A note as it is saved and shown: control and formatting characters removed, one line,
- * at most MAX_NOTE_CHARS characters; undefined when nothing is left.
+ * at most MAX_NOTE_CHARS characters; undefined when nothing is left. A command refuses a
+ * longer note; the cut here only keeps a note the function writes itself in bounds.
  */
 export function sanitiseNote(note: string): string | undefined {
-  // Control characters, and the bidirectional and zero-width marks that could disguise text.
-  const visible = oneLine(note.replace(/[\p{Cc}\p{Cf}]/gu, ' '));
+  const visible = visibleNote(note);
   const cut = visible.length > MAX_NOTE_CHARS ? `${cutAt(visible, MAX_NOTE_CHARS - 1)}…` : visible;
   return cut === '' ? undefined : cut;
 }
@@ -431,24 +507,32 @@ export interface FunctionAddress {
 }
 
 /**
- * The exact `aws lambda invoke` command that snoozes `account` until `until` (cut to whole
- * seconds, which read better), or ends its snooze when `until` is null. Account names are letters, digits,
- * ".", "_" and "-", and the note is sanitised and has its single quotes replaced, so the
- * payload is safe inside single quotes.
+ * How a command ends a snooze: after a duration from when it runs (`{ for: "24h" }`, which
+ * works whenever it is pasted), at a time, or now (`null`).
+ */
+export type SnoozeEnd = { readonly for: string } | Date | null;
+
+/**
+ * The exact `aws lambda invoke` command that snoozes `account` (a time is cut to whole
+ * seconds, which read better). Account names are letters, digits, ".", "_" and "-", and the
+ * note is sanitised and has its single quotes replaced, so the payload is safe inside single
+ * quotes.
  */
 export function snoozeCommand(
   address: FunctionAddress,
   account: string,
-  until: Date | null,
+  end: SnoozeEnd,
   note?: string,
 ): string {
   const clean = note === undefined ? undefined : sanitiseNote(note)?.replaceAll("'", '’');
+  const when =
+    end === null
+      ? { until: null }
+      : end instanceof Date
+        ? { until: end.toISOString().replace(/\.\d{3}Z$/, 'Z') }
+        : { for: end.for };
   const payload = JSON.stringify({
-    snooze: {
-      account,
-      until: until === null ? null : until.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      ...(clean === undefined ? {} : { note: clean }),
-    },
+    snooze: { account, ...when, ...(clean === undefined ? {} : { note: clean }) },
   });
   return (
     `aws lambda invoke --region ${address.region} --function-name ${address.functionName} ` +
@@ -456,13 +540,12 @@ export function snoozeCommand(
   );
 }
 
-/** The command every balance alert ends with: snooze this account for a day from the alert. */
+/**
+ * The command every balance alert ends with: snooze this account for a day from when the
+ * command runs, so it works however late it is pasted.
+ */
 export function snoozeForADayCommand(address: FunctionAddress, notification: Notification): string {
-  return snoozeCommand(
-    address,
-    notification.account,
-    new Date(Date.parse(notification.at) + ONE_DAY_MS),
-  );
+  return snoozeCommand(address, notification.account, { for: ONE_DAY_DURATION });
 }
 
 /**

@@ -149,7 +149,7 @@ describe('renderNotification', () => {
       expect(steps.at(-1)?.command).toBe(
         `aws lambda invoke --region ${REGION} --function-name ${FUNCTION_NAME} ` +
           '--cli-binary-format raw-in-base64-out ' +
-          `--payload '{"snooze":{"account":"prod","until":"2025-06-03T09:00:00Z"}}' /dev/stdout`,
+          `--payload '{"snooze":{"account":"prod","for":"24h"}}' /dev/stdout`,
       );
     }
     expect(renderNotification(cases['balance-recovered'] as Notification).text).not.toContain(

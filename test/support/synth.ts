@@ -37,12 +37,15 @@ export interface Synthesized {
 }
 
 /**
- * Validates `context` with loadConfig (throws its ConfigError) and synthesizes the stack.
- * Bundles the function with esbuild: call once per describe, in beforeAll.
+ * Validates `context` with loadConfig (throws its ConfigError, unknown keys included, as the
+ * app does) and synthesizes the stack. Call once per describe, in beforeAll.
  */
 export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
-  const config = loadConfig((key) => app.node.tryGetContext(key));
+  const config = loadConfig(
+    (key) => app.node.tryGetContext(key),
+    Object.keys(app.node.getAllContext()),
+  );
   const stack = new NgrokBalanceAlertStack(app, config.stackName, { config: config.props });
   const template = Template.fromStack(stack);
   return { app, config, stack, template, json: template.toJSON() as TemplateJson };
