@@ -18,7 +18,8 @@ module.exports = {
     {
       name: 'decisions-import-no-aws-sdk',
       severity: 'error',
-      comment: 'Decisions and renderers are pure: AWS calls belong in lambda/run or the store implementation.',
+      comment:
+        'Decisions and renderers are pure: AWS calls belong in lambda/run or the store implementation.',
       from: {
         path: '^lambda/(watches|observe|common|notify/render|notify/content|notify/format|config)',
       },

@@ -7,19 +7,14 @@
  */
 import { runMonitor } from '../lambda/run/monitor.ts';
 import { MemoryStore } from '../lambda/store/store.ts';
-import {
-  accountConfig,
-  MINUTE,
-  monitorConfig,
-  NOW,
-  World,
-} from '../test/support/run-harness.ts';
+import { accountConfig, MINUTE, monitorConfig, NOW, World } from '../test/support/run-harness.ts';
 
 const SCHEDULE_MS = 15 * MINUTE;
 const TIMED_RUNS = 15;
 
 /** Quiet-run calls per account in 0.2.0, from the state issue's measurements on that release. */
-const PREVIOUS = '0.2.0 quiet run per account: 2 SSM GetParameters + 1 PutParameter (before 0.2.0: 1 read, 0 writes)';
+const PREVIOUS =
+  '0.2.0 quiet run per account: 2 SSM GetParameters + 1 PutParameter (before 0.2.0: 1 read, 0 writes)';
 
 interface Row {
   accounts: number;
@@ -38,18 +33,30 @@ export async function printRuns(): Promise<void> {
   for (const count of [1, 100]) {
     for (const kind of ['quiet', 'alerting'] as const) rows.push(await measure(count, kind));
   }
-  const header = ['accounts', 'run', 'SSM reads', 'store reads', 'store writes', 'publishes', 'median'];
-  const lines = [header, ...rows.map((r) => [
-    String(r.accounts),
-    r.run,
-    String(r.ssmReads),
-    String(r.storeReads),
-    String(r.storeWrites),
-    String(r.publishes),
-    `${r.medianMs.toFixed(1)} ms`,
-  ])];
+  const header = [
+    'accounts',
+    'run',
+    'SSM reads',
+    'store reads',
+    'store writes',
+    'publishes',
+    'median',
+  ];
+  const lines = [
+    header,
+    ...rows.map((r) => [
+      String(r.accounts),
+      r.run,
+      String(r.ssmReads),
+      String(r.storeReads),
+      String(r.storeWrites),
+      String(r.publishes),
+      `${r.medianMs.toFixed(1)} ms`,
+    ]),
+  ];
   const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
-  for (const line of lines) console.log(`  ${line.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`);
+  for (const line of lines)
+    console.log(`  ${line.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`);
   console.log(
     '  SSM reads: GetParameters calls (10 names each). The digest record adds one store read ' +
       'per run (not per account) when the digest is on; it is off here.',
@@ -69,7 +76,12 @@ async function measure(count: number, kind: 'quiet' | 'alerting'): Promise<Row> 
     at += SCHEDULE_MS;
   }
   if (kind === 'alerting') for (const a of accounts) world.setBalance(a, 900);
-  const before = { ssm: world.calls.getParameters, reads: store.reads, writes: store.writes, pub: world.calls.publish };
+  const before = {
+    ssm: world.calls.getParameters,
+    reads: store.reads,
+    writes: store.writes,
+    pub: world.calls.publish,
+  };
   await runMonitor(config, world.deps(new Date(at)), { eventId: 'measured' });
   const row = {
     accounts: count,
