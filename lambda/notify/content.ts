@@ -43,6 +43,7 @@ import {
   truncate,
   wholeCents,
 } from './format.ts';
+import { type UntrustedText, untrusted } from './inert.ts';
 import { formatAmount, formatMinutes, formatRunwayHours, formatRunwayText } from './runway-text.ts';
 
 /** Where a person adds credits. */
@@ -83,17 +84,27 @@ export type Problem =
   | 'expiry'
   | 'spike';
 
+/**
+ * Text fields hold `UntrustedText`: any of them may carry text from outside the monitor (an
+ * access key's name, ngrok's decline message, an HTTP error body, a snooze note, a value
+ * quoted in a configuration problem), so a renderer places them only through its format's
+ * neutralizer (inert.ts). The template's own words are in the same strings and read the same
+ * escaped: nothing here is markup.
+ */
 export interface Fact {
-  readonly label: string;
-  readonly value: string;
+  /** A fact's name; on the weekly digest, an account's name. */
+  readonly label: UntrustedText;
+  /** Access key names, failure messages and snooze notes show up here. */
+  readonly value: UntrustedText;
 }
 
 export interface Step {
-  readonly text: string;
+  /** Names parameters and accounts. */
+  readonly text: UntrustedText;
   /** A command to copy, shown on its own line (as code where the channel has code). */
-  readonly command?: string;
-  /** More about the step: the alert's clearing point, the monitor's own words. */
-  readonly note?: string;
+  readonly command?: UntrustedText;
+  /** More about the step: the alert's clearing point, the monitor's own words (an error body). */
+  readonly note?: UntrustedText;
 }
 
 export interface Link {
@@ -121,24 +132,35 @@ export interface Content {
   /** The parameter that holds the warning threshold: a resource chat tools can link. */
   readonly thresholdParameterName: string;
   /** The account label for people: one line, at most LABEL_MAX characters, never empty. */
-  readonly label: string;
+  readonly label: UntrustedText;
   /** The title around the account label, so each channel can fit the label to its limits. */
-  readonly title: { readonly before: string; readonly after: string };
-  /** One to three sentences: what happened. */
-  readonly headline: string;
+  readonly title: { readonly before: UntrustedText; readonly after: UntrustedText };
+  /** One to three sentences: what happened. Quotes error bodies, decline messages, notes. */
+  readonly headline: UntrustedText;
   readonly facts: readonly Fact[];
+  /**
+   * What one fact stands for when it is not a fact about the account: on the weekly digest
+   * each fact is an account. A channel that cannot show them all says how many it left out.
+   */
+  readonly factsAre?: 'accounts';
+  /**
+   * Facts left out of every copy, the email and the JSON included, because the whole list
+   * would not fit the SNS message limit.
+   */
+  readonly factsOmitted?: number;
   /** "What to do", or "For reference" when nothing needs doing. */
-  readonly stepsTitle: string;
+  readonly stepsTitle: UntrustedText;
   readonly steps: readonly Step[];
   /** Runtime settings that could not be used; `first` when they are the news. */
   readonly problems?: {
-    readonly items: readonly string[];
+    /** The problems as the monitor words them, quoting the values it read. */
+    readonly items: readonly UntrustedText[];
     readonly hidden: number;
     readonly first: boolean;
   };
   readonly links: readonly Link[];
   /** The closing line of the long formats. */
-  readonly footer: string;
+  readonly footer: UntrustedText;
 }
 
 /** What the content builder needs besides the notification. */
@@ -149,6 +171,11 @@ export interface ContentOptions {
   readonly functionName?: string;
   /** Free text from outside (error bodies, parameter values) is cut to this. */
   readonly freeTextCap: number;
+  /**
+   * The weekly digest lists at most this many accounts and says how many it left out: only
+   * when the whole list would not fit the SNS message limit.
+   */
+  readonly digestAccounts?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +310,8 @@ function atLeast(floor: Severity, level: Level, tone: Tone): { severity: Severit
 interface View {
   readonly n: Notification;
   readonly cap: number;
+  /** How many of the digest's accounts this copy lists. */
+  readonly digestAccounts?: number;
   readonly region?: string;
   readonly functionName?: string;
   readonly label: string;
@@ -296,11 +325,23 @@ interface View {
   readonly forecastNote?: string;
 }
 
+/** A fact or a step as the builder words it, before it is marked as untrusted text. */
+interface FactDraft {
+  readonly label: string;
+  readonly value: string;
+}
+
+interface StepDraft {
+  readonly text: string;
+  readonly command?: string;
+  readonly note?: string;
+}
+
 interface Parts {
   readonly headline: string;
-  readonly facts: readonly Fact[];
+  readonly facts: readonly FactDraft[];
   readonly stepsTitle: string;
-  readonly steps: readonly Step[];
+  readonly steps: readonly StepDraft[];
 }
 
 /** Builds the content of one notification: the only place that decides what it says. */
@@ -309,6 +350,8 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
   const parts = describe(v);
   const shown = n.configProblems.slice(0, MAX_CONFIG_PROBLEMS);
   const { severity, tone } = KIND_MOOD[n.kind](n.level);
+  const title = titleOf(n);
+  const omitted = n.kind === 'weekly-digest' ? digestOmitted(v) : 0;
   return {
     kind: n.kind,
     event: KIND_EVENT[n.kind],
@@ -322,12 +365,21 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
     at: n.at,
     amounts: { ...(v.balance !== undefined && { balance: v.balance }), warning: v.warning },
     thresholdParameterName: n.thresholdParameterName,
-    label: v.label,
-    title: titleOf(n),
-    ...parts,
+    label: untrusted(v.label),
+    title: { before: untrusted(title.before), after: untrusted(title.after) },
+    headline: untrusted(parts.headline),
+    facts: parts.facts.map((f) => ({ label: untrusted(f.label), value: untrusted(f.value) })),
+    ...(n.kind === 'weekly-digest' && { factsAre: 'accounts' as const }),
+    ...(omitted > 0 && { factsOmitted: omitted }),
+    stepsTitle: untrusted(parts.stepsTitle),
+    steps: parts.steps.map((s) => ({
+      text: untrusted(s.text),
+      ...(s.command !== undefined && { command: untrusted(s.command) }),
+      ...(s.note !== undefined && { note: untrusted(s.note) }),
+    })),
     ...(shown.length > 0 && {
       problems: {
-        items: shown.map((p) => printable(p.message, v.cap) || p.parameterName),
+        items: shown.map((p) => untrusted(printable(p.message, v.cap) || p.parameterName)),
         hidden: n.configProblems.length - shown.length,
         // For a configuration problem the problems are the news: they come first.
         first: n.kind === 'config-problem',
@@ -339,9 +391,35 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
         ? [{ label: 'Create an API key', url: API_KEYS_URL }]
         : []),
     ],
-    footer: `Sent by the ngrok balance alert monitor for ${v.label}.`,
+    footer: untrusted(`Sent by the ngrok balance alert monitor for ${v.label}.`),
   };
 }
+
+/**
+ * What a channel says in place of the facts it could not show: "and 75 more accounts: see
+ * the email or the JSON". `shown` is how many of the content's facts it showed; the facts no
+ * copy carries (factsOmitted) are counted too.
+ */
+export function moreFacts(c: Content, shown: number): string | undefined {
+  const inCopies = Math.max(0, c.facts.length - shown);
+  const more = inCopies + (c.factsOmitted ?? 0);
+  if (more === 0) return undefined;
+  const noun =
+    c.factsAre === 'accounts'
+      ? more === 1
+        ? 'account'
+        : 'accounts'
+      : more === 1
+        ? 'fact'
+        : 'facts';
+  // Once the email and the JSON are cut too, there is no fuller copy to point at.
+  return c.factsOmitted && c.factsOmitted > 0
+    ? `and ${more} more ${noun} not listed: the whole list would pass the ${SNS_LIMIT_WORDS} message limit`
+    : `and ${more} more ${noun}: see the email or the JSON`;
+}
+
+/** How the SNS limit is named where a list had to be cut to it. */
+const SNS_LIMIT_WORDS = '256 KiB SNS';
 
 /**
  * One key per account and problem: a balance problem and a monitor failure of the same
@@ -376,6 +454,7 @@ function makeView(n: Notification, options: ContentOptions): View {
   return {
     n,
     cap,
+    ...(options.digestAccounts !== undefined && { digestAccounts: options.digestAccounts }),
     ...(options.region !== undefined && { region: options.region }),
     ...(options.functionName !== undefined && { functionName: options.functionName }),
     label,
@@ -658,7 +737,7 @@ function topUpParts(v: View, kind: TopUpKind): Parts {
   const t = n.topUp;
   const amount = topUpAmount(n);
   const id = t?.purchaseId ? ` (purchase ${printable(t.purchaseId, 100)})` : '';
-  const facts: Fact[] = [{ label: 'Account', value: v.label }];
+  const facts: FactDraft[] = [{ label: 'Account', value: v.label }];
   const fact = (label: string, value: string | undefined) => {
     if (value) facts.push({ label, value });
   };
@@ -669,16 +748,16 @@ function topUpParts(v: View, kind: TopUpKind): Parts {
   if (t) fact('Monthly cap', formatCents(t.capCents));
   if (t?.consecutiveFailures) fact('Failed purchases in a row', String(t.consecutiveFailures));
   fact('Checked at', formatTime(n.at));
-  const settingsStep: Step = {
+  const settingsStep: StepDraft = {
     text: 'To change or turn off auto top-up, change autoTopUpCents, autoTopUpMonthlyCapCents or autoTopUpDryRun for this account and redeploy.',
   };
-  const reference = (headline: string, steps: Step[] = []): Parts => ({
+  const reference = (headline: string, steps: StepDraft[] = []): Parts => ({
     headline,
     facts,
     stepsTitle: 'For reference',
     steps: [...steps, settingsStep],
   });
-  const todo = (headline: string, steps: Step[]): Parts => ({
+  const todo = (headline: string, steps: StepDraft[]): Parts => ({
     headline,
     facts,
     stepsTitle: 'What to do',
@@ -821,8 +900,10 @@ function failureParts(v: View): Parts {
     ? `Until the monitor can read it again, the balance is unknown: the last known level (${levelWord(n.level)}` +
       `${v.balance ? `, ${v.balance}` : ''}) is not confirmed.`
     : 'Until the monitor can read it, the balance and its level are unknown.';
-  const checkYourself: Step = { text: `Meanwhile, check the balance yourself at ${TOP_UP_URL}` };
-  const storeKey = (text: string): Step => ({
+  const checkYourself: StepDraft = {
+    text: `Meanwhile, check the balance yourself at ${TOP_UP_URL}`,
+  };
+  const storeKey = (text: string): StepDraft => ({
     text,
     command: putKeyCommand(v, n.tokenParameterName ?? 'API_KEY_PARAMETER'),
   });
@@ -894,10 +975,10 @@ function levelKnown(v: View): boolean {
   return v.balance !== undefined || v.n.level !== 'ok';
 }
 
-function balanceFacts(v: View): Fact[] {
+function balanceFacts(v: View): FactDraft[] {
   const { n } = v;
   const failing = n.kind === 'monitor-failing' || n.kind === 'monitor-reminder';
-  const facts: Fact[] = [{ label: 'Account', value: v.label }];
+  const facts: FactDraft[] = [{ label: 'Account', value: v.label }];
   const fact = (label: string, value: string) => facts.push({ label, value });
   if (failing) {
     fact('Balance', v.balance ? `${v.balance} (last known, not confirmed)` : 'unknown');
@@ -1041,7 +1122,7 @@ function spikeParts(v: View, kind: 'spike-started' | 'spike-reminder' | 'spike-e
     spike?.averageDailyCents === undefined
       ? ''
       : `; the average${over} is ${formatAmount(spike.averageDailyCents)}/day`;
-  const settingsStep: Step = {
+  const settingsStep: StepDraft = {
     text:
       'To change when spend counts as a spike, redeploy with spikeFactor (times the 7-day ' +
       'average; 0 turns spike alerts off) or spikeMinCentsPerHour.',
@@ -1085,7 +1166,7 @@ function spikeParts(v: View, kind: 'spike-started' | 'spike-reminder' | 'spike-e
   };
 }
 
-function topUpStep(v: View): Step {
+function topUpStep(v: View): StepDraft {
   return {
     text: `Top up the credits at ${TOP_UP_URL}`,
     ...(v.n.reason === 'balance' && {
@@ -1094,12 +1175,12 @@ function topUpStep(v: View): Step {
   };
 }
 
-function topUpAnyTimeStep(): Step {
+function topUpAnyTimeStep(): StepDraft {
   return { text: `Top up the credits any time at ${TOP_UP_URL}` };
 }
 
 /** How to change the warning threshold; `reference` when nothing is wrong. */
-function thresholdStep(v: View, reference = false): Step {
+function thresholdStep(v: View, reference = false): StepDraft {
   const example = `${wholeCents(v.n.thresholds.thresholdCents)} = ${v.warning}`;
   return {
     text: reference
@@ -1173,7 +1254,7 @@ function snoozeParts(v: View): Parts {
   const { n } = v;
   const until = formatTime(n.snooze?.until ?? n.at);
   const note = n.snooze?.note === undefined ? '' : ` Note: "${oneLine(n.snooze.note)}".`;
-  const facts: Fact[] = [
+  const facts: FactDraft[] = [
     { label: 'Account', value: v.label },
     { label: 'Level', value: levelWord(n.level) },
     { label: n.kind === 'snooze-set' ? 'Snoozed until' : 'Snooze ended at', value: until },
@@ -1213,13 +1294,31 @@ function digestParts(v: View): Parts {
     headline:
       `Weekly summary of ngrok credits${span} (informational: nothing to do unless a line ` +
       'below says so).',
-    facts: (digest?.accounts ?? []).map((a) => ({
+    facts: digestAccounts(v).map((a) => ({
       label: truncate(oneLine(a.account), LABEL_MAX),
       value: digestAccountLines(a, v.cap).join(' '),
     })),
     stepsTitle: 'For reference',
     steps: [topUpAnyTimeStep()],
   };
+}
+
+const LEVEL_RANK: Readonly<Record<Level, number>> = { empty: 0, critical: 1, low: 2, ok: 3 };
+
+/**
+ * The digest's accounts, the ones that need a look first (empty, critical, low, then ok; in
+ * configured order within a level): a channel that cannot show them all cuts the quiet ones.
+ */
+function digestAccounts(v: View): readonly DigestAccount[] {
+  const all = [...(v.n.digest?.accounts ?? [])].sort(
+    (a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level],
+  );
+  return v.digestAccounts === undefined ? all : all.slice(0, Math.max(0, v.digestAccounts));
+}
+
+/** How many of the digest's accounts this copy leaves out. */
+function digestOmitted(v: View): number {
+  return (v.n.digest?.accounts.length ?? 0) - digestAccounts(v).length;
 }
 
 /** One account of the weekly digest, a sentence per line. */
