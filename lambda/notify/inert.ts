@@ -47,8 +47,7 @@ export function untrusted(text: string): UntrustedText {
  * an entity is only an ampersand: both are left as they are, so commands and names such as
  * NGROK_API_KEY copy cleanly.
  */
-const MARKDOWN_INLINE =
-  /[\\`*[\]<>|~]|&(?=#?[0-9A-Za-z]+;)|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])/g;
+const MARKDOWN_INLINE = /[\\`*[\]<>|~]|&(?=#?[0-9A-Za-z]+;)|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])/g;
 
 /**
  * Text as one line of CommonMark that reads as itself: line breaks collapsed (so nothing
