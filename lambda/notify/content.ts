@@ -412,10 +412,12 @@ export function moreFacts(c: Content, shown: number): string | undefined {
       : more === 1
         ? 'fact'
         : 'facts';
+  const omitted = c.factsOmitted ?? 0;
   // Once the email and the JSON are cut too, there is no fuller copy to point at.
-  return c.factsOmitted && c.factsOmitted > 0
-    ? `and ${more} more ${noun} not listed: the whole list would pass the ${SNS_LIMIT_WORDS} message limit`
-    : `and ${more} more ${noun}: see the email or the JSON`;
+  if (omitted === 0) return `and ${more} more ${noun}: see the email or the JSON`;
+  const limit = `the whole list would pass the ${SNS_LIMIT_WORDS} message limit`;
+  if (inCopies === 0) return `and ${more} more ${noun} not listed: ${limit}`;
+  return `and ${more} more ${noun}: ${inCopies} in the email and the JSON, ${omitted} not listed anywhere (${limit})`;
 }
 
 /** How the SNS limit is named where a list had to be cut to it. */

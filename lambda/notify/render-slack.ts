@@ -39,8 +39,8 @@ export const MAX_BODY_SECTIONS = 3;
  * (msg_blocks_too_long) whatever each block's own limit: every message stays well under.
  */
 export const MESSAGE_TEXT_MAX = 12_000;
-/** Room kept in the body for the line that counts the facts left out. */
-const MORE_RESERVE = 200;
+/** The body's sections together; the header, the link and the context take the rest. */
+const BODY_TEXT_MAX = MESSAGE_TEXT_MAX - 2_000;
 /** The top-level `text` is the notification and screen-reader fallback: one short line. */
 export const FALLBACK_TEXT_MAX = 300;
 
@@ -153,19 +153,21 @@ export function renderNotificationMessage(n: NotificationV2): SlackMessage {
     );
   }
   const problems = problemLines(c);
-  const headline = mrkdwnText(c.headline);
   const steps = joinMrkdwn(
     [mrkdwn`*${mrkdwnText(c.stepsTitle)}:*`, ...c.steps.map(stepLines)],
     '\n',
   );
-  const room =
-    MAX_BODY_SECTIONS * SECTION_TEXT_MAX - headline.length - problems.length - steps.length - 8;
-  const body: Mrkdwn[] = [headline];
-  if (c.problems?.first) body.push(problems);
-  body.push(factLines(c, room));
-  body.push(steps);
-  if (c.problems && !c.problems.first) body.push(problems);
-  blocks.push(...bodySections(joinMrkdwn(body.filter(Boolean), '\n\n')));
+  // The digest's facts are its accounts, any of which may be called "Account".
+  const facts = c.factsAre ? c.facts : c.facts.filter((f) => f.label !== 'Account');
+  const bodyWith = (shown: number): Mrkdwn => {
+    const body: Mrkdwn[] = [mrkdwnText(c.headline)];
+    if (c.problems?.first) body.push(problems);
+    body.push(factLines(c, facts, shown));
+    body.push(steps);
+    if (c.problems && !c.problems.first) body.push(problems);
+    return joinMrkdwn(body.filter(Boolean), '\n\n');
+  };
+  blocks.push(...bodySections(bodyWith(factsThatFit(facts.length, bodyWith))));
   const link = linkTo(c.links[0]?.url, 'Top up credits');
   if (link) blocks.push(section(mrkdwn`:moneybag: ${link}`));
   blocks.push(
@@ -179,20 +181,32 @@ export function renderNotificationMessage(n: NotificationV2): SlackMessage {
 }
 
 /**
- * The facts, a line each, as many as fit in `room` characters (the digest's accounts can be
- * a hundred), the rest counted in a last line.
+ * How many facts the body can show without being cut (the digest's accounts can be a
+ * hundred), found by bisection: the body grows with each fact shown.
  */
-function factLines(c: Content, room: number): Mrkdwn {
-  // The digest's facts are its accounts, any of which may be called "Account".
-  const facts = c.factsAre ? c.facts : c.facts.filter((f) => f.label !== 'Account');
-  const lines: Mrkdwn[] = [];
-  let left = room - MORE_RESERVE;
-  for (const f of facts) {
-    const line = mrkdwn`*${mrkdwnText(f.label)}:* ${mrkdwnText(f.value)}`;
-    if (line.length + 1 > left) break;
-    lines.push(line);
-    left -= line.length + 1;
+function factsThatFit(count: number, bodyWith: (shown: number) => Mrkdwn): number {
+  const fits = (shown: number) => {
+    const body = bodyWith(shown);
+    return (
+      body.length <= BODY_TEXT_MAX && chunk(body, SECTION_TEXT_MAX).length <= MAX_BODY_SECTIONS
+    );
+  };
+  if (fits(count)) return count;
+  let fitting = 0;
+  let tooMany = count;
+  while (tooMany - fitting > 1) {
+    const mid = Math.floor((fitting + tooMany) / 2);
+    if (fits(mid)) fitting = mid;
+    else tooMany = mid;
   }
+  return fitting;
+}
+
+/** The first `shown` facts, a line each, and a last line that counts the rest. */
+function factLines(c: Content, facts: Content['facts'], shown: number): Mrkdwn {
+  const lines = facts
+    .slice(0, shown)
+    .map((f) => mrkdwn`*${mrkdwnText(f.label)}:* ${mrkdwnText(f.value)}`);
   const more = moreFacts(c, c.facts.length - (facts.length - lines.length));
   if (more) lines.push(mrkdwn`_${mrkdwnText(more)}_`);
   return joinMrkdwn(lines, '\n');
