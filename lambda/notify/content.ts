@@ -10,7 +10,7 @@
  */
 
 import { formatCents } from '../common/money.ts';
-import { oneLine } from '../common/text.ts';
+import { oneLine as oneLineOf, visible } from '../common/text.ts';
 import type {
   Forecast,
   Level,
@@ -45,6 +45,11 @@ import {
 } from './format.ts';
 import { type UntrustedText, untrusted } from './inert.ts';
 import { formatAmount, formatMinutes, formatRunwayHours, formatRunwayText } from './runway-text.ts';
+
+/** Text on one line as it shows: invisible and bidirectional characters removed. */
+function oneLine(text: string): string {
+  return oneLineOf(visible(text));
+}
 
 /** Where a person adds credits. */
 export const TOP_UP_URL = 'https://app.ngrok.ai/credits';
@@ -368,7 +373,9 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
     label: untrusted(v.label),
     title: { before: untrusted(title.before), after: untrusted(title.after) },
     headline: untrusted(parts.headline),
-    facts: parts.facts.map((f) => ({ label: untrusted(f.label), value: untrusted(f.value) })),
+    facts: parts.facts
+      .map((f) => ({ label: untrusted(f.label), value: untrusted(f.value) }))
+      .filter((f) => f.value.trim() !== ''),
     ...(n.kind === 'weekly-digest' && { factsAre: 'accounts' as const }),
     ...(omitted > 0 && { factsOmitted: omitted }),
     stepsTitle: untrusted(parts.stepsTitle),
@@ -379,7 +386,13 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
     })),
     ...(shown.length > 0 && {
       problems: {
-        items: shown.map((p) => untrusted(printable(p.message, v.cap) || p.parameterName)),
+        items: shown.map((p) =>
+          untrusted(
+            printable(p.message, v.cap) ||
+              oneLine(p.parameterName) ||
+              'a setting could not be used',
+          ),
+        ),
         hidden: n.configProblems.length - shown.length,
         // For a configuration problem the problems are the news: they come first.
         first: n.kind === 'config-problem',
@@ -779,8 +792,8 @@ function topUpParts(v: View, kind: TopUpKind): Parts {
     case 'top-up-failed': {
       const reason =
         [t?.failureCode, t?.failureMessage]
-          .filter((part): part is string => Boolean(part))
-          .map((part) => oneLine(printable(part, v.cap)))
+          .map((part) => oneLine(printable(part ?? '', v.cap)))
+          .filter(Boolean)
           .join(': ') || 'no reason was given';
       return todo(
         `Auto top-up could not buy ${amount} of ngrok AI Gateway credits for ${v.label}${id}. ngrok said: ${sentence(truncate(reason, INLINE_MESSAGE_MAX))} The balance is still ${v.balance ?? 'unknown'}.`,
@@ -1015,7 +1028,7 @@ function balanceFacts(v: View): FactDraft[] {
   if (n.topUpStatus) {
     // "auto top-up: buying $20.00" reads "Auto top-up: buying $20.00" as a fact.
     const status = oneLine(printable(n.topUpStatus, v.cap)).replace(/^auto top-up:?\s*/i, '');
-    fact('Auto top-up', status);
+    if (status) fact('Auto top-up', status);
   }
   fact('Checked at', formatTime(n.at));
   return facts;
@@ -1082,9 +1095,14 @@ export function describeTopSpenders(forecast: Forecast, cap = 100): string | und
     .slice(0, 3)
     .map(
       (s) =>
-        `${truncate(oneLine(s.name ?? s.accessKey), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
+        `${truncate(keyLabel(s), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
     )
     .join(', ');
+}
+
+/** An access key as people know it: its name, else its id. */
+function keyLabel(key: { readonly accessKey: string; readonly name?: string }): string {
+  return oneLine(key.name ?? '') || oneLine(key.accessKey) || '(unnamed key)';
 }
 
 /** "$160/h over the last 30 minutes"; undefined when no recent rate was measured. */
@@ -1109,7 +1127,7 @@ export function describeDrivers(spike: SpikeReport, cap = 100): string {
     .map((d) => {
       const usual =
         d.averageCentsPerHour > 0 ? `usually ${formatAmount(d.averageCentsPerHour)}/h` : 'new';
-      return `${truncate(oneLine(d.name ?? d.accessKey), Math.min(cap, 100))} ${formatAmount(d.todayCentsPerHour)}/h today (${usual})`;
+      return `${truncate(keyLabel(d), Math.min(cap, 100))} ${formatAmount(d.todayCentsPerHour)}/h today (${usual})`;
     })
     .join(', ');
 }
@@ -1255,13 +1273,14 @@ function withSnoozeStep(v: View, parts: Parts): Parts {
 function snoozeParts(v: View): Parts {
   const { n } = v;
   const until = formatTime(n.snooze?.until ?? n.at);
-  const note = n.snooze?.note === undefined ? '' : ` Note: "${oneLine(n.snooze.note)}".`;
+  const noteText = oneLine(n.snooze?.note ?? '');
+  const note = noteText === '' ? '' : ` Note: "${noteText}".`;
   const facts: FactDraft[] = [
     { label: 'Account', value: v.label },
     { label: 'Level', value: levelWord(n.level) },
     { label: n.kind === 'snooze-set' ? 'Snoozed until' : 'Snooze ended at', value: until },
   ];
-  if (n.snooze?.note !== undefined) facts.push({ label: 'Note', value: oneLine(n.snooze.note) });
+  if (noteText !== '') facts.push({ label: 'Note', value: noteText });
   if (n.kind === 'snooze-set') {
     return {
       headline:
@@ -1349,7 +1368,8 @@ export function digestAccountLines(a: DigestAccount, cap = 100): string[] {
     if (keys) lines.push(`Top access keys (last ${formatWindow(a.forecast.windowDays)}): ${keys}.`);
   }
   if (a.snooze) {
-    const note = a.snooze.note === undefined ? '' : ` ("${oneLine(a.snooze.note)}")`;
+    const noteText = oneLine(a.snooze.note ?? '');
+    const note = noteText === '' ? '' : ` ("${noteText}")`;
     lines.push(`Snoozed until ${formatTime(a.snooze.until)}${note}.`);
   }
   return lines;

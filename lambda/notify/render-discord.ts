@@ -186,8 +186,8 @@ function notificationMessage(
   const fields: DiscordField[] = [];
   for (const [i, f] of facts.entries()) {
     const field = {
-      name: cutMarkdown(markdownText(f.label), L.fieldName) || md`-`,
-      value: cutMarkdown(markdownText(f.value), L.fieldValue) || md`-`,
+      name: cutMarkdown(markdownText(f.label), L.fieldName) || md`(none)`,
+      value: cutMarkdown(markdownText(f.value), L.fieldValue) || md`(none)`,
       inline: f.value.length <= 40,
     };
     const size = field.name.length + field.value.length;

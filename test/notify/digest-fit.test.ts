@@ -29,7 +29,7 @@ const ACCOUNTS = SETTINGS.accounts.maxItems;
 const LABEL_CHARS = 48;
 
 /** The i-th account's name: 48 characters, the most the accountName form allows. */
-export function longName(i: number): string {
+function longName(i: number): string {
   const name = `a${String(i).padStart(3, '0')}${'_-'.repeat(LABEL_CHARS)}`.slice(0, LABEL_CHARS);
   if (!TEXT_FORMS.accountName.test(name)) throw new Error(`not an account name: ${name}`);
   return name;
@@ -41,7 +41,7 @@ function hostileText(length: number, seed: string): string {
 }
 
 /** Text of exactly `length` characters as people write it. */
-export function plainTextForTests(length: number, seed: string): string {
+function plainTextForTests(length: number, seed: string): string {
   return `${seed} batch worker for the nightly reports `.repeat(length).slice(0, length);
 }
 
@@ -58,7 +58,7 @@ const forecast: Forecast = {
 };
 
 /** The digest of `count` accounts, as the run loop builds it (names from each cache). */
-export function bigDigest(
+function bigDigest(
   count: number,
   longText = hostileText,
   sizes = { keyName: MAX_NAME_CHARS, note: MAX_NOTE_CHARS },
@@ -105,18 +105,13 @@ export function bigDigest(
 function slackText(m: SlackMessage): string[] {
   return [
     m.text,
-    ...m.blocks.flatMap((b) => {
-      switch (b.type) {
-        case 'header':
-          return [b.text.text];
-        case 'section':
-          return [b.text.text];
-        case 'context':
-          return b.elements.map((e) => e.text);
-        case 'divider':
-          return [];
-      }
-    }),
+    ...m.blocks.flatMap((b): string[] =>
+      b.type === 'header' || b.type === 'section'
+        ? [b.text.text]
+        : b.type === 'context'
+          ? b.elements.map((e) => e.text)
+          : [],
+    ),
   ];
 }
 
