@@ -105,8 +105,11 @@ export function md(strings: TemplateStringsArray, ...values: readonly Markdown[]
   return interleave(strings, values) as Markdown;
 }
 
-/** Joins Markdown with a separator written in the renderer's source. */
-export function joinMarkdown(parts: readonly Markdown[], separator: string): Markdown {
+/** What markup is joined with: line and paragraph breaks, never text. */
+type Separator = '\n' | '\n\n' | ' ';
+
+/** Joins Markdown with a line or paragraph break. */
+export function joinMarkdown(parts: readonly Markdown[], separator: Separator): Markdown {
   return parts.join(separator) as Markdown;
 }
 
@@ -154,8 +157,8 @@ export function mrkdwn(strings: TemplateStringsArray, ...values: readonly Mrkdwn
   return interleave(strings, values) as Mrkdwn;
 }
 
-/** Joins mrkdwn with a separator written in the renderer's source. */
-export function joinMrkdwn(parts: readonly Mrkdwn[], separator: string): Mrkdwn {
+/** Joins mrkdwn with a line or paragraph break. */
+export function joinMrkdwn(parts: readonly Mrkdwn[], separator: Separator): Mrkdwn {
   return parts.join(separator) as Mrkdwn;
 }
 

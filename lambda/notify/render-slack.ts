@@ -391,7 +391,7 @@ function chunk(text: Mrkdwn, max: number): Mrkdwn[] {
     if (current.trim()) out.push(trimMarkup(current));
     current = mrkdwn``;
   };
-  const add = (piece: Mrkdwn, separator: string) => {
+  const add = (piece: Mrkdwn, separator: '\n' | '\n\n') => {
     if (!current) current = piece;
     else if (current.length + separator.length + piece.length <= max) {
       current = joinMrkdwn([current, piece], separator);
