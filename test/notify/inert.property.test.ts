@@ -12,7 +12,16 @@ import { describe, expect, it } from 'vitest';
 import { hasInvisible } from '../../lambda/common/text.ts';
 import type { Notification } from '../../lambda/common/types.ts';
 import { classifyMessage } from '../../lambda/notify/incoming.ts';
-import { chatText, markdownText, mrkdwnText } from '../../lambda/notify/inert.ts';
+import {
+  chatText,
+  type Markdown,
+  type Mrkdwn,
+  markdownText,
+  md,
+  mrkdwn,
+  mrkdwnText,
+  untrusted,
+} from '../../lambda/notify/inert.ts';
 import { renderNotification } from '../../lambda/notify/render.ts';
 import { renderDiscord } from '../../lambda/notify/render-discord.ts';
 import { renderPagerDuty } from '../../lambda/notify/render-pagerduty.ts';
@@ -340,5 +349,20 @@ describe('the attacks from issue 20', () => {
     );
     expect(chatText('<!here> [a](b)')).toBe('‹!here› \\[a\\](b)');
     expect(markdownText('1. one\n- two')).toBe('1\\. one - two');
+  });
+});
+
+describe('the types', () => {
+  it('refuse to compile a renderer that places content text without its neutralizer', () => {
+    const text = untrusted('[billing](https://evil.example/pay)');
+    // @ts-expect-error: content text is not Markdown until markdownText escapes it
+    const placed: Markdown = text;
+    // @ts-expect-error: every placeholder of a Markdown template must already be Markdown
+    const templated = md`**${text}**`;
+    // @ts-expect-error: the same for Slack's mrkdwn
+    const slack: Mrkdwn = mrkdwn`*${text}*`;
+    const escaped: Markdown = md`**${markdownText(text)}**`;
+    expect([placed, templated, slack]).toHaveLength(3);
+    expect(escaped).toBe('**\\[billing\\](https://evil.example/pay)**');
   });
 });
