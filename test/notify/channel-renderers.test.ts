@@ -262,7 +262,7 @@ describe('renderPagerDuty', () => {
           expect(e.payload?.source.length ?? 0).toBeLessThanOrEqual(255);
         }
       }),
-      { numRuns: 50 },
+      { numRuns: 50, seed: 20_261_207 },
     );
   });
 });
@@ -378,7 +378,7 @@ describe('renderDiscord', () => {
         }
         expect(embedSize(message)).toBeLessThanOrEqual(DISCORD_LIMITS.total);
       }),
-      { numRuns: 50 },
+      { numRuns: 50, seed: 20_261_207 },
     );
   });
 });
