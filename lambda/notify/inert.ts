@@ -43,7 +43,7 @@ export function untrusted(text: string): UntrustedText {
 /**
  * Characters with a meaning anywhere in a line: escapes, code, emphasis, links and images,
  * HTML and autolinks, tables, strikethrough and spoilers. An `_` between two letters or digits
- * cannot start or end emphasis (in CommonMark nor in Discord), and an `&` that does not start
+ * can neither start nor end emphasis (in CommonMark or in Discord), and an `&` that does not start
  * an entity is only an ampersand: both are left as they are, so commands and names such as
  * NGROK_API_KEY copy cleanly.
  */
