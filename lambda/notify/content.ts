@@ -10,7 +10,7 @@
  */
 
 import { formatCents } from '../common/money.ts';
-import { oneLine } from '../common/text.ts';
+import { oneLine as oneLineOf, visible } from '../common/text.ts';
 import type {
   DigestAccount,
   Forecast,
@@ -43,7 +43,13 @@ import {
   truncate,
   wholeCents,
 } from './format.ts';
+import { type UntrustedText, untrusted } from './inert.ts';
 import { formatAmount, formatMinutes, formatRunwayHours, formatRunwayText } from './runway-text.ts';
+
+/** Text on one line as it shows: invisible and bidirectional characters removed. */
+function oneLine(text: string): string {
+  return oneLineOf(visible(text));
+}
 
 /** Where a person adds credits. */
 export const TOP_UP_URL = 'https://app.ngrok.ai/credits';
@@ -83,17 +89,27 @@ export type Problem =
   | 'expiry'
   | 'spike';
 
+/**
+ * Text fields hold `UntrustedText`: any of them may carry text from outside the monitor (an
+ * access key's name, ngrok's decline message, an HTTP error body, a snooze note, a value
+ * quoted in a configuration problem), so a renderer places them only through its format's
+ * neutralizer (inert.ts). The template's own words are in the same strings and read the same
+ * escaped: nothing here is markup.
+ */
 export interface Fact {
-  readonly label: string;
-  readonly value: string;
+  /** A fact's name; on the weekly digest, an account's name. */
+  readonly label: UntrustedText;
+  /** Access key names, failure messages and snooze notes show up here. */
+  readonly value: UntrustedText;
 }
 
 export interface Step {
-  readonly text: string;
+  /** Names parameters and accounts. */
+  readonly text: UntrustedText;
   /** A command to copy, shown on its own line (as code where the channel has code). */
-  readonly command?: string;
-  /** More about the step: the alert's clearing point, the monitor's own words. */
-  readonly note?: string;
+  readonly command?: UntrustedText;
+  /** More about the step: the alert's clearing point, the monitor's own words (an error body). */
+  readonly note?: UntrustedText;
 }
 
 export interface Link {
@@ -121,24 +137,35 @@ export interface Content {
   /** The parameter that holds the warning threshold: a resource chat tools can link. */
   readonly thresholdParameterName: string;
   /** The account label for people: one line, at most LABEL_MAX characters, never empty. */
-  readonly label: string;
+  readonly label: UntrustedText;
   /** The title around the account label, so each channel can fit the label to its limits. */
-  readonly title: { readonly before: string; readonly after: string };
-  /** One to three sentences: what happened. */
-  readonly headline: string;
+  readonly title: { readonly before: UntrustedText; readonly after: UntrustedText };
+  /** One to three sentences: what happened. Quotes error bodies, decline messages, notes. */
+  readonly headline: UntrustedText;
   readonly facts: readonly Fact[];
+  /**
+   * What one fact stands for when it is not a fact about the account: on the weekly digest
+   * each fact is an account. A channel that cannot show them all says how many it left out.
+   */
+  readonly factsAre?: 'accounts';
+  /**
+   * Facts left out of every copy, the email and the JSON included, because the whole list
+   * would not fit the SNS message limit.
+   */
+  readonly factsOmitted?: number;
   /** "What to do", or "For reference" when nothing needs doing. */
-  readonly stepsTitle: string;
+  readonly stepsTitle: UntrustedText;
   readonly steps: readonly Step[];
   /** Runtime settings that could not be used; `first` when they are the news. */
   readonly problems?: {
-    readonly items: readonly string[];
+    /** The problems as the monitor words them, quoting the values it read. */
+    readonly items: readonly UntrustedText[];
     readonly hidden: number;
     readonly first: boolean;
   };
   readonly links: readonly Link[];
   /** The closing line of the long formats. */
-  readonly footer: string;
+  readonly footer: UntrustedText;
 }
 
 /** What the content builder needs besides the notification. */
@@ -149,6 +176,11 @@ export interface ContentOptions {
   readonly functionName?: string;
   /** Free text from outside (error bodies, parameter values) is cut to this. */
   readonly freeTextCap: number;
+  /**
+   * The weekly digest lists at most this many accounts and says how many it left out: only
+   * when the whole list would not fit the SNS message limit.
+   */
+  readonly digestAccounts?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +315,8 @@ function atLeast(floor: Severity, level: Level, tone: Tone): { severity: Severit
 interface View {
   readonly n: Notification;
   readonly cap: number;
+  /** How many of the digest's accounts this copy lists. */
+  readonly digestAccounts?: number;
   readonly region?: string;
   readonly functionName?: string;
   readonly label: string;
@@ -296,11 +330,23 @@ interface View {
   readonly forecastNote?: string;
 }
 
+/** A fact or a step as the builder words it, before it is marked as untrusted text. */
+interface FactDraft {
+  readonly label: string;
+  readonly value: string;
+}
+
+interface StepDraft {
+  readonly text: string;
+  readonly command?: string;
+  readonly note?: string;
+}
+
 interface Parts {
   readonly headline: string;
-  readonly facts: readonly Fact[];
+  readonly facts: readonly FactDraft[];
   readonly stepsTitle: string;
-  readonly steps: readonly Step[];
+  readonly steps: readonly StepDraft[];
 }
 
 /** Builds the content of one notification: the only place that decides what it says. */
@@ -309,6 +355,8 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
   const parts = describe(v);
   const shown = n.configProblems.slice(0, MAX_CONFIG_PROBLEMS);
   const { severity, tone } = KIND_MOOD[n.kind](n.level);
+  const title = titleOf(n);
+  const omitted = n.kind === 'weekly-digest' ? digestOmitted(v) : 0;
   return {
     kind: n.kind,
     event: KIND_EVENT[n.kind],
@@ -322,12 +370,29 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
     at: n.at,
     amounts: { ...(v.balance !== undefined && { balance: v.balance }), warning: v.warning },
     thresholdParameterName: n.thresholdParameterName,
-    label: v.label,
-    title: titleOf(n),
-    ...parts,
+    label: untrusted(v.label),
+    title: { before: untrusted(title.before), after: untrusted(title.after) },
+    headline: untrusted(parts.headline),
+    facts: parts.facts
+      .map((f) => ({ label: untrusted(f.label), value: untrusted(f.value) }))
+      .filter((f) => f.value.trim() !== ''),
+    ...(n.kind === 'weekly-digest' && { factsAre: 'accounts' as const }),
+    ...(omitted > 0 && { factsOmitted: omitted }),
+    stepsTitle: untrusted(parts.stepsTitle),
+    steps: parts.steps.map((s) => ({
+      text: untrusted(s.text),
+      ...(s.command !== undefined && { command: untrusted(s.command) }),
+      ...(s.note !== undefined && { note: untrusted(s.note) }),
+    })),
     ...(shown.length > 0 && {
       problems: {
-        items: shown.map((p) => printable(p.message, v.cap) || p.parameterName),
+        items: shown.map((p) =>
+          untrusted(
+            printable(p.message, v.cap) ||
+              oneLine(p.parameterName) ||
+              'a setting could not be used',
+          ),
+        ),
         hidden: n.configProblems.length - shown.length,
         // For a configuration problem the problems are the news: they come first.
         first: n.kind === 'config-problem',
@@ -339,9 +404,37 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
         ? [{ label: 'Create an API key', url: API_KEYS_URL }]
         : []),
     ],
-    footer: `Sent by the ngrok balance alert monitor for ${v.label}.`,
+    footer: untrusted(`Sent by the ngrok balance alert monitor for ${v.label}.`),
   };
 }
+
+/**
+ * What a channel says in place of the facts it could not show: "and 75 more accounts: see
+ * the email or the JSON". `shown` is how many of the content's facts it showed; the facts no
+ * copy carries (factsOmitted) are counted too.
+ */
+export function moreFacts(c: Content, shown: number): string | undefined {
+  const inCopies = Math.max(0, c.facts.length - shown);
+  const more = inCopies + (c.factsOmitted ?? 0);
+  if (more === 0) return undefined;
+  const noun =
+    c.factsAre === 'accounts'
+      ? more === 1
+        ? 'account'
+        : 'accounts'
+      : more === 1
+        ? 'fact'
+        : 'facts';
+  const omitted = c.factsOmitted ?? 0;
+  // Once the email and the JSON are cut too, there is no fuller copy to point at.
+  if (omitted === 0) return `and ${more} more ${noun}: see the email or the JSON`;
+  const limit = `the whole list would pass the ${SNS_LIMIT_WORDS} message limit`;
+  if (inCopies === 0) return `and ${more} more ${noun} not listed: ${limit}`;
+  return `and ${more} more ${noun}: ${inCopies} in the email and the JSON, ${omitted} not listed anywhere (${limit})`;
+}
+
+/** How the SNS limit is named where a list had to be cut to it. */
+const SNS_LIMIT_WORDS = '256 KiB SNS';
 
 /**
  * One key per account and problem: a balance problem and a monitor failure of the same
@@ -376,6 +469,7 @@ function makeView(n: Notification, options: ContentOptions): View {
   return {
     n,
     cap,
+    ...(options.digestAccounts !== undefined && { digestAccounts: options.digestAccounts }),
     ...(options.region !== undefined && { region: options.region }),
     ...(options.functionName !== undefined && { functionName: options.functionName }),
     label,
@@ -658,7 +752,7 @@ function topUpParts(v: View, kind: TopUpKind): Parts {
   const t = n.topUp;
   const amount = topUpAmount(n);
   const id = t?.purchaseId ? ` (purchase ${printable(t.purchaseId, 100)})` : '';
-  const facts: Fact[] = [{ label: 'Account', value: v.label }];
+  const facts: FactDraft[] = [{ label: 'Account', value: v.label }];
   const fact = (label: string, value: string | undefined) => {
     if (value) facts.push({ label, value });
   };
@@ -669,16 +763,16 @@ function topUpParts(v: View, kind: TopUpKind): Parts {
   if (t) fact('Monthly cap', formatCents(t.capCents));
   if (t?.consecutiveFailures) fact('Failed purchases in a row', String(t.consecutiveFailures));
   fact('Checked at', formatTime(n.at));
-  const settingsStep: Step = {
+  const settingsStep: StepDraft = {
     text: 'To change or turn off auto top-up, change autoTopUpCents, autoTopUpMonthlyCapCents or autoTopUpDryRun for this account and redeploy.',
   };
-  const reference = (headline: string, steps: Step[] = []): Parts => ({
+  const reference = (headline: string, steps: StepDraft[] = []): Parts => ({
     headline,
     facts,
     stepsTitle: 'For reference',
     steps: [...steps, settingsStep],
   });
-  const todo = (headline: string, steps: Step[]): Parts => ({
+  const todo = (headline: string, steps: StepDraft[]): Parts => ({
     headline,
     facts,
     stepsTitle: 'What to do',
@@ -698,8 +792,8 @@ function topUpParts(v: View, kind: TopUpKind): Parts {
     case 'top-up-failed': {
       const reason =
         [t?.failureCode, t?.failureMessage]
-          .filter((part): part is string => Boolean(part))
-          .map((part) => oneLine(printable(part, v.cap)))
+          .map((part) => oneLine(printable(part ?? '', v.cap)))
+          .filter(Boolean)
           .join(': ') || 'no reason was given';
       return todo(
         `Auto top-up could not buy ${amount} of ngrok AI Gateway credits for ${v.label}${id}. ngrok said: ${sentence(truncate(reason, INLINE_MESSAGE_MAX))} The balance is still ${v.balance ?? 'unknown'}.`,
@@ -821,8 +915,10 @@ function failureParts(v: View): Parts {
     ? `Until the monitor can read it again, the balance is unknown: the last known level (${levelWord(n.level)}` +
       `${v.balance ? `, ${v.balance}` : ''}) is not confirmed.`
     : 'Until the monitor can read it, the balance and its level are unknown.';
-  const checkYourself: Step = { text: `Meanwhile, check the balance yourself at ${TOP_UP_URL}` };
-  const storeKey = (text: string): Step => ({
+  const checkYourself: StepDraft = {
+    text: `Meanwhile, check the balance yourself at ${TOP_UP_URL}`,
+  };
+  const storeKey = (text: string): StepDraft => ({
     text,
     command: putKeyCommand(v, n.tokenParameterName ?? 'API_KEY_PARAMETER'),
   });
@@ -894,10 +990,10 @@ function levelKnown(v: View): boolean {
   return v.balance !== undefined || v.n.level !== 'ok';
 }
 
-function balanceFacts(v: View): Fact[] {
+function balanceFacts(v: View): FactDraft[] {
   const { n } = v;
   const failing = n.kind === 'monitor-failing' || n.kind === 'monitor-reminder';
-  const facts: Fact[] = [{ label: 'Account', value: v.label }];
+  const facts: FactDraft[] = [{ label: 'Account', value: v.label }];
   const fact = (label: string, value: string) => facts.push({ label, value });
   if (failing) {
     fact('Balance', v.balance ? `${v.balance} (last known, not confirmed)` : 'unknown');
@@ -932,7 +1028,7 @@ function balanceFacts(v: View): Fact[] {
   if (n.topUpStatus) {
     // "auto top-up: buying $20.00" reads "Auto top-up: buying $20.00" as a fact.
     const status = oneLine(printable(n.topUpStatus, v.cap)).replace(/^auto top-up:?\s*/i, '');
-    fact('Auto top-up', status);
+    if (status) fact('Auto top-up', status);
   }
   fact('Checked at', formatTime(n.at));
   return facts;
@@ -999,9 +1095,14 @@ export function describeTopSpenders(forecast: Forecast, cap = 100): string | und
     .slice(0, 3)
     .map(
       (s) =>
-        `${truncate(oneLine(s.name ?? s.accessKey), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
+        `${truncate(keyLabel(s), Math.min(cap, 100))} ${formatCents(s.costCents)} (${formatShare(s.share)})`,
     )
     .join(', ');
+}
+
+/** An access key as people know it: its name, else its id. */
+function keyLabel(key: { readonly accessKey: string; readonly name?: string }): string {
+  return oneLine(key.name ?? '') || oneLine(key.accessKey) || '(unnamed key)';
 }
 
 /** "$160/h over the last 30 minutes"; undefined when no recent rate was measured. */
@@ -1026,7 +1127,7 @@ export function describeDrivers(spike: SpikeReport, cap = 100): string {
     .map((d) => {
       const usual =
         d.averageCentsPerHour > 0 ? `usually ${formatAmount(d.averageCentsPerHour)}/h` : 'new';
-      return `${truncate(oneLine(d.name ?? d.accessKey), Math.min(cap, 100))} ${formatAmount(d.todayCentsPerHour)}/h today (${usual})`;
+      return `${truncate(keyLabel(d), Math.min(cap, 100))} ${formatAmount(d.todayCentsPerHour)}/h today (${usual})`;
     })
     .join(', ');
 }
@@ -1041,7 +1142,7 @@ function spikeParts(v: View, kind: 'spike-started' | 'spike-reminder' | 'spike-e
     spike?.averageDailyCents === undefined
       ? ''
       : `; the average${over} is ${formatAmount(spike.averageDailyCents)}/day`;
-  const settingsStep: Step = {
+  const settingsStep: StepDraft = {
     text:
       'To change when spend counts as a spike, redeploy with spikeFactor (times the 7-day ' +
       'average; 0 turns spike alerts off) or spikeMinCentsPerHour.',
@@ -1085,7 +1186,7 @@ function spikeParts(v: View, kind: 'spike-started' | 'spike-reminder' | 'spike-e
   };
 }
 
-function topUpStep(v: View): Step {
+function topUpStep(v: View): StepDraft {
   return {
     text: `Top up the credits at ${TOP_UP_URL}`,
     ...(v.n.reason === 'balance' && {
@@ -1094,12 +1195,12 @@ function topUpStep(v: View): Step {
   };
 }
 
-function topUpAnyTimeStep(): Step {
+function topUpAnyTimeStep(): StepDraft {
   return { text: `Top up the credits any time at ${TOP_UP_URL}` };
 }
 
 /** How to change the warning threshold; `reference` when nothing is wrong. */
-function thresholdStep(v: View, reference = false): Step {
+function thresholdStep(v: View, reference = false): StepDraft {
   const example = `${wholeCents(v.n.thresholds.thresholdCents)} = ${v.warning}`;
   return {
     text: reference
@@ -1172,13 +1273,14 @@ function withSnoozeStep(v: View, parts: Parts): Parts {
 function snoozeParts(v: View): Parts {
   const { n } = v;
   const until = formatTime(n.snooze?.until ?? n.at);
-  const note = n.snooze?.note === undefined ? '' : ` Note: "${oneLine(n.snooze.note)}".`;
-  const facts: Fact[] = [
+  const noteText = oneLine(n.snooze?.note ?? '');
+  const note = noteText === '' ? '' : ` Note: "${noteText}".`;
+  const facts: FactDraft[] = [
     { label: 'Account', value: v.label },
     { label: 'Level', value: levelWord(n.level) },
     { label: n.kind === 'snooze-set' ? 'Snoozed until' : 'Snooze ended at', value: until },
   ];
-  if (n.snooze?.note !== undefined) facts.push({ label: 'Note', value: oneLine(n.snooze.note) });
+  if (noteText !== '') facts.push({ label: 'Note', value: noteText });
   if (n.kind === 'snooze-set') {
     return {
       headline:
@@ -1213,13 +1315,31 @@ function digestParts(v: View): Parts {
     headline:
       `Weekly summary of ngrok credits${span} (informational: nothing to do unless a line ` +
       'below says so).',
-    facts: (digest?.accounts ?? []).map((a) => ({
+    facts: digestAccounts(v).map((a) => ({
       label: truncate(oneLine(a.account), LABEL_MAX),
       value: digestAccountLines(a, v.cap).join(' '),
     })),
     stepsTitle: 'For reference',
     steps: [topUpAnyTimeStep()],
   };
+}
+
+const LEVEL_RANK: Readonly<Record<Level, number>> = { empty: 0, critical: 1, low: 2, ok: 3 };
+
+/**
+ * The digest's accounts, the ones that need a look first (empty, critical, low, then ok; in
+ * configured order within a level): a channel that cannot show them all cuts the quiet ones.
+ */
+function digestAccounts(v: View): readonly DigestAccount[] {
+  const all = [...(v.n.digest?.accounts ?? [])].sort(
+    (a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level],
+  );
+  return v.digestAccounts === undefined ? all : all.slice(0, Math.max(0, v.digestAccounts));
+}
+
+/** How many of the digest's accounts this copy leaves out. */
+function digestOmitted(v: View): number {
+  return (v.n.digest?.accounts.length ?? 0) - digestAccounts(v).length;
 }
 
 /** One account of the weekly digest, a sentence per line. */
@@ -1248,7 +1368,8 @@ export function digestAccountLines(a: DigestAccount, cap = 100): string[] {
     if (keys) lines.push(`Top access keys (last ${formatWindow(a.forecast.windowDays)}): ${keys}.`);
   }
   if (a.snooze) {
-    const note = a.snooze.note === undefined ? '' : ` ("${oneLine(a.snooze.note)}")`;
+    const noteText = oneLine(a.snooze.note ?? '');
+    const note = noteText === '' ? '' : ` ("${noteText}")`;
     lines.push(`Snoozed until ${formatTime(a.snooze.until)}${note}.`);
   }
   return lines;

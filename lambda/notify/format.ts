@@ -4,7 +4,7 @@
  * forecast returns numbers; how they read is decided here. Pure.
  */
 import { formatCents } from '../common/money.ts';
-import { cutAt, oneLine } from '../common/text.ts';
+import { cutAt, oneLine, visible } from '../common/text.ts';
 import type { Forecast, Level } from '../common/types.ts';
 
 /** Runways this long are shown as "more than 10 years". */
@@ -117,12 +117,14 @@ export function indent(text: string, by: string): string {
     .join('\n');
 }
 
-/** Outside text for people: control characters (other than line breaks and tabs) removed, trimmed, cut. */
+/**
+ * Outside text for people: control characters (other than line breaks and tabs) and
+ * invisible format characters (bidirectional controls, zero-width marks) removed, trimmed, cut.
+ */
 export function printable(text: string, max: number): string {
   // Cut first: the text may be megabytes long, and only `max` characters of it are shown.
   const head = text.length > max ? cutAt(text, max) : text;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const clean = head.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').trim();
+  const clean = visible(head).trim();
   return text.length > max ? truncate(clean, max, text.length) : clean;
 }
 

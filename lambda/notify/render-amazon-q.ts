@@ -6,11 +6,18 @@
  * Pure.
  */
 
-import { oneLine } from '../common/text.ts';
-import type { Content } from './content.ts';
-import { accountTag, LABEL_MAX } from './content.ts';
+import { visible } from '../common/text.ts';
+import { accountTag, type Content, LABEL_MAX, moreFacts } from './content.ts';
 import { TONE_EMOJI } from './emoji.ts';
 import { asciiOneLine, truncate } from './format.ts';
+import {
+  chatText,
+  cutMarkdown,
+  joinMarkdown,
+  type Markdown,
+  markdownCodeSpan,
+  md,
+} from './inert.ts';
 
 /**
  * Our own caps for the chat payload. The Amazon Q documentation gives no length limits that we
@@ -20,6 +27,10 @@ import { asciiOneLine, truncate } from './format.ts';
 export const CHAT_TITLE_MAX = 150;
 export const CHAT_DESCRIPTION_MAX = 3_000;
 const CHAT_FREE_TEXT_MAX = 400;
+/** The headline leaves room for the facts. */
+const CHAT_HEADLINE_MAX = 1_200;
+/** Room kept for the line that counts the facts left out. */
+const CHAT_MORE_RESERVE = 120;
 const CHAT_KEYWORD_MAX = 64;
 /** The account label in a chat title. */
 const CHAT_LABEL_MAX = 60;
@@ -29,9 +40,9 @@ export interface AmazonQCustomNotification {
   readonly source: 'custom';
   readonly content: {
     readonly textType: 'client-markdown';
-    readonly title: string;
-    readonly description: string;
-    readonly nextSteps?: readonly string[];
+    readonly title: Markdown;
+    readonly description: Markdown;
+    readonly nextSteps?: readonly Markdown[];
     readonly keywords?: readonly string[];
   };
   readonly metadata: {
@@ -46,23 +57,24 @@ export interface AmazonQCustomNotification {
 
 /** Renders the chat notification; `subject` is the rendered subject, used as the summary. */
 export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotification {
-  const problems: string[] = [];
+  const problems: Markdown[] = [];
   if (c.problems) {
-    problems.push('*Configuration problems (the deployed defaults are in use):*');
-    for (const p of c.problems.items) problems.push(`- ${chatSafe(p, CHAT_FREE_TEXT_MAX)}`);
-    if (c.problems.hidden > 0) problems.push(`- and ${c.problems.hidden} more`);
+    problems.push(md`*Configuration problems (the deployed defaults are in use):*`);
+    for (const p of c.problems.items) problems.push(md`- ${chat(p, CHAT_FREE_TEXT_MAX)}`);
+    if (c.problems.hidden > 0) problems.push(md`- and ${chatText(String(c.problems.hidden))} more`);
   }
-  const facts = c.facts
-    .filter((f) => f.label !== 'Account')
-    .map((f) => `*${f.label}:* ${chatSafe(f.value, CHAT_FREE_TEXT_MAX)}`);
-  const description = [chatSafe(c.headline, CHAT_DESCRIPTION_MAX)];
-  if (c.problems?.first) description.push('', ...problems, '', ...facts);
-  else description.push('', ...facts, ...(problems.length > 0 ? ['', ...problems] : []));
+  const headline = chat(c.headline, CHAT_HEADLINE_MAX);
+  const facts = factLines(c, CHAT_DESCRIPTION_MAX - headline.length - sizeOf(problems) - 8);
+  const description = [headline];
+  if (c.problems?.first) description.push(md``, ...problems, md``, ...facts);
+  else description.push(md``, ...facts, ...(problems.length > 0 ? [md``, ...problems] : []));
   const nextSteps = c.steps.map((s) => {
-    let step = chatSafe(s.text, CHAT_FREE_TEXT_MAX);
-    if (s.command) step += ` \`${chatSafe(s.command, CHAT_FREE_TEXT_MAX)}\``;
-    if (s.note)
-      step += `${step.endsWith(':') ? ' ' : ' - '}${chatSafe(oneLine(s.note), CHAT_FREE_TEXT_MAX)}`;
+    let step = chat(s.text, CHAT_FREE_TEXT_MAX);
+    if (s.command) step = md`${step} ${markdownCodeSpan(s.command, chatText)}`;
+    if (s.note) {
+      const note = chat(s.note, CHAT_FREE_TEXT_MAX);
+      step = step.endsWith(':') ? md`${step} ${note}` : md`${step} - ${note}`;
+    }
     return step;
   });
   const title = `${c.title.before}${truncate(c.label, CHAT_LABEL_MAX)}${c.title.after}`;
@@ -71,8 +83,8 @@ export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotific
     source: 'custom',
     content: {
       textType: 'client-markdown',
-      title: chatSafe(`${TONE_EMOJI[c.tone]} ${oneLine(title)}`, CHAT_TITLE_MAX),
-      description: truncate(description.join('\n'), CHAT_DESCRIPTION_MAX),
+      title: chat(`${TONE_EMOJI[c.tone]} ${title}`, CHAT_TITLE_MAX),
+      description: cutMarkdown(joinMarkdown(description, '\n'), CHAT_DESCRIPTION_MAX),
       nextSteps,
       keywords: [
         c.test
@@ -91,7 +103,7 @@ export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotific
       eventType: `ngrok-balance-alert-${c.kind}`,
       relatedResources: [...c.links.slice(0, 1).map((l) => l.url), c.thresholdParameterName],
       additionalContext: {
-        account: truncate(c.account, LABEL_MAX),
+        account: truncate(visible(c.account), LABEL_MAX),
         kind: c.kind,
         level: c.level,
         reason: c.reason,
@@ -103,7 +115,31 @@ export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotific
   };
 }
 
-/** Text from outside must not become Slack syntax (<!channel>, <url|text>): angle brackets are replaced. */
-function chatSafe(text: string, max: number): string {
-  return truncate(text.replace(/</g, '‹').replace(/>/g, '›'), max);
+/** Text as chat Markdown (inert.ts), cut to `max` characters. */
+function chat(text: string, max: number): Markdown {
+  return cutMarkdown(chatText(text), max);
+}
+
+/**
+ * The facts as lines, as many as fit in `room` characters (the digest's accounts can be a
+ * hundred), the rest counted in a last line.
+ */
+function factLines(c: Content, room: number): Markdown[] {
+  // The digest's facts are its accounts, any of which may be called "Account".
+  const facts = c.factsAre ? c.facts : c.facts.filter((f) => f.label !== 'Account');
+  const lines: Markdown[] = [];
+  let left = room - CHAT_MORE_RESERVE;
+  for (const f of facts) {
+    const line = md`*${chatText(f.label)}:* ${chat(f.value, CHAT_FREE_TEXT_MAX)}`;
+    if (line.length + 1 > left) break;
+    lines.push(line);
+    left -= line.length + 1;
+  }
+  const more = moreFacts(c, c.facts.length - (facts.length - lines.length));
+  if (more) lines.push(md`_${chatText(more)}_`);
+  return lines;
+}
+
+function sizeOf(lines: readonly Markdown[]): number {
+  return lines.reduce((sum, line) => sum + line.length + 1, 0);
 }

@@ -2,15 +2,25 @@
  * The email body: plain text, what happened and what to do, with each command on its own
  * indented line so it can be copied. Pure.
  */
-import type { Content } from './content.ts';
+import { type Content, moreFacts } from './content.ts';
 import { indent } from './format.ts';
+import { plainText } from './inert.ts';
 
-/** Renders the plain-text body of one notification. */
+/**
+ * Renders the plain-text body of one notification. Plain text needs no escaping; what does
+ * not show (bidirectional controls, zero-width marks) is removed.
+ */
 export function renderEmail(content: Content): string {
+  return plainText(emailLines(content));
+}
+
+function emailLines(content: Content): string {
   const lines: string[] = [content.headline];
   const problems = problemLines(content);
   if (content.problems?.first) lines.push('', ...problems);
   lines.push('', ...content.facts.map((f) => `${f.label}: ${f.value}`));
+  const more = moreFacts(content, content.facts.length);
+  if (more) lines.push(`(${more})`);
   lines.push('', `${content.stepsTitle}:`);
   for (const step of content.steps) {
     lines.push(`- ${step.text}`);

@@ -20,7 +20,8 @@ import type {
 import type { StopReason } from '../watches/top-up/decide.ts';
 import type { Content, Link, NotificationEvent, Severity } from './content.ts';
 import { MAX_CONFIG_PROBLEMS } from './content.ts';
-import { formatRunway, truncate } from './format.ts';
+import { truncate as cut, formatRunway } from './format.ts';
+import { plainText } from './inert.ts';
 import { formatRunwayText } from './runway-text.ts';
 
 export const NOTIFICATION_SCHEMA_V2 = 'ngrok-balance-alert.notification.v2';
@@ -111,6 +112,11 @@ export interface AutoTopUpV2 {
   readonly failureMessage?: string;
   readonly consecutiveFailures?: number;
   readonly stopReason?: StopReason;
+}
+
+/** Text from outside, cut to `cap`, without the characters that would change how it reads. */
+function truncate(text: string, cap: number): string {
+  return cut(plainText(text), cap);
 }
 
 /** Renders the version 2 structured notification. `cap` cuts free text from outside. */

@@ -11,10 +11,10 @@
  * once by a resolve on the test's own key, so it proves that the integration pages and
  * never leaves an incident open, nor touches a real one.
  */
-import { oneLine } from '../common/text.ts';
+import { oneLine, visible } from '../common/text.ts';
 import type { NotificationKind } from '../common/types.ts';
-import type { Severity } from './content.ts';
-import { truncate } from './format.ts';
+import { moreFacts, type Severity } from './content.ts';
+import { truncate, utf8Bytes } from './format.ts';
 import type { Incoming } from './incoming.ts';
 import type { NotificationV2 } from './render-json.ts';
 
@@ -22,6 +22,8 @@ import type { NotificationV2 } from './render-json.ts';
 export const SUMMARY_MAX = 1_024;
 /** PagerDuty rejects a longer dedup_key. */
 export const DEDUP_KEY_MAX = 255;
+/** PagerDuty rejects an event body over 512 KB; the routing key and some slack are left. */
+export const EVENT_MAX_BYTES = 512_000 - 1_000;
 
 export type PagerDutyAction = 'trigger' | 'resolve';
 
@@ -102,15 +104,15 @@ export function renderPagerDuty(incoming: Incoming): PagerDutyEvent[] {
           dedup_key: key,
           payload: {
             summary: summary(incoming.subject ?? `ALARM: ${alarm.AlarmName}`),
-            source: `CloudWatch alarm ${oneLine(alarm.AlarmName)}`.slice(0, 255),
+            source: visible(`CloudWatch alarm ${oneLine(alarm.AlarmName)}`).slice(0, 255),
             severity: 'error',
             component: 'ngrok balance monitor',
             class: 'cloudwatch-alarm',
             ...(alarm.StateChangeTime && { timestamp: toIso(alarm.StateChangeTime) }),
             custom_details: {
-              ...(alarm.AlarmDescription && { description: alarm.AlarmDescription }),
-              ...(alarm.NewStateReason && { reason: alarm.NewStateReason }),
-              ...(alarm.Region && { region: alarm.Region }),
+              ...(alarm.AlarmDescription && { description: visible(alarm.AlarmDescription) }),
+              ...(alarm.NewStateReason && { reason: visible(alarm.NewStateReason) }),
+              ...(alarm.Region && { region: visible(alarm.Region) }),
             },
           },
           client: CLIENT,
@@ -138,38 +140,53 @@ function notificationEvents(n: NotificationV2): PagerDutyEvent[] {
 
 function trigger(n: NotificationV2, key: string): PagerDutyEvent {
   const c = n.content;
-  return {
-    event_action: 'trigger',
-    dedup_key: key,
-    payload: {
-      summary: summary(n.subject),
-      // The label is at most LABEL_MAX (200) characters: within PagerDuty's 255.
-      source: `ngrok account ${c.label}`,
-      // The content's severity is PagerDuty's scale: low → warning, critical → error,
-      // empty → critical, the monitor failing → error; a test is info.
-      severity: n.severity,
-      timestamp: n.at,
-      component: n.kind.startsWith('monitor-')
-        ? 'ngrok balance monitor'
-        : 'ngrok AI Gateway credits',
-      group: n.account,
-      class: n.kind,
-      custom_details: {
-        headline: c.headline,
-        ...Object.fromEntries(c.facts.map((f) => [f.label, f.value])),
-        [c.stepsTitle]: c.steps.map((s) =>
-          [s.text, s.command, s.note].filter((part) => part !== undefined).join('\n'),
-        ),
-        ...(c.problems && { 'Settings not used': c.problems.items }),
+  const event = (shown: number): PagerDutyEvent => {
+    const more = moreFacts(c, shown);
+    return {
+      event_action: 'trigger',
+      dedup_key: key,
+      payload: {
+        summary: summary(n.subject),
+        // The label is at most LABEL_MAX (200) characters: within PagerDuty's 255.
+        source: visible(`ngrok account ${c.label}`).slice(0, 255),
+        // The content's severity is PagerDuty's scale: low → warning, critical → error,
+        // empty → critical, the monitor failing → error; a test is info.
+        severity: n.severity,
+        timestamp: n.at,
+        component: n.kind.startsWith('monitor-')
+          ? 'ngrok balance monitor'
+          : 'ngrok AI Gateway credits',
+        group: visible(n.account),
+        class: n.kind,
+        // Plain text: PagerDuty shows custom details as they are.
+        custom_details: {
+          headline: visible(c.headline),
+          ...Object.fromEntries(
+            c.facts.slice(0, shown).map((f) => [visible(f.label), visible(f.value)]),
+          ),
+          ...(more && { 'Not shown here': more }),
+          [visible(c.stepsTitle)]: c.steps.map((s) =>
+            visible([s.text, s.command, s.note].filter((part) => part !== undefined).join('\n')),
+          ),
+          ...(c.problems && { 'Settings not used': c.problems.items.map((p) => visible(p)) }),
+        },
       },
-    },
-    links: c.links.map((l) => ({ href: l.url, text: l.label })),
-    client: CLIENT,
+      links: c.links.map((l) => ({ href: l.url, text: l.label })),
+      client: CLIENT,
+    };
   };
+  // Only a content far larger than any SNS message could pass the limit; facts go first.
+  let shown = c.facts.length;
+  let e = event(shown);
+  while (shown > 0 && utf8Bytes(JSON.stringify(e)) > EVENT_MAX_BYTES) {
+    shown = Math.floor(shown / 2);
+    e = event(shown);
+  }
+  return e;
 }
 
 function summary(text: string): string {
-  return truncate(oneLine(text), SUMMARY_MAX);
+  return truncate(oneLine(visible(text)), SUMMARY_MAX);
 }
 
 function dedupKey(key: string): string {

@@ -9,9 +9,18 @@
  * - anything else someone publishes by hand, which is posted as received rather than dropped.
  */
 
-import { cutAt, oneLine } from '../common/text.ts';
-import type { Content } from './content.ts';
+import { cutAt, oneLine, visible } from '../common/text.ts';
+import { type Content, moreFacts } from './content.ts';
 import { TONE_EMOJI } from './emoji.ts';
+import {
+  joinMrkdwn,
+  type Mrkdwn,
+  mrkdwn,
+  mrkdwnLines,
+  mrkdwnText,
+  sliceMarkup,
+  trimMarkup,
+} from './inert.ts';
 import type { NotificationV2 } from './render-json.ts';
 
 /** Slack rejects a header block whose plain_text is longer than this. */
@@ -24,7 +33,14 @@ export const MAX_BLOCKS = 50;
  * The body is split into sections of at most SECTION_TEXT_MAX; beyond this many the rest is
  * cut. Slack collapses long messages anyway, and the email copy carries the full text.
  */
-export const MAX_BODY_SECTIONS = 8;
+export const MAX_BODY_SECTIONS = 3;
+/**
+ * All the text of one message. Slack has refused messages of about 13,000 characters in all
+ * (msg_blocks_too_long) whatever each block's own limit: every message stays well under.
+ */
+export const MESSAGE_TEXT_MAX = 12_000;
+/** The body's sections together; the header, the link and the context take the rest. */
+const BODY_TEXT_MAX = MESSAGE_TEXT_MAX - 2_000;
 /** The top-level `text` is the notification and screen-reader fallback: one short line. */
 export const FALLBACK_TEXT_MAX = 300;
 
@@ -38,7 +54,7 @@ export interface PlainTextObject {
 
 export interface MrkdwnTextObject {
   readonly type: 'mrkdwn';
-  readonly text: string;
+  readonly text: Mrkdwn;
 }
 
 export type SlackBlock =
@@ -49,8 +65,8 @@ export type SlackBlock =
 
 /** The JSON body of an incoming-webhook POST. */
 export interface SlackMessage {
-  /** Plain fallback: notifications, previews and screen readers use it. */
-  readonly text: string;
+  /** Plain fallback: notifications, previews and screen readers use it (parsed as mrkdwn). */
+  readonly text: Mrkdwn;
   readonly blocks: readonly SlackBlock[];
   /** The top-up link would otherwise unfurl into a large preview on every alert. */
   readonly unfurl_links: false;
@@ -132,67 +148,108 @@ export function renderNotificationMessage(n: NotificationV2): SlackMessage {
   if (test) {
     blocks.push(
       section(
-        ':test_tube: *This is a test notification*, sent on request to check that alerts ' +
-          'reach this channel. Nothing needs doing.',
+        mrkdwn`:test_tube: *This is a test notification*, sent on request to check that alerts reach this channel. Nothing needs doing.`,
       ),
     );
   }
   const problems = problemLines(c);
-  const body: string[] = [escapeMrkdwn(c.headline)];
-  if (c.problems?.first) body.push(problems);
-  body.push(
-    c.facts
-      .filter((f) => f.label !== 'Account')
-      .map((f) => `*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`)
-      .join('\n'),
+  const steps = joinMrkdwn(
+    [mrkdwn`*${mrkdwnText(c.stepsTitle)}:*`, ...c.steps.map(stepLines)],
+    '\n',
   );
-  body.push([`*${escapeMrkdwn(c.stepsTitle)}:*`, ...c.steps.map(stepLines)].join('\n'));
-  if (c.problems && !c.problems.first) body.push(problems);
-  blocks.push(...bodySections(body.filter(Boolean).join('\n\n')));
+  // The digest's facts are its accounts, any of which may be called "Account".
+  const facts = c.factsAre ? c.facts : c.facts.filter((f) => f.label !== 'Account');
+  const bodyWith = (shown: number): Mrkdwn => {
+    const body: Mrkdwn[] = [mrkdwnText(c.headline)];
+    if (c.problems?.first) body.push(problems);
+    body.push(factLines(c, facts, shown));
+    body.push(steps);
+    if (c.problems && !c.problems.first) body.push(problems);
+    return joinMrkdwn(body.filter(Boolean), '\n\n');
+  };
+  blocks.push(...bodySections(bodyWith(factsThatFit(facts.length, bodyWith))));
   const link = linkTo(c.links[0]?.url, 'Top up credits');
-  if (link) blocks.push(section(`:moneybag: ${link}`));
+  if (link) blocks.push(section(mrkdwn`:moneybag: ${link}`));
   blocks.push(
     context([
-      `*Account:* ${escapeMrkdwn(oneLine(c.account)).slice(0, 200)}`,
-      `*Level:* ${escapeMrkdwn(c.level)}${test ? ' (test)' : ''}`,
-      `*Kind:* ${escapeMrkdwn(c.kind)}`,
+      mrkdwn`*Account:* ${truncateMrkdwn(mrkdwnText(c.account), 200, '')}`,
+      mrkdwn`*Level:* ${mrkdwnText(c.level)}${test ? mrkdwn` (test)` : mrkdwn``}`,
+      mrkdwn`*Kind:* ${mrkdwnText(c.kind)}`,
     ]),
   );
   return message(title, blocks);
 }
 
-/** A step as a bullet; its command as inline code on its own line, so it copies cleanly. */
-function stepLines(step: Content['steps'][number]): string {
-  const lines = [`• ${escapeMrkdwn(step.text)}`];
-  if (step.command) lines.push(`    ${inlineCode(step.command)}`);
-  if (step.note) lines.push(`    ${escapeMrkdwn(oneLine(step.note))}`);
-  return lines.join('\n');
+/**
+ * How many facts the body can show without being cut (the digest's accounts can be a
+ * hundred), found by bisection: the body grows with each fact shown.
+ */
+function factsThatFit(count: number, bodyWith: (shown: number) => Mrkdwn): number {
+  const fits = (shown: number) => {
+    const body = bodyWith(shown);
+    return (
+      body.length <= BODY_TEXT_MAX && chunk(body, SECTION_TEXT_MAX).length <= MAX_BODY_SECTIONS
+    );
+  };
+  if (fits(count)) return count;
+  let fitting = 0;
+  let tooMany = count;
+  while (tooMany - fitting > 1) {
+    const mid = Math.floor((fitting + tooMany) / 2);
+    if (fits(mid)) fitting = mid;
+    else tooMany = mid;
+  }
+  return fitting;
 }
 
-function problemLines(c: Content): string {
-  if (!c.problems) return '';
-  return [
-    '*Configuration problems (the deployed defaults are in use until they are fixed):*',
-    ...c.problems.items.map((p) => `• ${escapeMrkdwn(oneLine(p))}`),
-    ...(c.problems.hidden > 0 ? [`• and ${c.problems.hidden} more`] : []),
-  ].join('\n');
+/** The first `shown` facts, a line each, and a last line that counts the rest. */
+function factLines(c: Content, facts: Content['facts'], shown: number): Mrkdwn {
+  const lines = facts
+    .slice(0, shown)
+    .map((f) => mrkdwn`*${mrkdwnText(f.label)}:* ${mrkdwnText(f.value)}`);
+  const more = moreFacts(c, c.facts.length - (facts.length - lines.length));
+  if (more) lines.push(mrkdwn`_${mrkdwnText(more)}_`);
+  return joinMrkdwn(lines, '\n');
+}
+
+/** A step as a bullet; its command as inline code on its own line, so it copies cleanly. */
+function stepLines(step: Content['steps'][number]): Mrkdwn {
+  const lines = [mrkdwn`• ${mrkdwnText(step.text)}`];
+  if (step.command) lines.push(mrkdwn`    ${inlineCode(step.command)}`);
+  if (step.note) lines.push(mrkdwn`    ${mrkdwnText(step.note)}`);
+  return joinMrkdwn(lines, '\n');
+}
+
+function problemLines(c: Content): Mrkdwn {
+  if (!c.problems) return mrkdwn``;
+  return joinMrkdwn(
+    [
+      mrkdwn`*Configuration problems (the deployed defaults are in use until they are fixed):*`,
+      ...c.problems.items.map((p) => mrkdwn`• ${mrkdwnText(p)}`),
+      ...(c.problems.hidden > 0
+        ? [mrkdwn`• and ${mrkdwnText(String(c.problems.hidden))} more`]
+        : []),
+    ],
+    '\n',
+  );
 }
 
 /**
  * Inline code: Slack shows it literally (`*` and `_` stay), but has no escape for a backtick
  * inside it, so a command with one is shown as text instead.
  */
-function inlineCode(command: string): string {
-  const text = escapeMrkdwn(oneLine(command));
-  return command.includes('`') ? text : `\`${text}\``;
+function inlineCode(command: string): Mrkdwn {
+  const text = mrkdwnText(command);
+  return command.includes('`') ? text : mrkdwn`\`${text}\``;
 }
 
 /** A mrkdwn link; only https URLs that cannot break out of the link syntax. */
-function linkTo(url: string | undefined, label: string): string | undefined {
+function linkTo(url: string | undefined, label: string): Mrkdwn | undefined {
   if (!url || url.length > 500 || !/^https:\/\/[^\s<>|]+$/.test(url)) return undefined;
   // A link, not a button: a link button still sends an interaction payload to the app, and an
   // incoming-webhook app has no endpoint to acknowledge it, so Slack marks the button as failed.
-  return `<${url.replace(/&/g, '&amp;')}|${label}>`;
+  // The URL was checked above: no character in it can end the link early.
+  return mrkdwn`<${mrkdwnText(url)}|${mrkdwnText(label)}>`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -238,15 +295,18 @@ export function renderAlarmMessage(alarm: AlarmNotification, subject?: string): 
         ? ':rotating_light:'
         : ':grey_question:';
   const title = `${state}: ${oneLine(alarm.AlarmName)}`;
-  const body: string[] = [];
-  if (alarm.AlarmDescription) body.push(escapeMrkdwn(alarm.AlarmDescription));
-  if (alarm.NewStateReason) body.push(`*Reason:* ${escapeMrkdwn(alarm.NewStateReason)}`);
+  const body: Mrkdwn[] = [];
+  if (alarm.AlarmDescription) body.push(mrkdwnLines(alarm.AlarmDescription));
+  if (alarm.NewStateReason) body.push(mrkdwn`*Reason:* ${mrkdwnLines(alarm.NewStateReason)}`);
   const facts = [
-    alarm.OldStateValue && `*Previous state:* ${escapeMrkdwn(oneLine(alarm.OldStateValue))}`,
-    alarm.StateChangeTime && `*Changed:* ${escapeMrkdwn(oneLine(alarm.StateChangeTime))}`,
-    alarm.Region && `*Region:* ${escapeMrkdwn(oneLine(alarm.Region))}`,
-  ].filter((f): f is string => Boolean(f));
-  const blocks: SlackBlock[] = [header(`${emoji} ${title}`), ...bodySections(body.join('\n\n'))];
+    alarm.OldStateValue && mrkdwn`*Previous state:* ${mrkdwnText(alarm.OldStateValue)}`,
+    alarm.StateChangeTime && mrkdwn`*Changed:* ${mrkdwnText(alarm.StateChangeTime)}`,
+    alarm.Region && mrkdwn`*Region:* ${mrkdwnText(alarm.Region)}`,
+  ].filter((f): f is Mrkdwn => Boolean(f));
+  const blocks: SlackBlock[] = [
+    header(`${emoji} ${title}`),
+    ...bodySections(joinMrkdwn(body, '\n\n')),
+  ];
   if (facts.length > 0) blocks.push(context(facts));
   return message(subject ? oneLine(subject) : title, blocks);
 }
@@ -258,10 +318,12 @@ export function renderAlarmMessage(alarm: AlarmNotification, subject?: string): 
 export function renderRawMessage(text: string, subject?: string): SlackMessage {
   const title = (subject && oneLine(subject)) || DEFAULT_TITLE;
   const blocks: SlackBlock[] = [header(`:envelope: ${title}`)];
-  const body = bodySections(escapeMrkdwn(text));
-  blocks.push(...(body.length > 0 ? body : [section('_(empty message)_')]));
+  const body = bodySections(mrkdwnLines(text));
+  blocks.push(...(body.length > 0 ? body : [section(mrkdwn`_(empty message)_`)]));
   blocks.push(
-    context(['Not a structured ngrok balance alert notification: shown as it was published.']),
+    context([
+      mrkdwn`Not a structured ngrok balance alert notification: shown as it was published.`,
+    ]),
   );
   return message(subject ? title : firstLine(text) || title, blocks);
 }
@@ -271,7 +333,7 @@ export function renderRawMessage(text: string, subject?: string): SlackMessage {
 
 function message(fallback: string, blocks: SlackBlock[]): SlackMessage {
   return {
-    text: truncateMrkdwn(escapeMrkdwn(oneLine(fallback)) || DEFAULT_TITLE, FALLBACK_TEXT_MAX),
+    text: truncateMrkdwn(mrkdwnText(fallback || DEFAULT_TITLE), FALLBACK_TEXT_MAX),
     blocks: blocks.slice(0, MAX_BLOCKS),
     unfurl_links: false,
     unfurl_media: false,
@@ -280,78 +342,78 @@ function message(fallback: string, blocks: SlackBlock[]): SlackMessage {
 
 /** Header text is plain_text: shown literally (no mrkdwn, no mentions), emoji codes expanded. */
 function header(text: string): SlackBlock {
-  const shown = truncatePlain(oneLine(text), HEADER_TEXT_MAX) || DEFAULT_TITLE;
+  const shown = truncatePlain(oneLine(visible(text)), HEADER_TEXT_MAX) || DEFAULT_TITLE;
   return { type: 'header', text: { type: 'plain_text', text: shown, emoji: true } };
 }
 
-function section(mrkdwn: string): SlackBlock {
+function section(text: Mrkdwn): SlackBlock {
   return {
     type: 'section',
-    text: { type: 'mrkdwn', text: truncateMrkdwn(mrkdwn, SECTION_TEXT_MAX) },
+    text: { type: 'mrkdwn', text: truncateMrkdwn(text, SECTION_TEXT_MAX) },
   };
 }
 
-function context(items: readonly string[]): SlackBlock {
+function context(items: readonly Mrkdwn[]): SlackBlock {
   return {
     type: 'context',
     // A context block takes at most 10 elements.
     elements: items.slice(0, 10).map((text) => ({
       type: 'mrkdwn' as const,
-      text: truncateMrkdwn(text, SECTION_TEXT_MAX) || ' ',
+      text: truncateMrkdwn(text, SECTION_TEXT_MAX) || mrkdwn` `,
     })),
   };
 }
 
 /**
- * Splits already-escaped mrkdwn into sections of at most SECTION_TEXT_MAX characters, at
- * paragraph breaks where possible, then at line breaks, then anywhere safe. At most
- * MAX_BODY_SECTIONS are kept; the last one says the rest was cut.
+ * Splits mrkdwn into sections of at most SECTION_TEXT_MAX characters, at paragraph breaks
+ * where possible, then at line breaks, then anywhere safe. At most MAX_BODY_SECTIONS are
+ * kept; the last one says the rest was cut.
  */
-export function bodySections(mrkdwn: string): SlackBlock[] {
-  const text = mrkdwn.replace(/\r\n?/g, '\n').trim();
-  if (!text) return [];
-  const chunks = chunk(text, SECTION_TEXT_MAX);
+export function bodySections(text: Mrkdwn): SlackBlock[] {
+  const trimmed = trimMarkup(text.replace(/\r\n?/g, '\n') as Mrkdwn);
+  if (!trimmed) return [];
+  const chunks = chunk(trimmed, SECTION_TEXT_MAX);
   if (chunks.length > MAX_BODY_SECTIONS) {
     const kept = chunks.slice(0, MAX_BODY_SECTIONS);
-    const note = '\n\n_[message cut: the email copy has the full text]_';
-    const last = kept[MAX_BODY_SECTIONS - 1] ?? '';
+    const note = mrkdwn`\n\n_[message cut: the email copy has the full text]_`;
+    const last = kept[MAX_BODY_SECTIONS - 1] ?? mrkdwn``;
     kept[MAX_BODY_SECTIONS - 1] =
-      `${truncateMrkdwn(last, SECTION_TEXT_MAX - note.length, '')}${note}`;
+      mrkdwn`${truncateMrkdwn(last, SECTION_TEXT_MAX - note.length, '')}${note}`;
     return kept.map(section);
   }
   return chunks.map(section);
 }
 
-function chunk(text: string, max: number): string[] {
-  const out: string[] = [];
-  let current = '';
+function chunk(text: Mrkdwn, max: number): Mrkdwn[] {
+  const out: Mrkdwn[] = [];
+  let current = mrkdwn``;
   const flush = () => {
-    if (current.trim()) out.push(current.trim());
-    current = '';
+    if (current.trim()) out.push(trimMarkup(current));
+    current = mrkdwn``;
   };
-  const add = (piece: string, separator: string) => {
+  const add = (piece: Mrkdwn, separator: '\n' | '\n\n') => {
     if (!current) current = piece;
     else if (current.length + separator.length + piece.length <= max) {
-      current += separator + piece;
+      current = joinMrkdwn([current, piece], separator);
     } else {
       flush();
       current = piece;
     }
   };
-  for (const paragraph of text.split(/\n{2,}/)) {
+  for (const paragraph of text.split(/\n{2,}/) as Mrkdwn[]) {
     if (paragraph.length <= max) {
       add(paragraph, '\n\n');
       continue;
     }
-    for (const line of paragraph.split('\n')) {
+    for (const line of paragraph.split('\n') as Mrkdwn[]) {
       let rest = line;
       while (rest.length > max) {
         // Cut where the mrkdwn stays intact; when nothing intact fits (one enormous code
         // span or link), cut anywhere that does not split a character.
-        const head = truncateMrkdwn(rest, max, '') || cutAt(rest, max);
+        const head = truncateMrkdwn(rest, max, '') || sliceMarkup(rest, 0, cutAt(rest, max).length);
         add(head, '\n');
         flush();
-        rest = rest.slice(head.length);
+        rest = sliceMarkup(rest, head.length);
       }
       add(rest, '\n');
     }
@@ -362,11 +424,12 @@ function chunk(text: string, max: number): string[] {
 }
 
 /**
- * Slack's three control characters. Escaping `<` and `>` also keeps text from outside
- * (error bodies, parameter values) from becoming a mention such as <!channel> or a link.
+ * Slack's three control characters escaped, line breaks kept (inert.ts: mrkdwnLines).
+ * Escaping `<` and `>` keeps text from outside (error bodies, parameter values) from
+ * becoming a mention such as <!channel> or a link.
  */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export function escapeMrkdwn(text: string): Mrkdwn {
+  return mrkdwnLines(text);
 }
 
 /** Cuts plain text to `max` characters without splitting a surrogate pair. */
@@ -377,9 +440,10 @@ export function truncatePlain(text: string, max: number, marker = '…'): string
 
 /**
  * Cuts mrkdwn to `max` characters without splitting a surrogate pair, an escaped entity
- * (&amp;) or a <link|label>, and without leaving an inline code span open.
+ * (&amp;) or a <link|label>, and without leaving an inline code span open. Cutting escaped
+ * text never un-escapes it: the result is as inert as the input.
  */
-export function truncateMrkdwn(text: string, max: number, marker = '…'): string {
+export function truncateMrkdwn<T extends string>(text: T, max: number, marker = '…'): T {
   if (text.length <= max) return text;
   let head = cutAt(text, Math.max(0, max - marker.length));
   head = head.replace(/&[a-z]{0,4}$/, '');
@@ -387,7 +451,7 @@ export function truncateMrkdwn(text: string, max: number, marker = '…'): strin
   if (open > head.lastIndexOf('>')) head = head.slice(0, open);
   const ticks = head.split('`').length - 1;
   if (ticks % 2 === 1) head = head.slice(0, head.lastIndexOf('`'));
-  return `${head}${marker}`;
+  return `${head}${marker}` as T;
 }
 
 function firstLine(text: string): string {

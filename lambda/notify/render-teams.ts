@@ -1,12 +1,20 @@
 /**
  * Microsoft Teams through a Workflows "When a Teams webhook request is received" flow: an
  * Adaptive Card inside the message/attachments envelope the flow's "Post card" step expects.
- * Pure.
+ * TextBlocks and facts are Markdown in Teams: every text is escaped (inert.ts), so none can
+ * become a link or a heading. The card stays under Teams' size limit; facts that do not fit
+ * are counted ("and 75 more accounts: see the email or the JSON"). Pure.
  */
-import { oneLine } from '../common/text.ts';
-import type { Content, Tone } from './content.ts';
+import { type Content, moreFacts, type Tone } from './content.ts';
+import { utf8Bytes } from './format.ts';
 import type { Incoming } from './incoming.ts';
-import { truncatePlain } from './render-slack.ts';
+import { cutMarkdown, type Markdown, markdownLines, markdownText, md } from './inert.ts';
+
+/**
+ * Teams drops a card over about 28 KB without a word (the flow has already answered 202):
+ * the whole body posted stays under this many bytes.
+ */
+export const TEAMS_MAX_BYTES = 28_000;
 
 /** Teams shows a longer title on several lines; one short line reads best in the feed. */
 const TITLE_MAX = 200;
@@ -26,10 +34,15 @@ const TONE_COLOR: Readonly<Record<Tone, TextColor>> = {
   alarm: 'attention',
 };
 
+export interface CardFact {
+  readonly title: Markdown;
+  readonly value: Markdown;
+}
+
 export type CardElement =
   | {
       readonly type: 'TextBlock';
-      readonly text: string;
+      readonly text: Markdown;
       readonly wrap: true;
       readonly weight?: 'Bolder';
       readonly size?: 'Medium' | 'Small';
@@ -40,7 +53,7 @@ export type CardElement =
     }
   | {
       readonly type: 'FactSet';
-      readonly facts: ReadonlyArray<{ readonly title: string; readonly value: string }>;
+      readonly facts: readonly CardFact[];
     };
 
 export interface AdaptiveCard {
@@ -69,23 +82,24 @@ export interface TeamsMessage {
 /** One card per message, whatever it is: nothing published to the topic is dropped. */
 export function renderTeams(incoming: Incoming): TeamsMessage {
   switch (incoming.kind) {
-    case 'notification': {
-      const c = incoming.notification.content;
-      return envelope(notificationBody(c), c.links);
-    }
+    case 'notification':
+      return notificationMessage(incoming.notification.content);
     case 'alarm': {
       const { alarm } = incoming;
-      const state = oneLine(alarm.NewStateValue).toUpperCase();
+      const state = alarm.NewStateValue.toUpperCase().trim();
       const body: CardElement[] = [
-        title(`${state}: ${oneLine(alarm.AlarmName)}`, state === 'OK' ? 'good' : 'attention'),
+        title(`${state}: ${alarm.AlarmName}`, state === 'OK' ? 'good' : 'attention'),
       ];
       if (alarm.AlarmDescription) body.push(text(free(alarm.AlarmDescription)));
       const facts = [
-        alarm.NewStateReason && { title: 'Reason', value: free(alarm.NewStateReason) },
-        alarm.OldStateValue && { title: 'Previous state', value: oneLine(alarm.OldStateValue) },
-        alarm.StateChangeTime && { title: 'Changed', value: oneLine(alarm.StateChangeTime) },
-        alarm.Region && { title: 'Region', value: oneLine(alarm.Region) },
-      ].filter((f): f is { title: string; value: string } => Boolean(f));
+        alarm.NewStateReason && { title: md`Reason`, value: free(alarm.NewStateReason) },
+        alarm.OldStateValue && {
+          title: md`Previous state`,
+          value: markdownText(alarm.OldStateValue),
+        },
+        alarm.StateChangeTime && { title: md`Changed`, value: markdownText(alarm.StateChangeTime) },
+        alarm.Region && { title: md`Region`, value: markdownText(alarm.Region) },
+      ].filter((f): f is CardFact => Boolean(f));
       if (facts.length > 0) body.push({ type: 'FactSet', facts });
       return envelope(body, []);
     }
@@ -93,10 +107,10 @@ export function renderTeams(incoming: Incoming): TeamsMessage {
       return envelope(
         [
           title(incoming.subject ?? DEFAULT_TITLE, 'default'),
-          text(free(incoming.text) || '(empty message)'),
+          text(free(incoming.text) || md`(empty message)`),
           {
             ...text(
-              'Not a structured ngrok balance alert notification: shown as it was published.',
+              md`Not a structured ngrok balance alert notification: shown as it was published.`,
             ),
             isSubtle: true,
             size: 'Small',
@@ -107,35 +121,58 @@ export function renderTeams(incoming: Incoming): TeamsMessage {
   }
 }
 
-function notificationBody(c: Content): CardElement[] {
+/**
+ * The card of one notification with as many facts as fit under TEAMS_MAX_BYTES, the rest
+ * counted in a last fact. Found by bisection: the card grows with each fact shown.
+ */
+function notificationMessage(c: Content): TeamsMessage {
+  const withFacts = (shown: number) => envelope(notificationBody(c, shown), c.links);
+  const full = withFacts(c.facts.length);
+  if (utf8Bytes(JSON.stringify(full)) <= TEAMS_MAX_BYTES) return full;
+  let fits = 0;
+  let tooMany = c.facts.length;
+  while (tooMany - fits > 1) {
+    const mid = Math.floor((fits + tooMany) / 2);
+    if (utf8Bytes(JSON.stringify(withFacts(mid))) <= TEAMS_MAX_BYTES) fits = mid;
+    else tooMany = mid;
+  }
+  return withFacts(fits);
+}
+
+function notificationBody(c: Content, shown: number): CardElement[] {
   const body: CardElement[] = [
     title(`${c.title.before}${c.label}${c.title.after}`, TONE_COLOR[c.tone]),
-    text(c.headline),
+    text(markdownText(c.headline)),
   ];
   const problems = c.problems && problemBlocks(c.problems);
   if (problems && c.problems?.first) body.push(...problems);
-  body.push({
-    type: 'FactSet',
-    facts: c.facts.map((f) => ({ title: f.label, value: f.value })),
-  });
-  body.push({ ...text(c.stepsTitle), weight: 'Bolder', spacing: 'Medium' });
+  const facts: CardFact[] = c.facts
+    .slice(0, shown)
+    .map((f) => ({ title: markdownText(f.label), value: markdownText(f.value) }));
+  const more = moreFacts(c, shown);
+  if (more) facts.push({ title: md`Not shown here`, value: markdownText(more) });
+  body.push({ type: 'FactSet', facts });
+  body.push({ ...text(markdownText(c.stepsTitle)), weight: 'Bolder', spacing: 'Medium' });
   for (const step of c.steps) {
-    body.push(text(`- ${step.text}`));
+    body.push(text(md`- ${markdownText(step.text)}`));
     if (step.command) {
-      body.push({ ...text(step.command), fontType: 'Monospace', spacing: 'None' });
+      // A TextBlock is Markdown even in a monospace font: the command is escaped like text.
+      body.push({ ...text(markdownText(step.command)), fontType: 'Monospace', spacing: 'None' });
     }
-    if (step.note) body.push({ ...text(step.note), isSubtle: true, spacing: 'None' });
+    if (step.note) {
+      body.push({ ...text(markdownText(step.note)), isSubtle: true, spacing: 'None' });
+    }
   }
   if (problems && !c.problems?.first) body.push(...problems);
-  body.push({ ...text(c.footer), isSubtle: true, size: 'Small' });
+  body.push({ ...text(markdownText(c.footer)), isSubtle: true, size: 'Small' });
   return body;
 }
 
 function problemBlocks(p: NonNullable<Content['problems']>): CardElement[] {
   return [
-    { ...text('Settings that could not be used'), weight: 'Bolder', spacing: 'Medium' },
-    ...p.items.map((item) => text(`- ${item}`)),
-    ...(p.hidden > 0 ? [text(`- and ${p.hidden} more`)] : []),
+    { ...text(md`Settings that could not be used`), weight: 'Bolder', spacing: 'Medium' },
+    ...p.items.map((item) => text(md`- ${markdownText(item)}`)),
+    ...(p.hidden > 0 ? [text(md`- and ${markdownText(String(p.hidden))} more`)] : []),
   ];
 }
 
@@ -164,7 +201,7 @@ function envelope(body: CardElement[], links: Content['links']): TeamsMessage {
 function title(value: string, color: TextColor): CardElement {
   return {
     type: 'TextBlock',
-    text: truncatePlain(oneLine(value) || DEFAULT_TITLE, TITLE_MAX),
+    text: cutMarkdown(markdownText(value) || markdownText(DEFAULT_TITLE), TITLE_MAX),
     wrap: true,
     weight: 'Bolder',
     size: 'Medium',
@@ -172,10 +209,11 @@ function title(value: string, color: TextColor): CardElement {
   };
 }
 
-function text(value: string): Extract<CardElement, { type: 'TextBlock' }> {
+function text(value: Markdown): Extract<CardElement, { type: 'TextBlock' }> {
   return { type: 'TextBlock', text: value, wrap: true };
 }
 
-function free(value: string): string {
-  return truncatePlain(value.trim(), FREE_TEXT_MAX);
+/** Text from outside of several lines; Markdown needs a blank line to break one. */
+function free(value: string): Markdown {
+  return cutMarkdown(markdownLines(value.replace(/\r\n?|\n/g, '\n\n')), FREE_TEXT_MAX);
 }

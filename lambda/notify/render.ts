@@ -1,6 +1,7 @@
 /**
  * Renders one notification for every format the SNS topic carries, from one content, within
- * the SNS size limit: free text from outside is cut harder until the whole message fits.
+ * the SNS size limit: free text from outside is cut harder until the whole message fits, and
+ * a weekly digest too long for it lists fewer accounts and says how many it left out.
  * Pure: no AWS SDK, no clock, no I/O.
  */
 import type { Notification } from '../common/types.ts';
@@ -40,15 +41,54 @@ export function renderNotification(
   let rendered: RenderedNotification | undefined;
   for (const cap of FREE_TEXT_CAPS) {
     rendered = renderWithCap(n, cap, options);
-    if (utf8Bytes(snsMessage(rendered)) <= MESSAGE_BUDGET_BYTES) return rendered;
+    if (fits(rendered)) return rendered;
   }
+  const accounts = n.digest?.accounts.length ?? 0;
+  if (accounts > 0) return fewerDigestAccounts(n, accounts, options);
   // Only an absurdly long account label gets here; the smallest rendering is the best we have.
   return rendered as RenderedNotification;
 }
 
-function renderWithCap(n: Notification, cap: number, options: RenderOptions): RenderedNotification {
+function fits(r: RenderedNotification): boolean {
+  return utf8Bytes(snsMessage(r)) <= MESSAGE_BUDGET_BYTES;
+}
+
+/**
+ * The weekly digest with as many accounts as fit the SNS limit, found by bisection; every
+ * copy, the email and the JSON included, says how many it leaves out.
+ */
+function fewerDigestAccounts(
+  n: Notification,
+  accounts: number,
+  options: RenderOptions,
+): RenderedNotification {
+  const cap = FREE_TEXT_CAPS[1];
+  const withAccounts = (shown: number) => renderWithCap(n, cap, options, shown);
+  let fitting = withAccounts(0);
+  let fits0 = 0;
+  let tooMany = accounts;
+  while (tooMany - fits0 > 1) {
+    const mid = Math.floor((fits0 + tooMany) / 2);
+    const r = withAccounts(mid);
+    if (fits(r)) {
+      fits0 = mid;
+      fitting = r;
+    } else {
+      tooMany = mid;
+    }
+  }
+  return fitting;
+}
+
+function renderWithCap(
+  n: Notification,
+  cap: number,
+  options: RenderOptions,
+  digestAccounts?: number,
+): RenderedNotification {
   const content = buildContent(n, {
     freeTextCap: cap,
+    ...(digestAccounts !== undefined && { digestAccounts }),
     ...(options.region !== undefined && { region: options.region }),
     ...(options.functionName !== undefined && { functionName: options.functionName }),
   });

@@ -7,6 +7,7 @@
 
 import type { Forecast, Level, NotificationKind, WeeklyDigest } from '../common/types.ts';
 import { type FunctionSettings, SETTINGS } from '../config/contract.ts';
+import { type KeyNameCache, keyName } from './access-key-names.ts';
 
 /** Indexed like Date.getUTCDay(): the contract lists the days from Sunday. */
 const WEEKDAYS: readonly string[] = SETTINGS.digestDay.choices;
@@ -173,6 +174,11 @@ export interface DigestAccountInput {
   /** The week this run closed (WeekAdvance.closed). */
   readonly closed?: WeekRecord;
   readonly forecast?: Forecast;
+  /**
+   * The account's cached access key names (its state's `keyNames`): the digest names its top
+   * spenders by them, as the alerts do. Without them, keys are shown by id.
+   */
+  readonly keyNames?: KeyNameCache;
   /** The snooze in force, if any. */
   readonly snooze?: { readonly until: string; readonly note?: string };
 }
@@ -194,8 +200,9 @@ export function buildDigest(
     from: from.toISOString(),
     to: to.toISOString(),
     at: now.toISOString(),
-    accounts: accounts.map(({ closed, ...account }) => ({
+    accounts: accounts.map(({ closed, keyNames, forecast, ...account }) => ({
       ...account,
+      ...(forecast && { forecast: namedSpenders(forecast, keyNames) }),
       weekAgoCents: closed?.startCents,
       week: closed && {
         spentCents: closed.spentCents,
@@ -204,5 +211,17 @@ export function buildDigest(
         topUps: closed.topUps,
       },
     })),
+  };
+}
+
+/** The forecast with its top spenders named from the cache, as the alerts name them. */
+function namedSpenders(forecast: Forecast, cache: KeyNameCache | undefined): Forecast {
+  if (cache === undefined) return forecast;
+  return {
+    ...forecast,
+    topSpenders: forecast.topSpenders.map((s) => {
+      const name = keyName(cache, s.accessKey);
+      return name === s.accessKey ? s : { ...s, name };
+    }),
   };
 }

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../lambda/common/types.ts';
 import { classifyMessage, type Incoming } from '../../lambda/notify/incoming.ts';
+import { markdownText } from '../../lambda/notify/inert.ts';
 import { renderNotification } from '../../lambda/notify/render.ts';
 import {
   DISCORD_LIMITS,
@@ -261,7 +262,7 @@ describe('renderPagerDuty', () => {
           expect(e.payload?.source.length ?? 0).toBeLessThanOrEqual(255);
         }
       }),
-      { numRuns: 50 },
+      { numRuns: 50, seed: 20_261_207 },
     );
   });
 });
@@ -312,7 +313,10 @@ describe('renderTeams', () => {
     const mono = body.flatMap((e) =>
       e.type === 'TextBlock' && e.fontType === 'Monospace' ? [e.text] : [],
     );
-    expect(mono).toEqual(r.content.steps.flatMap((s) => (s.command ? [s.command] : [])));
+    // A TextBlock is Markdown even in monospace: the command is escaped as text is.
+    expect(mono).toEqual(
+      r.content.steps.flatMap((s) => (s.command ? [markdownText(s.command)] : [])),
+    );
   });
 });
 
@@ -374,7 +378,7 @@ describe('renderDiscord', () => {
         }
         expect(embedSize(message)).toBeLessThanOrEqual(DISCORD_LIMITS.total);
       }),
-      { numRuns: 50 },
+      { numRuns: 50, seed: 20_261_207 },
     );
   });
 });

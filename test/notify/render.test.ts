@@ -386,6 +386,7 @@ describe('renderNotification subject', () => {
           expect(subject.length).toBeLessThanOrEqual(99);
         },
       ),
+      { seed: 20_261_207 },
     );
   });
 });
