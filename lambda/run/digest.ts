@@ -71,6 +71,7 @@ export async function runDigest(
     ...(state.week?.week === week && state.closedWeek && { closed: state.closedWeek }),
     forecast: observation?.forecast,
     snooze: activeSnooze(state.snooze, run.now),
+    ...(state.keyNames && { keyNames: state.keyNames }),
   }));
   // The first deployment (no week closed yet) starts collecting and sends the following week.
   if (!parts.some((p) => p.closed)) return false;
