@@ -1,5 +1,5 @@
 /**
- * Reads every account's runtime settings (API key, thresholds, saved state) from SSM
+ * Reads every account's runtime settings (API key, thresholds) from SSM
  * Parameter Store in as few calls as GetParameters allows, and turns raw parameter values
  * into thresholds a run can trust.
  */
@@ -25,13 +25,12 @@ export interface ParameterValues {
   readonly calls: number;
 }
 
-/** Every parameter name a run needs for these accounts, token and state included. */
+/** Every parameter name a run needs for these accounts (the state is in the state store). */
 export function parameterNamesFor(accounts: readonly AccountConfig[]): string[] {
   const names = accounts.flatMap((a) => [
     a.tokenParameterName,
     a.thresholdParameterName,
     ...(a.criticalThresholdParameterName ? [a.criticalThresholdParameterName] : []),
-    a.stateParameterName,
   ]);
   return [...new Set(names)];
 }
