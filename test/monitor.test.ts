@@ -197,6 +197,23 @@ describe('runMonitor: one account', () => {
     expect(published()).toHaveLength(0);
   });
 
+  it('keeps every scheduled reading of an alerting account, for the forecast and the recent rate', async () => {
+    // Prepare: an account already alerting, so each run starts from a saved alert state.
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 400 } });
+    // Act: three runs 15 minutes apart.
+    for (const n of [0, 15, 30]) {
+      await runMonitor(config([prod]), deps(ngrok.fetch, minutes(n)), { eventId: `e${n}` });
+    }
+    // Assess: each run's reading was saved beside the alert state it did not change.
+    const alert = (await saved(prod))?.alert;
+    expect(alert?.recent?.map(([at]) => at)).toEqual(
+      [0, 15, 30].map((n) => minutes(n).getTime() / 1000),
+    );
+    expect(alert?.level).toBe('low');
+    expect(store.calls(accountKey(prod.name)).writes).toBe(4);
+  });
+
   it('writes state only when it changes', async () => {
     seed(prod, 'key-prod');
     const ngrok = fakeNgrok({ 'key-prod': { balance: 900 } });
