@@ -7,7 +7,6 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { type AccountRecord, accountKey } from '../../lambda/store/account-record.ts';
-import type { AlertState } from '../../lambda/store/state.ts';
 import { MemoryStore, type Versioned } from '../../lambda/store/store.ts';
 
 /** `parameters` is read on every call, so a test may replace its map in `beforeEach`. */
@@ -48,7 +47,7 @@ export class TestStore extends MemoryStore<unknown> {
   }
 
   /** Seeds an account's alert state, with nothing unsent. */
-  seedAlert(account: string, alert: Partial<AlertState>): void {
+  seedAlert(account: string, alert: NonNullable<AccountRecord['alert']>): void {
     this.put(accountKey(account), { alert, outbox: [] } satisfies AccountRecord);
   }
 
