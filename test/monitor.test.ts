@@ -256,6 +256,20 @@ describe('runMonitor: one account', () => {
     expect((await saved(prod))?.outbox).toEqual([]);
   });
 
+  it('sends the alert once when two runs start at the same instant', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    const [a, b] = await Promise.all([
+      runMonitor(config([prod]), { ...deps(ngrok.fetch), runId: 'run-a' }, { eventId: 'e-a' }),
+      runMonitor(config([prod]), { ...deps(ngrok.fetch), runId: 'run-b' }, { eventId: 'e-b' }),
+    ]);
+    expect(published()).toHaveLength(1);
+    expect([a, b].flatMap((run) => run.accounts.flatMap((r) => r.notifications))).toEqual([
+      'balance-alert',
+    ]);
+    expect((await saved(prod))?.outbox).toEqual([]);
+  });
+
   it('does not start a publish the invocation has no time left to finish: the next run sends it', async () => {
     seed(prod, 'key-prod');
     const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
