@@ -39,7 +39,7 @@ describe('DynamoStore (against dynalite)', () => {
     expect(results.filter((r) => r !== undefined)).toHaveLength(1);
   });
 
-  it('re-applies a lost writer\'s own change on top of the winner\'s, so neither change is lost', async () => {
+  it("re-applies a lost writer's own change on top of the winner's, so neither change is lost", async () => {
     const store = await freshStore();
     await store.write('k', 0, { a: 0, b: 0 });
     const start = await store.read('k');
