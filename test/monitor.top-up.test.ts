@@ -166,6 +166,18 @@ describe('runMonitor with auto top-up', () => {
     expect((await store.record(PROD.name))?.outbox).toEqual([]);
   });
 
+  it('announces one purchase once when two runs start at the same instant', async () => {
+    // Act: both runs read the same state and ledger; ngrok replays the one purchase to both.
+    await Promise.all([
+      runMonitor(CONFIG, { ...deps(), runId: 'run-a' }, { eventId: 'e-a' }),
+      runMonitor(CONFIG, { ...deps(), runId: 'run-b' }, { eventId: 'e-b' }),
+    ]);
+    // Assess
+    expect(credits.purchases).toHaveLength(1);
+    expect(kinds().sort()).toEqual(['balance-alert', 'top-up-started']);
+    expect((await savedTopUp())?.inFlight).toMatchObject({ id: 'cp_1' });
+  });
+
   it('keeps no top-up state for an account without auto top-up', async () => {
     const off = { ...PROD, autoTopUpCents: undefined, autoTopUpMonthlyCapCents: undefined };
     await runMonitor({ ...CONFIG, accounts: [off] }, deps(), { eventId: 'e1' });
