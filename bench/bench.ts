@@ -7,14 +7,15 @@
  * 2. Size (raw and gzip), cold import time over fresh `node` processes (alternating the
  *    two bundles so both see the same noise), and peak RSS of one invocation against the
  *    local stand-ins.
- * 3. Runs of 1, 10 and 100 accounts against the stand-ins with latency injected on every
- *    call: wall time and calls per run.
+ * 3. Runs of 1, 10 and 100 accounts against the stand-ins (ngrok, SSM, SNS and the state
+ *    table on dynalite) with latency injected on every call: wall time and calls per run.
  * 4. The monthly CloudWatch cost of the synthesized template, default and opt-in.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { build } from 'esbuild';
@@ -28,6 +29,7 @@ import {
   type RunnerReport,
   rolePolicies,
   runBundle,
+  STATE_TABLE_NAME,
   type StandIns,
   type SynthResult,
   startStandIns,
@@ -159,7 +161,12 @@ async function printPeakRss(projectBundle: string, baselineBundle: string): Prom
         // Same work for both: first run, balance below the threshold, one publish, one save.
         standIns.ssm.put(DEFAULTS.tokenParameterName, key, 'SecureString');
         standIns.ssm.put(names.threshold, '500');
-        standIns.ssm.put(names.state, '{}');
+        await standIns.dynamo.client.send(
+          new DeleteItemCommand({
+            TableName: STATE_TABLE_NAME,
+            Key: { pk: { S: `account#${DEFAULTS.accountName}` } },
+          }),
+        );
         standIns.ngrok.setAccount(key, { balanceCents: 499 });
         const before = standIns.sns.publishes.length;
         const run = await runBundle({
@@ -199,7 +206,8 @@ interface ScaleRow {
   readonly run: string;
   readonly wallMs: number;
   readonly ssmGets: number;
-  readonly ssmPuts: number;
+  readonly dynamoGets: number;
+  readonly dynamoPuts: number;
   readonly ngrok: number;
   readonly publishes: number;
   readonly error?: string;
@@ -207,7 +215,7 @@ interface ScaleRow {
 
 async function printScale(defaultSynth: SynthResult): Promise<void> {
   console.log(
-    `Scale: accounts checked per run, ${LATENCY_MS} ms injected on every ngrok, SSM and SNS call`,
+    `Scale: accounts checked per run, ${LATENCY_MS} ms injected on every ngrok, SSM, SNS and DynamoDB call`,
   );
   console.log(
     'Every account starts below its threshold (balance 500, threshold 1000): the first run ' +
@@ -247,7 +255,6 @@ async function printScale(defaultSynth: SynthResult): Promise<void> {
         const names = accountParameterNames(a.name);
         standIns.ssm.put(a.tokenParameterName, key, 'SecureString');
         standIns.ssm.put(names.threshold, String(a.thresholdCents));
-        standIns.ssm.put(names.state, '{}');
         standIns.ngrok.setAccount(key, { balanceCents: 500 });
       }
       standIns.setLatency(LATENCY_MS);
@@ -263,7 +270,8 @@ async function printScale(defaultSynth: SynthResult): Promise<void> {
           run,
           wallMs: outcome.wallMs,
           ssmGets: after.gets - before.gets,
-          ssmPuts: after.puts - before.puts,
+          dynamoGets: after.dynamoGets - before.dynamoGets,
+          dynamoPuts: after.dynamoPuts - before.dynamoPuts,
           ngrok: after.ngrok - before.ngrok,
           publishes: after.publishes - before.publishes,
           error: outcome.error,
@@ -275,12 +283,22 @@ async function printScale(defaultSynth: SynthResult): Promise<void> {
   }
 
   table([
-    ['accounts', 'run', 'wall', 'SSM calls (Get+Put)', 'ngrok calls', 'SNS publishes', ''],
+    [
+      'accounts',
+      'run',
+      'wall',
+      'SSM calls',
+      'DynamoDB calls (Get+Put)',
+      'ngrok calls',
+      'SNS publishes',
+      '',
+    ],
     ...rows.map((r) => [
       String(r.accounts),
       r.run,
       seconds(r.wallMs),
-      `${r.ssmGets + r.ssmPuts} (${r.ssmGets}+${r.ssmPuts})`,
+      String(r.ssmGets),
+      `${r.dynamoGets + r.dynamoPuts} (${r.dynamoGets}+${r.dynamoPuts})`,
       String(r.ngrok),
       String(r.publishes),
       r.error
@@ -316,9 +334,11 @@ function iamSizeNote(count: number, synth: SynthResult): string {
 }
 
 function counts(standIns: StandIns) {
+  const calls = standIns.awsCalls();
   return {
     gets: standIns.ssm.requests.filter((r) => r.action === 'GetParameters').length,
-    puts: standIns.ssm.requests.filter((r) => r.action === 'PutParameter').length,
+    dynamoGets: calls.filter((c) => c.action === 'dynamodb:GetItem').length,
+    dynamoPuts: calls.filter((c) => c.action === 'dynamodb:PutItem').length,
     ngrok: standIns.ngrok.requests.length,
     publishes: standIns.sns.publishes.length,
   };
@@ -351,12 +371,19 @@ async function invokeInProcess(
 ): Promise<{ wallMs: number; error?: string }> {
   const { runMonitor } = await import('../lambda/run/monitor.ts');
   const { createLogger } = await import('../lambda/common/log.ts');
+  const { DynamoStore } = await import('../lambda/store/dynamo-store.ts');
   const credentials = {
     accessKeyId: FAKE_AWS.accessKeyId,
     secretAccessKey: FAKE_AWS.secretAccessKey,
   };
   const ssm = new SSMClient({ region: FAKE_AWS.region, endpoint: standIns.ssm.url, credentials });
   const sns = new SNSClient({ region: FAKE_AWS.region, endpoint: standIns.sns.url, credentials });
+  // The function's credentials, so the stand-ins count these calls as the function's.
+  const dynamodb = new DynamoDBClient({
+    region: FAKE_AWS.region,
+    endpoint: standIns.dynamo.endpoint,
+    credentials,
+  });
   const config = {
     accounts: accounts.map((a) => {
       const names = accountParameterNames(a.name);
@@ -391,6 +418,7 @@ async function invokeInProcess(
         ssm,
         sns,
         topicArn: FAKE_AWS.topicArn,
+        store: new DynamoStore(dynamodb, STATE_TABLE_NAME),
         log: createLogger(() => {}),
         now: () => new Date(),
         remainingTimeMs: () => deadline - Date.now(),
@@ -404,6 +432,7 @@ async function invokeInProcess(
   } finally {
     ssm.destroy();
     sns.destroy();
+    dynamodb.destroy();
   }
 }
 

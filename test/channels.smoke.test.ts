@@ -35,7 +35,6 @@ const PARAMS = {
   apiKey: '/ngrok-balance-alert/api-key',
   threshold: '/ngrok-balance-alert/main/threshold-cents',
   critical: '/ngrok-balance-alert/main/critical-threshold-cents',
-  state: '/ngrok-balance-alert/main/state',
   pagerduty: '/ngrok-balance-alert/pagerduty-routing-key',
   teams: '/ngrok-balance-alert/teams-workflow-url',
   discord: '/ngrok-balance-alert/discord-webhook-url',
@@ -82,7 +81,6 @@ beforeAll(async () => {
   ssm.put(PARAMS.apiKey, API_KEY, 'SecureString');
   ssm.put(PARAMS.threshold, '500');
   ssm.put(PARAMS.critical, '200');
-  ssm.put(PARAMS.state, '{}');
   ssm.put(PARAMS.pagerduty, ROUTING_KEY, 'SecureString');
   ssm.put(
     PARAMS.teams,

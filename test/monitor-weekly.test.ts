@@ -1,7 +1,7 @@
 /**
  * Snooze, the weekly digest and expiry warnings over days of scheduled runs: runMonitor and
- * the snooze command driven in-process with a moving clock, against in-memory SSM and SNS
- * and a fake ngrok API. The artifact test runs the same paths through the real bundle once.
+ * the snooze command driven in-process with a moving clock, against in-memory SSM, SNS and
+ * state store and a fake ngrok API. The artifact test runs the same paths through the real bundle once.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -9,9 +9,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/common/log.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
+import { DIGEST_KEY } from '../lambda/run/digest.ts';
 import { type MonitorDeps, runMonitor } from '../lambda/run/monitor.ts';
 import { runSnoozeCommand } from '../lambda/run/snooze-command.ts';
-import { serveParameters } from './support/aws-mocks.ts';
+import { accountKey } from '../lambda/store/account-record.ts';
+import { serveParameters, TestStore } from './support/aws-mocks.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -25,6 +27,14 @@ const main: AccountConfig = {
   tokenParameterName: '/keys/main',
   thresholdParameterName: '/ngrok-balance-alert/main/threshold-cents',
   stateParameterName: '/ngrok-balance-alert/main/state',
+  thresholdCents: 1000,
+};
+/** A second account, for the digest of a deployment of two. */
+const second: AccountConfig = {
+  name: 'second',
+  tokenParameterName: '/keys/second',
+  thresholdParameterName: '/ngrok-balance-alert/second/threshold-cents',
+  stateParameterName: '/ngrok-balance-alert/second/state',
   thresholdCents: 1000,
 };
 
@@ -83,14 +93,17 @@ function fakeNgrok(script: NgrokScript): typeof globalThis.fetch {
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 let parameters: Map<string, string>;
+let store: TestStore;
 
 beforeEach(() => {
   ssm.reset();
   sns.reset();
+  store = new TestStore();
   parameters = new Map([
     [main.tokenParameterName, 'key-main'],
     [main.thresholdParameterName, '1000'],
-    [main.stateParameterName, '{}'],
+    [second.tokenParameterName, 'key-second'],
+    [second.thresholdParameterName, '1000'],
   ]);
   serveParameters(ssm, sns, () => parameters);
 });
@@ -102,6 +115,7 @@ function deps(script: NgrokScript, now: Date): MonitorDeps {
     ssm: new SSMClient({ region: 'eu-west-1' }),
     sns: new SNSClient({ region: 'eu-west-1' }),
     topicArn: TOPIC_ARN,
+    store,
     log: createLogger(() => {}),
     now: () => now,
     remainingTimeMs: () => 60_000,
@@ -195,7 +209,9 @@ describe('a snoozed account over days of runs', () => {
     const confirmation = published()[1] as Published;
     expect(confirmation.subject).toBe('ngrok alerts snoozed (main): until 2026-11-26 13:00 UTC');
     expect(confirmation.email).toContain('Note: "top-up approved"');
-    expect(JSON.parse(parameters.get(main.stateParameterName) ?? '{}').snooze).toBeUndefined();
+    const saved = await store.record(main.name);
+    expect(saved?.alert?.snooze).toBeUndefined();
+    expect(saved?.outbox).toEqual([]);
   });
 
   it('sends the reminder at the first run after the snooze ends, not before', async () => {
@@ -252,38 +268,46 @@ describe('a snoozed account over days of runs', () => {
     [{ account: 'main', until: '2026-11-25T12:00:00Z', mood: 'x' }, 'snooze.mood'],
     ['tomorrow', 'snooze'],
   ])('refuses %j in the invocation result and changes nothing', async (payload, field) => {
-    const before = new Map(parameters);
+    await runMonitor(config(), deps(script({ balanceCents: 500 }), at(0)), { eventId: 'run-0' });
+    const before = await store.record(main.name);
+    store.writeKeys.length = 0;
+    sns.resetHistory();
 
     const result = await runSnoozeCommand(payload, config(), deps(script(), at(0)));
 
     expect(result).toMatchObject({ snooze: 'refused', field });
     expect((result as { error: string }).error).toMatch(/Expected/);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(parameters).toEqual(before);
+    expect(store.writeKeys).toEqual([]);
+    expect(await store.record(main.name)).toEqual(before);
   });
 
   it('keeps a snooze set while a scheduled run was under way', async () => {
-    // Prepare: the command lands between the run's read and its write.
+    // Prepare: the command lands between the run's read and its first write.
     const s = script({ balanceCents: 500 });
     let commandSent = false;
-    sns.on(PublishCommand).callsFake(async () => {
-      if (!commandSent) {
+    store = new TestStore({
+      beforeWrite: async (key) => {
+        if (commandSent || key !== accountKey(main.name)) return;
         commandSent = true;
         await runSnoozeCommand({ account: 'main', until: at(24).toISOString() }, config(), {
           ...deps(s, at(0)),
           now: () => at(0),
         });
-      }
-      return { MessageId: 'm' };
+      },
     });
 
     // Act
     await runMonitor(config(), deps(s, at(0)), { eventId: 'run-0' });
 
-    // Assess: the run saved its alert state and kept the command's snooze.
-    const saved = JSON.parse(parameters.get(main.stateParameterName) ?? '{}');
-    expect(saved.level).toBe('low');
-    expect(saved.snooze?.until).toBe(at(24).toISOString());
+    // Assess: the run lost the race, re-decided on the command's state and kept its snooze.
+    expect(commandSent).toBe(true);
+    const saved = await store.record(main.name);
+    expect(saved?.alert?.level).toBe('low');
+    expect(saved?.alert?.snooze?.until).toBe(at(24).toISOString());
+    // The confirmation went out once, and nothing is left unsent.
+    expect(published().filter((p) => p.kind === 'snooze-set')).toHaveLength(1);
+    expect(saved?.outbox).toEqual([]);
   });
 });
 
@@ -318,7 +342,7 @@ describe('the weekly digest over eight days of runs', () => {
     expect(published()).toEqual([]);
   });
 
-  it('sends the digest again when its publish failed, with the states unsaved until it is out', async () => {
+  it('sends the digest again when its publish failed, once, when Lambda retries the run', async () => {
     const s = script();
     await runEvery(s, 0, 140, 4);
     sns.on(PublishCommand).rejectsOnce(new Error('SNS is down')).resolves({ MessageId: 'm' });
@@ -334,6 +358,47 @@ describe('the weekly digest over eight days of runs', () => {
       'Weekly summary of ngrok credits (main): 2026-11-23 to 2026-11-30',
       'Weekly summary of ngrok credits (main): 2026-11-23 to 2026-11-30',
     ]);
+  });
+
+  it("saves every account's state when the digest publish fails, and the next run sends it once", async () => {
+    // Prepare: two accounts a week into collecting; both are low at the digest run.
+    const s = script();
+    const two = config({ accounts: [main, second] });
+    await runEvery(s, 0, 140, 4, two);
+    s.balanceCents = 500;
+    // Only the digest fails to publish.
+    sns.on(PublishCommand).callsFake((input: { Subject?: string }) => {
+      if (input.Subject?.startsWith('Weekly summary')) throw new Error('SNS is down');
+      return { MessageId: 'm' };
+    });
+
+    // Act
+    await expect(runMonitor(two, deps(s, at(141)), { eventId: 'slot' })).rejects.toThrow(
+      /SNS is down/,
+    );
+    const states = [await store.record(main.name), await store.record(second.name)];
+    const digestRecord = (await store.peek(DIGEST_KEY)) as { outbox: unknown[] };
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    await runMonitor(two, deps(s, at(141.25)), { eventId: 'next' });
+    await runMonitor(two, deps(s, at(141.5)), { eventId: 'after' });
+
+    // Assess: both accounts committed the run (the alert, the week closed) despite the digest.
+    for (const saved of states) {
+      expect(saved?.alert?.lastEventId).toBe('slot');
+      expect(saved?.alert?.week?.week).toBe('2026-11-30');
+      expect(saved?.alert?.closedWeek?.week).toBe('2026-11-23');
+      expect(saved?.outbox).toEqual([]);
+    }
+    expect(states.map((saved) => saved?.alert?.level)).toEqual(['low', 'low']);
+    expect(digestRecord.outbox).toHaveLength(1);
+    const subjects = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject ?? '');
+    expect(subjects.filter((t) => t.startsWith('Weekly summary'))).toEqual([
+      'Weekly summary of ngrok credits (NgrokBalanceAlert): 2026-11-23 to 2026-11-30',
+      'Weekly summary of ngrok credits (NgrokBalanceAlert): 2026-11-23 to 2026-11-30',
+    ]);
+    // One alert per account, sent by the run whose digest failed.
+    expect(published().filter((p) => p.kind === 'balance-alert')).toHaveLength(2);
+    expect(((await store.peek(DIGEST_KEY)) as { outbox: unknown[] }).outbox).toEqual([]);
   });
 });
 

@@ -1,11 +1,13 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/common/log.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
 import { type MonitorDeps, MonitorRunError, runMonitor } from '../lambda/run/monitor.ts';
-import { serveParameters } from './support/aws-mocks.ts';
+import { accountKey } from '../lambda/store/account-record.ts';
+import { CLAIM_MS } from '../lambda/store/outbox.ts';
+import { serveParameters, TestStore } from './support/aws-mocks.ts';
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -82,14 +84,16 @@ function fakeNgrok(
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 
-/** SSM parameters as the stand-in holds them; PutParameter writes back here. */
+/** The settings in SSM (API keys, thresholds); the state is in `store`. */
 let parameters: Map<string, string>;
+let store: TestStore;
 let logLines: string[];
 
 beforeEach(() => {
   ssm.reset();
   sns.reset();
   parameters = new Map();
+  store = new TestStore();
   logLines = [];
   serveParameters(ssm, sns, () => parameters);
 });
@@ -99,6 +103,7 @@ function deps(fetch: typeof globalThis.fetch, now = NOW): MonitorDeps {
     ssm: new SSMClient({ region: 'us-east-1' }),
     sns: new SNSClient({ region: 'us-east-1' }),
     topicArn: TOPIC_ARN,
+    store,
     log: createLogger((line) => logLines.push(line)),
     now: () => now,
     remainingTimeMs: () => 60_000,
@@ -109,8 +114,10 @@ function deps(fetch: typeof globalThis.fetch, now = NOW): MonitorDeps {
 function seed(a: AccountConfig, apiKey: string | undefined, thresholdCents = '500') {
   if (apiKey !== undefined) parameters.set(a.tokenParameterName, apiKey);
   parameters.set(a.thresholdParameterName, thresholdCents);
-  parameters.set(a.stateParameterName, '{}');
 }
+
+const saved = (a: AccountConfig) => store.record(a.name);
+const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
 
 const published = () =>
   sns.commandCalls(PublishCommand).map((call) => {
@@ -143,9 +150,10 @@ describe('runMonitor: one account', () => {
     expect(alert?.message.email).toContain('$4.99');
     const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
     expect(input).toMatchObject({ TopicArn: TOPIC_ARN, MessageStructure: 'json' });
-    expect(JSON.parse(parameters.get(prod.stateParameterName) ?? '')).toMatchObject({
-      level: 'low',
-    });
+    const record = await saved(prod);
+    expect(record?.alert).toMatchObject({ level: 'low' });
+    // Published, so nothing is left to send.
+    expect(record?.outbox).toEqual([]);
   });
 
   it('publishes nothing for a balance equal to the threshold', async () => {
@@ -154,18 +162,56 @@ describe('runMonitor: one account', () => {
     expect(published()).toHaveLength(0);
   });
 
-  it('reads every setting in one GetParameters call with decryption, and re-reads only the state before writing it', async () => {
+  it('reads every setting in one GetParameters call with decryption, and the state once from the store', async () => {
     seed(prod, 'key-prod');
     await runMonitor(config([prod]), deps(fakeNgrok({ 'key-prod': { balance: 900 } }).fetch));
     const calls = ssm.commandCalls(GetParametersCommand);
+    // The state is not a parameter any more: SSM holds only what users set.
     expect(calls.map((c) => c.args[0].input)).toEqual([
-      {
-        Names: [prod.tokenParameterName, prod.thresholdParameterName, prod.stateParameterName],
-        WithDecryption: true,
-      },
-      // A snooze command may have written the state meanwhile (see the snooze tests).
-      { Names: [prod.stateParameterName] },
+      { Names: [prod.tokenParameterName, prod.thresholdParameterName], WithDecryption: true },
     ]);
+    expect(store.readKeys).toEqual([accountKey(prod.name)]);
+  });
+
+  it('makes one settings call, one state read and at most one write per account on a quiet run', async () => {
+    // Prepare: three healthy accounts, checked once already.
+    const accounts = ['a', 'b', 'c'].map((name) => account(name));
+    for (const a of accounts) seed(a, `k-${a.name}`);
+    const ngrok = fakeNgrok(
+      Object.fromEntries(accounts.map((a) => [`k-${a.name}`, { balance: 90_000 }])),
+    );
+    await runMonitor(config(accounts), deps(ngrok.fetch), { eventId: 'e1' });
+    ssm.resetHistory();
+    store.readKeys.length = 0;
+    store.writeKeys.length = 0;
+    // Act: the next scheduled run, 15 minutes on.
+    await runMonitor(config(accounts), deps(ngrok.fetch, minutes(15)), { eventId: 'e2' });
+    // Assess
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
+    for (const a of accounts) {
+      const { reads, writes } = store.calls(accountKey(a.name));
+      expect(reads).toBe(1);
+      expect(writes).toBeLessThanOrEqual(1);
+    }
+    expect(store.readKeys).toHaveLength(3);
+    expect(published()).toHaveLength(0);
+  });
+
+  it('keeps every scheduled reading of an alerting account, for the forecast and the recent rate', async () => {
+    // Prepare: an account already alerting, so each run starts from a saved alert state.
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 400 } });
+    // Act: three runs 15 minutes apart.
+    for (const n of [0, 15, 30]) {
+      await runMonitor(config([prod]), deps(ngrok.fetch, minutes(n)), { eventId: `e${n}` });
+    }
+    // Assess: each run's reading was saved beside the alert state it did not change.
+    const alert = (await saved(prod))?.alert;
+    expect(alert?.recent?.map(([at]) => at)).toEqual(
+      [0, 15, 30].map((n) => minutes(n).getTime() / 1000),
+    );
+    expect(alert?.level).toBe('low');
+    expect(store.calls(accountKey(prod.name)).writes).toBe(4);
   });
 
   it('writes state only when it changes', async () => {
@@ -173,10 +219,8 @@ describe('runMonitor: one account', () => {
     const ngrok = fakeNgrok({ 'key-prod': { balance: 900 } });
     await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e1' });
     // Two minutes on: too soon for a new recent reading, so nothing in the state changes.
-    await runMonitor(config([prod]), deps(ngrok.fetch, new Date(NOW.getTime() + 2 * 60_000)), {
-      eventId: 'e2',
-    });
-    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+    await runMonitor(config([prod]), deps(ngrok.fetch, minutes(2)), { eventId: 'e2' });
+    expect(store.calls(accountKey(prod.name))).toEqual({ reads: 2, writes: 1 });
   });
 
   it('sends one notification when the same scheduled event is delivered twice', async () => {
@@ -187,36 +231,110 @@ describe('runMonitor: one account', () => {
     expect(published()).toHaveLength(1);
   });
 
-  it('fails the invocation and keeps the old state when publishing fails, so the next run resends', async () => {
+  it('fails the invocation and keeps the alert in the outbox when publishing fails; the retry sends it once', async () => {
+    // Prepare
     seed(prod, 'key-prod');
     const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
     sns.on(PublishCommand).rejectsOnce(new Error('SNS is down')).resolves({ MessageId: 'm-2' });
+    // Act: the publish fails; Lambda retries the same event.
     await expect(runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e1' })).rejects.toThrow(
       /SNS is down/,
     );
-    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
-    await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e2' });
+    const afterFailure = await saved(prod);
+    await runMonitor(config([prod]), deps(ngrok.fetch), { eventId: 'e1' });
+    await runMonitor(config([prod]), deps(ngrok.fetch, minutes(15)), { eventId: 'e2' });
+    // Assess: the state and the unsent alert were saved together; it went out once.
+    expect(afterFailure?.alert).toMatchObject({ level: 'low' });
+    expect(afterFailure?.outbox.map((e) => [e.notification.kind, e.claim])).toEqual([
+      ['balance-alert', undefined],
+    ]);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
-    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+    expect(published().map((p) => p.message.email)).toEqual([
+      expect.stringContaining('$1.00'),
+      expect.stringContaining('$1.00'),
+    ]);
+    expect((await saved(prod))?.outbox).toEqual([]);
   });
 
-  it('does not start a write the invocation has no time left to finish', async () => {
+  it('sends the alert once when two runs start at the same instant', async () => {
     seed(prod, 'key-prod');
     const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
-    const short = { ...deps(ngrok.fetch), remainingTimeMs: () => 3_000 };
+    const [a, b] = await Promise.all([
+      runMonitor(config([prod]), { ...deps(ngrok.fetch), runId: 'run-a' }, { eventId: 'e-a' }),
+      runMonitor(config([prod]), { ...deps(ngrok.fetch), runId: 'run-b' }, { eventId: 'e-b' }),
+    ]);
+    expect(published()).toHaveLength(1);
+    expect([a, b].flatMap((run) => run.accounts.flatMap((r) => r.notifications))).toEqual([
+      'balance-alert',
+    ]);
+    expect((await saved(prod))?.outbox).toEqual([]);
+  });
+
+  it('does not start a publish the invocation has no time left to finish: the next run sends it', async () => {
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    // The invocation's time runs short while the run commits.
+    let left = 60_000;
+    store = new TestStore({
+      beforeWrite: async () => {
+        left = 3_000;
+      },
+    });
+    const short = { ...deps(ngrok.fetch), remainingTimeMs: () => left };
     await expect(runMonitor(config([prod]), short)).rejects.toThrow(/about to time out/);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect((await saved(prod))?.outbox.map((e) => e.notification.kind)).toEqual(['balance-alert']);
+    await runMonitor(config([prod]), deps(ngrok.fetch, minutes(15)));
+    expect(published()).toHaveLength(1);
+    expect((await saved(prod))?.outbox).toEqual([]);
   });
 
-  it('fails the invocation when saving state fails after a publish (at most one repeat)', async () => {
+  it('publishes nothing and fails the invocation when the commit fails; the next run alerts once', async () => {
+    // Prepare: the store fails the first write (a timeout: its outcome unknown, so not written).
+    let writes = 0;
+    store = new TestStore({
+      beforeWrite: async () => {
+        if (++writes === 1) throw new Error('store timed out');
+      },
+    });
     seed(prod, 'key-prod');
-    ssm.on(PutParameterCommand).rejects(new Error('throttled'));
     const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    // Act
+    await expect(runMonitor(config([prod]), deps(ngrok.fetch))).rejects.toThrow(
+      /prod: store timed out/,
+    );
+    const before = published().length;
+    await runMonitor(config([prod]), deps(ngrok.fetch, minutes(15)));
+    // Assess
+    expect(before).toBe(0);
+    expect(published()).toHaveLength(1);
+  });
+
+  it('fails the invocation when marking a published alert sent fails, and repeats it at most once', async () => {
+    // Prepare: the write after the publish (removing it from the outbox) fails.
+    let writes = 0;
+    store = new TestStore({
+      beforeWrite: async () => {
+        if (++writes === 2) throw new Error('store timed out');
+      },
+    });
+    seed(prod, 'key-prod');
+    const ngrok = fakeNgrok({ 'key-prod': { balance: 100 } });
+    // Act
     await expect(runMonitor(config([prod]), deps(ngrok.fetch))).rejects.toBeInstanceOf(
       MonitorRunError,
     );
-    expect(published()).toHaveLength(1);
+    const first = published().length;
+    // The next run comes while the failed run's claim still holds: it leaves the alert alone.
+    await runMonitor(config([prod]), deps(ngrok.fetch, minutes(15)));
+    const whileClaimed = published().length;
+    // Once the claim lapses, the alert goes out again: the one documented repeat.
+    await runMonitor(config([prod]), deps(ngrok.fetch, minutes(CLAIM_MS / 60_000 + 15)));
+    await runMonitor(config([prod]), deps(ngrok.fetch, minutes(CLAIM_MS / 60_000 + 30)));
+    // Assess
+    expect([first, whileClaimed]).toEqual([1, 1]);
+    expect(published()).toHaveLength(2);
+    expect((await saved(prod))?.outbox).toEqual([]);
   });
 
   it('alerts at once that the monitor cannot read the balance when the key is rejected', async () => {
@@ -275,7 +393,7 @@ describe('runMonitor: one account', () => {
     expect(summary.accounts[0]?.status).toBe('test');
     expect(published()).toHaveLength(1);
     expect(published()[0]?.subject).toMatch(/^\[TEST\]/);
-    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect([store.readKeys, store.writeKeys]).toEqual([[], []]);
     expect(ngrok.requests).toEqual([]);
   });
 
@@ -290,6 +408,7 @@ describe('runMonitor: one account', () => {
     const everything = [
       ...logLines,
       ...sns.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args)),
+      JSON.stringify(await saved(prod)),
     ];
     expect(everything.length).toBeGreaterThan(2);
     expect(everything.join('\n')).not.toContain(secret);
@@ -408,11 +527,11 @@ describe('runMonitor: several accounts', () => {
     for (const a of accounts) seed(a, `k-${a.name}`);
     const byKey = Object.fromEntries(accounts.map((a) => [`k-${a.name}`, { balance: 90_000 }]));
     const summary = await runMonitor(config(accounts), deps(fakeNgrok(byKey).fetch));
-    const calls = ssm
-      .commandCalls(GetParametersCommand)
-      .filter((c) => c.args[0].input.WithDecryption);
-    expect(summary.ssmReadCalls).toBe(4);
-    expect(calls).toHaveLength(4);
+    const calls = ssm.commandCalls(GetParametersCommand);
+    // 24 names: an API key and a threshold per account.
+    expect(summary.ssmReadCalls).toBe(3);
+    expect(calls).toHaveLength(3);
+    expect(calls.every((c) => c.args[0].input.WithDecryption)).toBe(true);
     expect(calls.every((c) => (c.args[0].input.Names?.length ?? 0) <= 10)).toBe(true);
   });
 
@@ -431,8 +550,11 @@ describe('runMonitor: several accounts', () => {
     const ngrok = fakeNgrok({ 'k-a': { balance: 1 }, 'k-b': { balance: 1 } });
     const run = runMonitor(config([a, b]), deps(ngrok.fetch));
     await expect(run).rejects.toThrow(/a: publish failed/);
-    expect(JSON.parse(parameters.get(b.stateParameterName) ?? '{}').level).toBe('low');
-    expect(parameters.get(a.stateParameterName)).toBe('{}');
+    // Both states are saved; a's alert waits in its outbox for the next run.
+    const [savedA, savedB] = [await saved(a), await saved(b)];
+    expect([savedA?.alert?.level, savedB?.alert?.level]).toEqual(['low', 'low']);
+    expect(savedA?.outbox.map((e) => e.notification.kind)).toEqual(['balance-alert']);
+    expect(savedB?.outbox).toEqual([]);
   });
 });
 
@@ -502,23 +624,20 @@ describe('runMonitor: unreadable settings', () => {
       ['cmk', 'check-failed'],
       ['prod', 'alerting'],
     ]);
-    expect(JSON.parse(parameters.get(cmk.stateParameterName) ?? '{}').failures).toBe(1);
+    expect((await saved(cmk))?.alert?.failures).toBe(1);
   });
 
   it('counts a threshold SSM could not read as a failed check, never falling back to the default', async () => {
     // Prepare: the user raised the threshold to $50.00 and an alert is active.
     const prod = account('prod');
     seed(prod, 'k-prod', '5000');
-    parameters.set(
-      prod.stateParameterName,
-      JSON.stringify({
-        level: 'low',
-        reason: 'balance',
-        since: NOW.toISOString(),
-        lastNotifiedAt: NOW.toISOString(),
-        failures: 0,
-      }),
-    );
+    store.seedAlert(prod.name, {
+      level: 'low',
+      reason: 'balance',
+      since: NOW.toISOString(),
+      lastNotifiedAt: NOW.toISOString(),
+      failures: 0,
+    });
     ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => {
       if (input.Names.includes(prod.thresholdParameterName)) {
         throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
@@ -535,14 +654,46 @@ describe('runMonitor: unreadable settings', () => {
     expect(published()).toEqual([]);
   });
 
-  it('fails the run, naming the account, when its saved state cannot be read', async () => {
+  it('fails the run, naming the account, when its saved state cannot be read, and checks the others', async () => {
+    // Prepare: the store cannot read prod's record.
+    const prod = account('prod');
+    const other = account('other');
+    seed(prod, 'k-prod');
+    seed(other, 'k-other');
+    const read = store.read.bind(store);
+    store.read = async (key) => {
+      if (key === accountKey(prod.name)) {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      }
+      return read(key);
+    };
+    // Act
+    const run = runMonitor(
+      config([prod, other]),
+      deps(fakeNgrok({ 'k-prod': { balance: 100 }, 'k-other': { balance: 100 } }).fetch),
+    );
+    // Assess: no alert decided from unknown state; the other account is alerted.
+    await expect(run).rejects.toThrow(
+      /^1 account\(s\) could not complete the run: prod: Rate exceeded$/,
+    );
+    expect(published().map((p) => p.account)).toEqual(['other']);
+  });
+
+  it('counts a settings read SSM throttles as a failed check, and alerts once it keeps failing', async () => {
     const prod = account('prod');
     seed(prod, 'k-prod');
     ssm
       .on(GetParametersCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(
-      runMonitor(config([prod]), deps(fakeNgrok({ 'k-prod': { balance: 100 } }).fetch)),
-    ).rejects.toThrow(/prod: could not read SSM parameter .*ThrottlingException/);
+    const ngrok = fakeNgrok({ 'k-prod': { balance: 100 } });
+    for (const n of [0, 15, 30]) {
+      const summary = await runMonitor(config([prod]), deps(ngrok.fetch, minutes(n)));
+      expect(summary.accounts[0]?.status).toBe('check-failed');
+    }
+    expect(ngrok.requests).toEqual([]);
+    expect((await saved(prod))?.alert?.failures).toBe(3);
+    expect(published().map((p) => p.message.email)).toEqual([
+      expect.stringMatching(/ThrottlingException/),
+    ]);
   });
 });

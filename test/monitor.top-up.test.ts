@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/common/log.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
 import { type MonitorDeps, runMonitor } from '../lambda/run/monitor.ts';
-import { serveParameters } from './support/aws-mocks.ts';
+import { serveParameters, TestStore } from './support/aws-mocks.ts';
 import { CreditsStandIn, creditsReply } from './support/ngrok-credits-stand-in.ts';
 
 const NOW = new Date('2026-12-10T12:00:00Z');
@@ -44,6 +44,7 @@ const CONFIG: MonitorConfig = {
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 let parameters: Map<string, string>;
+let store: TestStore;
 let credits: CreditsStandIn;
 let balance: { cents: number; status?: number };
 let paths: string[];
@@ -77,6 +78,7 @@ function deps(): MonitorDeps {
     ssm: new SSMClient({ region: 'us-east-1' }),
     sns: new SNSClient({ region: 'us-east-1' }),
     topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+    store,
     log: createLogger(() => {}),
     now: () => NOW,
     remainingTimeMs: () => 60_000,
@@ -86,7 +88,7 @@ function deps(): MonitorDeps {
 
 const creditCalls = () =>
   paths.filter((p) => !p.endsWith('/credits/balance') && !p.includes('/usage/'));
-const savedTopUp = () => JSON.parse(parameters.get(PROD.stateParameterName) ?? '{}').topUp;
+const savedTopUp = async () => (await store.record(PROD.name))?.topUp;
 const kinds = () =>
   sns.commandCalls(PublishCommand).map((c) => {
     const outer = JSON.parse(c.args[0].input.Message ?? '{}') as Record<string, string>;
@@ -100,10 +102,10 @@ beforeEach(() => {
   credits.now = () => NOW;
   balance = { cents: 400 };
   paths = [];
+  store = new TestStore();
   parameters = new Map([
     [PROD.tokenParameterName, KEY],
     [PROD.thresholdParameterName, '1000'],
-    [PROD.stateParameterName, '{}'],
   ]);
   serveParameters(ssm, sns, () => parameters);
 });
@@ -116,7 +118,7 @@ describe('runMonitor with auto top-up', () => {
     expect(creditCalls()).toEqual(['GET /credits/transactions', 'POST /credits/purchases']);
     expect(credits.purchases.map((p) => p.amountCents)).toEqual([2000]);
     expect(kinds()).toEqual(['balance-alert', 'top-up-started']);
-    expect(savedTopUp().inFlight).toMatchObject({ id: 'cp_1' });
+    expect((await savedTopUp())?.inFlight).toMatchObject({ id: 'cp_1' });
   });
 
   it('reads no ledger and buys nothing above the threshold', async () => {
@@ -147,18 +149,39 @@ describe('runMonitor with auto top-up', () => {
     sns.on(PublishCommand).rejects(new Error('SNS down'));
     // Act
     await expect(runMonitor(CONFIG, deps(), { eventId: 'e1' })).rejects.toThrow();
+    const afterFailure = await store.record(PROD.name);
     credits.settle('cp_1', 'succeeded');
+    sns.reset();
     sns.on(PublishCommand).resolves({ MessageId: 'm-2' });
     await runMonitor(CONFIG, deps(), { eventId: 'e2' });
     // Assess: the second run followed the first purchase instead of buying again
     expect(credits.purchases).toHaveLength(1);
-    expect(kinds()).toContain('top-up-succeeded');
+    expect(afterFailure?.topUp?.inFlight).toMatchObject({ id: 'cp_1' });
+    // The first run's notices waited in the outbox; the next run sent each of them once.
+    expect(afterFailure?.outbox.map((e) => e.notification.kind)).toEqual([
+      'balance-alert',
+      'top-up-started',
+    ]);
+    expect(kinds()).toEqual(['balance-alert', 'top-up-started', 'top-up-succeeded']);
+    expect((await store.record(PROD.name))?.outbox).toEqual([]);
+  });
+
+  it('announces one purchase once when two runs start at the same instant', async () => {
+    // Act: both runs read the same state and ledger; ngrok replays the one purchase to both.
+    await Promise.all([
+      runMonitor(CONFIG, { ...deps(), runId: 'run-a' }, { eventId: 'e-a' }),
+      runMonitor(CONFIG, { ...deps(), runId: 'run-b' }, { eventId: 'e-b' }),
+    ]);
+    // Assess
+    expect(credits.purchases).toHaveLength(1);
+    expect(kinds().sort()).toEqual(['balance-alert', 'top-up-started']);
+    expect((await savedTopUp())?.inFlight).toMatchObject({ id: 'cp_1' });
   });
 
   it('keeps no top-up state for an account without auto top-up', async () => {
     const off = { ...PROD, autoTopUpCents: undefined, autoTopUpMonthlyCapCents: undefined };
     await runMonitor({ ...CONFIG, accounts: [off] }, deps(), { eventId: 'e1' });
     expect(creditCalls()).toEqual([]);
-    expect(savedTopUp()).toBeUndefined();
+    expect(await savedTopUp()).toBeUndefined();
   });
 });

@@ -129,13 +129,8 @@ describe('readParameters', () => {
     expect(result.calls).toBe(4);
   });
 
-  it('lists each account parameter once', () => {
-    expect(parameterNamesFor([account, account])).toEqual([
-      '/keys/prod',
-      '/t/prod',
-      '/c/prod',
-      '/s/prod',
-    ]);
+  it('lists each account setting once, and not the old state parameter', () => {
+    expect(parameterNamesFor([account, account])).toEqual(['/keys/prod', '/t/prod', '/c/prod']);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Spend spikes through the whole monitor: runMonitor in process, every 15 minutes on a fake
  * clock, against the fake ngrok.ai API on loopback (balance, usage overview, access keys),
- * with SSM and SNS mocked. This is the issue's "done when", as a new user would meet it.
+ * with SSM and SNS mocked and the state in an in-memory store. This is the issue's "done when", as a new user would meet it.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/common/log.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
 import { runMonitor } from '../lambda/run/monitor.ts';
-import { serveParameters } from './support/aws-mocks.ts';
+import { serveParameters, TestStore } from './support/aws-mocks.ts';
 import { FakeNgrokApi, type NgrokAccountScript } from './support/stand-ins/ngrok-api.ts';
 
 const API_KEY = 'key-prod';
@@ -75,6 +75,7 @@ function usageBuckets(extraCents = 0): NgrokAccountScript['usageBuckets'] {
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 let parameters: Map<string, string>;
+let store: TestStore;
 let api: FakeNgrokApi;
 
 beforeAll(async () => {
@@ -88,10 +89,10 @@ beforeEach(() => {
   ssm.reset();
   sns.reset();
   api.requests.length = 0;
+  store = new TestStore();
   parameters = new Map([
     [prod.tokenParameterName, API_KEY],
     [prod.thresholdParameterName, '1000'],
-    [prod.stateParameterName, '{}'],
   ]);
   serveParameters(ssm, sns, () => parameters);
 });
@@ -134,6 +135,7 @@ async function runEvery15Minutes(
         ssm: new SSMClient({ region: 'us-east-1' }),
         sns: new SNSClient({ region: 'us-east-1' }),
         topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+        store,
         log: createLogger(() => {}),
         now: () => now,
         remainingTimeMs: () => 60_000,

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertState } from '../lambda/store/state.ts';
-import {
-  MAX_STATE_BYTES,
-  parseState,
-  serializeState,
-  stateChanged,
-} from '../lambda/store/state.ts';
+import { parseState, stateChanged } from '../lambda/store/state.ts';
 
 const state: AlertState = {
   level: 'low',
@@ -53,9 +48,9 @@ describe('parseState', () => {
     ).toBeUndefined();
   });
 
-  it('reads back what serializeState wrote', () => {
-    expect(parseState(serializeState(state))).toEqual({ state });
-    expect(parseState(serializeState(full))).toEqual({ state: full });
+  it('reads back what was saved', () => {
+    expect(parseState(JSON.stringify(state))).toEqual({ state });
+    expect(parseState(JSON.stringify(full))).toEqual({ state: full });
   });
 
   it('treats blank or seeded text as a first run without a problem', () => {
@@ -107,75 +102,6 @@ describe('parseState', () => {
   });
 });
 
-describe('serializeState', () => {
-  it('drops the oldest history first to stay within a standard parameter', () => {
-    const history = Array.from(
-      { length: 400 },
-      (_, i) => [1_700_000_000 + i * 21_600, 100_000 + i] as [number, number],
-    );
-    const text = serializeState({ ...state, history });
-    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_STATE_BYTES);
-    const saved = JSON.parse(text) as AlertState;
-    expect(saved.history?.at(-1)).toEqual(history.at(-1));
-    expect(saved.level).toBe('low');
-  });
-
-  it('keeps the snooze whatever it drops, and drops expiry warnings, usage, then the week', () => {
-    // Prepare: no history to drop, and a usage summary too big for the parameter.
-    const usage: AlertState['usage'] = {
-      fetchedAt: '2026-11-24T00:00:00.000Z',
-      dailySpendCents: 1,
-      windowDays: 7,
-      topSpenders: [{ accessKey: 'k'.repeat(4000), costCents: 1, share: 1 }],
-    };
-    const big = { ...full, usage };
-
-    // Act
-    const saved = JSON.parse(serializeState(big)) as AlertState;
-
-    // Assess
-    expect(saved.snooze).toEqual(full.snooze);
-    expect(saved.expiry).toEqual({ readOn: '2026-11-24' });
-    expect(saved.usage).toBeUndefined();
-    expect(saved.week).toEqual(full.week);
-  });
-
-  it('drops the key names before any history, and keeps the recent readings and the spike', () => {
-    // Prepare: history just under the limit, then names that push it over.
-    const history = Array.from(
-      { length: 175 },
-      (_, i) => [1_700_000_000 + i * 21_600, 100_000 + i] as [number, number],
-    );
-    const recent: [number, number][] = [
-      [1_700_000_000, 50_000],
-      [1_700_000_900, 46_000],
-    ];
-    const spike = {
-      since: '2026-11-24T12:30:00.000Z',
-      levelCentsPerHour: 125,
-      lastNotifiedAt: '2026-11-24T12:30:00.000Z',
-    };
-    const keyNames = {
-      fetchedAt: '2026-11-24T12:00:00.000Z',
-      names: Object.fromEntries(
-        Array.from({ length: 6 }, (_, i) => [`ak_${'x'.repeat(30)}${i}`, 'n'.repeat(40)]),
-      ),
-    };
-    const full = { ...state, history, recent, spike, keyNames };
-    expect(Buffer.byteLength(JSON.stringify({ ...full, keyNames: undefined }))).toBeLessThan(
-      MAX_STATE_BYTES,
-    );
-    expect(Buffer.byteLength(JSON.stringify(full))).toBeGreaterThan(MAX_STATE_BYTES);
-    // Act
-    const saved = JSON.parse(serializeState(full)) as AlertState;
-    // Assess
-    expect(saved.keyNames).toBeUndefined();
-    expect(saved.history).toEqual(history);
-    expect(saved.recent).toEqual(recent);
-    expect(saved.spike).toEqual(spike);
-  });
-});
-
 describe('stateChanged', () => {
   it('ignores key order and the event id, so an unchanged state is not rewritten', () => {
     const reordered = JSON.parse(
@@ -206,7 +132,7 @@ describe('the auto top-up part of the state', () => {
   };
 
   it('reads back what was saved', () => {
-    expect(parseState(serializeState({ ...state, topUp }))).toEqual({
+    expect(parseState(JSON.stringify({ ...state, topUp }))).toEqual({
       state: { ...state, topUp },
     });
   });
@@ -216,18 +142,5 @@ describe('the auto top-up part of the state', () => {
     for (const bad of [{ failures: 'x' }, { failures: 0, inFlight: { key: 7 } }, null]) {
       expect(parseState(JSON.stringify({ ...state, topUp: bad }))).toEqual({ state });
     }
-  });
-
-  it('is kept whole when the state outgrows the parameter: history goes first', () => {
-    // Prepare
-    const history = Array.from({ length: 400 }, (_, i): [number, number] => [
-      1_790_000_000 + i * 3600,
-      100_000 + i,
-    ]);
-    // Act
-    const text = serializeState({ ...state, history, topUp });
-    // Assess
-    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_STATE_BYTES);
-    expect(JSON.parse(text).topUp).toEqual(topUp);
   });
 });

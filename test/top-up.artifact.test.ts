@@ -1,13 +1,15 @@
 /**
  * Auto top-up as a new user would try it: the app synthesized with
  * `-c autoTopUpCents=2000 -c autoTopUpMonthlyCapCents=6000`, the monitor function's bundle
- * from the cloud assembly run in fresh Node processes against local SSM and SNS and an ngrok
+ * from the cloud assembly run in fresh Node processes against local SSM, SNS and DynamoDB
+ * (the state table) and an ngrok
  * that serves the balance, the purchases and the ledger with ngrok's idempotency rules.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountRecord } from '../lambda/store/account-record.ts';
 import { CreditsStandIn } from './support/ngrok-credits-stand-in.ts';
 import {
   type BundleRun,
@@ -23,8 +25,9 @@ import {
 const PARAMS = {
   apiKey: '/ngrok-balance-alert/api-key',
   threshold: '/ngrok-balance-alert/main/threshold-cents',
-  state: '/ngrok-balance-alert/main/state',
 } as const;
+/** The account's record in the state table. */
+const STATE_KEY = 'account#main';
 const API_KEY = 'ngrok-top-up-key-NEVER-LOG-4321';
 /** Below the default $10.00 warning threshold, where auto top-up buys. */
 const LOW_BALANCE = 400;
@@ -78,6 +81,8 @@ interface Deployment {
   /** The notifications published so far, as the version 2 JSON subscribers get. */
   published(): Notified[];
   setBalance(balanceCents: number): void;
+  /** The account's record as the function saved it. */
+  saved(): Promise<AccountRecord | undefined>;
 }
 
 interface Notified {
@@ -98,7 +103,6 @@ async function deployed(
   prepare(credits);
   standIns.ssm.put(PARAMS.apiKey, API_KEY, 'SecureString');
   standIns.ssm.put(PARAMS.threshold, '1000');
-  standIns.ssm.put(PARAMS.state, '{}');
   const setBalance = (balanceCents: number) =>
     standIns.ngrok.setAccount(API_KEY, { balanceCents, credits });
   setBalance(LOW_BALANCE);
@@ -107,6 +111,7 @@ async function deployed(
       standIns,
       credits,
       setBalance,
+      saved: async () => (await standIns.state.read(STATE_KEY)).value as AccountRecord | undefined,
       invoke: async (event = scheduledEvent()) => {
         const run = await runBundle({
           runner,
@@ -150,8 +155,9 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       expect(notified[0]?.text).toContain('Auto top-up: $20.00 started, waiting for it');
       expect(notified[1]?.subject).toBe('ngrok auto top-up started (main): $20.00');
       expect(notified[1]?.text).toContain('Auto top-up started a purchase of $20.00');
-      const saved = JSON.parse(d.standIns.ssm.value(PARAMS.state) ?? '{}');
-      expect(saved.topUp.inFlight).toMatchObject({ id: 'cp_1', amountCents: 2000 });
+      const saved = await d.saved();
+      expect(saved?.topUp?.inFlight).toMatchObject({ id: 'cp_1', amountCents: 2000 });
+      expect(saved?.outbox).toEqual([]);
     });
   });
 
@@ -164,6 +170,14 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       // purchase; a run that started later followed it from the saved state.
       expect(posts(d).length).toBeGreaterThanOrEqual(1);
       expect(d.credits.purchases).toHaveLength(1);
+      // Each notification went out once, whichever run sent it.
+      expect(
+        d
+          .published()
+          .map((n) => n.kind)
+          .sort(),
+      ).toEqual(['balance-alert', 'top-up-started']);
+      expect((await d.saved())?.outbox).toEqual([]);
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * Reads every account's runtime settings (API key, thresholds, saved state) from SSM
+ * Reads every account's runtime settings (API key, thresholds) from SSM
  * Parameter Store in as few calls as GetParameters allows, and turns raw parameter values
  * into thresholds a run can trust.
  */

@@ -1,7 +1,6 @@
 /**
- * The alert state saved per account between runs, and its (de)serialisation. It lives in
- * an SSM String parameter, so it is small JSON with short keys: standard parameters hold
- * at most 4 KB.
+ * The alert state saved per account between runs, and how a saved copy is read back. It is
+ * the `alert` part of the account's record in the state store (account-record.ts).
  */
 
 import type { CheckFailureKind, Level, LevelReason } from '../common/types.ts';
@@ -75,9 +74,6 @@ export interface AlertState {
 /** CloudFormation cannot create an empty parameter, so the stack seeds it with this. */
 export const INITIAL_STATE_VALUE = '{}';
 
-/** Standard SSM parameters hold at most 4 KB. */
-export const MAX_STATE_BYTES = 4096;
-
 export type ParsedState =
   | { readonly state: AlertState }
   | { readonly state: undefined; readonly problem?: string };
@@ -145,42 +141,6 @@ export function isTopUpState(value: unknown): value is TopUpState {
     isText(t.stateLostAt)
   );
 }
-
-/**
- * Serialises state for PutParameter. If it ever grows past the parameter limit, what costs
- * least goes first: the key names (keys are then shown by id until the next read), then the
- * oldest forecast history (only delays the history forecast), then the expiry warnings
- * already sent (at worst one warning is repeated), then the cached usage summary (fetched
- * again), then the week's totals (the digest says "no totals yet"). The alert fields, the
- * snooze, the recent readings and the spike are never dropped: they are small, and losing
- * them would repeat, miss or release alerts.
- */
-export function serializeState(state: AlertState): string {
-  let current = state;
-  let text = JSON.stringify(current);
-  const tooBig = () => Buffer.byteLength(text) > MAX_STATE_BYTES;
-  if (tooBig() && current.keyNames !== undefined) {
-    const { keyNames: _names, ...rest } = current;
-    current = rest;
-    text = JSON.stringify(current);
-  }
-  while (tooBig() && (current.history?.length ?? 0) > 0) {
-    current = { ...current, history: current.history?.slice(1) };
-    text = JSON.stringify(current);
-  }
-  for (const drop of DROPPED_IN_ORDER) {
-    if (!tooBig()) break;
-    current = drop(current);
-    text = JSON.stringify(current);
-  }
-  return text;
-}
-
-const DROPPED_IN_ORDER: readonly ((state: AlertState) => AlertState)[] = [
-  (state) => (state.expiry ? { ...state, expiry: { readOn: state.expiry.readOn } } : state),
-  ({ usage: _dropped, ...rest }) => rest,
-  ({ week: _dropped, ...rest }) => rest,
-];
 
 /** Whether two states differ in anything worth a write (the event id alone is not). */
 export function stateChanged(before: AlertState | undefined, after: AlertState): boolean {

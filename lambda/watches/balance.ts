@@ -2,6 +2,7 @@
  * The balance watch: the alert policy (alert-policy.ts) as a step of the run. No effect of
  * its own: the balance reading is the run's observation.
  */
+import type { AlertState } from '../store/state.ts';
 import { decide, type PolicyInput } from './alert-policy.ts';
 import type { Step, WatchInput } from './watch.ts';
 import { watch } from './watch.ts';
@@ -33,13 +34,33 @@ export function policyInput(
   };
 }
 
+/**
+ * The parts of the state the alert policy decides. The policy starts from the state the run
+ * started from, so the rest of what it returns is stale: the readings watch's new history,
+ * usage and recent readings must not be overwritten with the saved ones.
+ */
+const POLICY_SLICE = [
+  'level',
+  'reason',
+  'since',
+  'lastNotifiedAt',
+  'lastBalanceCents',
+  'failures',
+  'failureSince',
+  'failureNotifiedAt',
+  'failureKind',
+  'reportedConfigProblems',
+  'lastEventId',
+] as const satisfies readonly (keyof AlertState)[];
+
 export const balanceWatch = watch<undefined>({
   name: 'balance',
   decide(input, step) {
     const decision = decide(policyInput(input, step));
+    const slice = Object.fromEntries(POLICY_SLICE.map((k) => [k, decision.state[k]]));
     return {
       ...step,
-      state: { ...step.state, ...decision.state },
+      state: { ...step.state, ...slice },
       notifications: [...step.notifications, ...decision.notifications],
       status: decision.status,
     };

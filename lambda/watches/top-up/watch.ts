@@ -15,6 +15,8 @@ export interface TopUpEffect {
   readonly status: string;
   readonly state: TopUpState;
   readonly notifications: readonly TopUpNotification[];
+  /** The top-up state the effect started from. */
+  readonly from?: TopUpState;
 }
 
 export const topUpWatch = watch<TopUpEffect | undefined>({
@@ -24,16 +26,18 @@ export const topUpWatch = watch<TopUpEffect | undefined>({
     const { observation } = input.observed;
     // Auto top-up acts only on a successful read.
     if (!settings || !observation.ok || input.apiKey === undefined) return undefined;
-    return runTopUp({
+    const from = context.latest().value?.topUp;
+    const result = await runTopUp({
       account: input.account.name,
       settings,
       balanceCents: observation.balanceCents,
       apiKey: input.apiKey,
-      state: context.latest().value?.topUp,
+      state: from,
       now: input.now,
       deadline: Math.min(context.clock() + TOP_UP_BUDGET_MS, context.runDeadline),
       ngrok: context.ngrok,
     });
+    return result && { ...result, ...(from && { from }) };
   },
   decide(input, step, effect) {
     const settings = topUpSettingsFor(input.account, input.thresholds.thresholdCents);
@@ -42,6 +46,12 @@ export const topUpWatch = watch<TopUpEffect | undefined>({
     const withStatus = step.notifications.map((n) =>
       n.kind.startsWith('balance-') ? { ...n, topUpStatus } : n,
     );
+    // A racing run committed first and changed the top-up state this effect started from: it
+    // acted on the same state and ledger (a purchase's key derives from that state, so ngrok
+    // replayed any purchase to both runs), and its notices are in the record already.
+    if (effect && JSON.stringify(step.record.topUp) !== JSON.stringify(effect.from)) {
+      return { ...step, notifications: withStatus };
+    }
     return {
       ...step,
       record: effect ? { ...step.record, topUp: effect.state } : step.record,

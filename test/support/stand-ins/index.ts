@@ -1,10 +1,13 @@
 /**
  * Everything the bundled monitor function talks to, started together on loopback, so the
- * real artifact runs with no AWS account and no network: the fake ngrok.ai API, SSM and SNS.
+ * real artifact runs with no AWS account and no network: the fake ngrok.ai API, SSM, SNS and
+ * the state table (dynalite).
  * Each stand-in is a module of its own in this folder (a channel's receiver goes next to
  * them); this one starts them together and re-exports the folder for the tests and the
  * benchmark.
  */
+import { DynamoStore } from '../../../lambda/store/dynamo-store.ts';
+import { type LocalDynamo, startDynalite } from '../dynalite.ts';
 import { FakeNgrokApi } from './ngrok-api.ts';
 import { FAKE_AWS } from './server.ts';
 import { FakeSns } from './sns.ts';
@@ -12,21 +15,28 @@ import { FakeSsm } from './ssm.ts';
 
 /** One AWS call the function made, in the terms an IAM policy speaks. */
 export interface AwsCall {
-  /** e.g. `ssm:GetParameters`, `sns:Publish`. */
+  /** e.g. `ssm:GetParameters`, `sns:Publish`, `dynamodb:GetItem`. */
   readonly action: string;
-  /** The parameter names (SSM) or the topic ARN (SNS) it touched. */
+  /** The parameter names (SSM), the topic ARN (SNS) or the table ARN (DynamoDB) it touched. */
   readonly resources: readonly string[];
 }
+
+/** The state table the stand-ins create; the function finds it through STATE_TABLE_NAME. */
+export const STATE_TABLE_NAME = 'NgrokBalanceAlert-StateTable-STANDIN';
+export const STATE_TABLE_ARN = `arn:aws:dynamodb:${FAKE_AWS.region}:${FAKE_AWS.accountId}:table/${STATE_TABLE_NAME}`;
 
 export interface StandIns {
   readonly ngrok: FakeNgrokApi;
   readonly ssm: FakeSsm;
   readonly sns: FakeSns;
-  /** Sets the injected latency of all three at once. */
+  readonly dynamo: LocalDynamo;
+  /** The state table, to seed and read records as the function stores them. */
+  readonly state: DynamoStore;
+  /** Sets the injected latency of all four at once. */
   setLatency(ms: number): void;
-  /** Environment for the function: endpoints, region, fake credentials, topic. */
+  /** Environment for the function: endpoints, region, fake credentials, topic, table. */
   env(): Record<string, string>;
-  /** Every SSM and SNS call recorded so far. */
+  /** Every SSM, SNS and DynamoDB call the function made so far (not the test's own). */
   awsCalls(): AwsCall[];
   close(): Promise<void>;
 }
@@ -38,14 +48,19 @@ export async function startStandIns(
   const ngrok = await new FakeNgrokApi(options).start();
   const ssm = await new FakeSsm(options).start();
   const sns = await new FakeSns({ ...options, topicArn }).start();
+  const dynamo = await startDynalite(options);
+  await dynamo.createTable(STATE_TABLE_NAME);
   return {
     ngrok,
     ssm,
     sns,
+    dynamo,
+    state: new DynamoStore(dynamo.client, STATE_TABLE_NAME),
     setLatency(ms) {
       ngrok.latencyMs = ms;
       ssm.latencyMs = ms;
       sns.latencyMs = ms;
+      dynamo.latencyMs = ms;
     },
     env: () => ({
       AWS_REGION: FAKE_AWS.region,
@@ -54,6 +69,8 @@ export async function startStandIns(
       AWS_SECRET_ACCESS_KEY: FAKE_AWS.secretAccessKey,
       AWS_ENDPOINT_URL_SSM: ssm.url,
       AWS_ENDPOINT_URL_SNS: sns.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      STATE_TABLE_NAME,
       AWS_EC2_METADATA_DISABLED: 'true',
       NGROK_API_URL: ngrok.url,
       TOPIC_ARN: topicArn,
@@ -66,9 +83,13 @@ export async function startStandIns(
         action: `sns:${r.action}`,
         resources: r.topicArn === undefined ? [] : [r.topicArn],
       })),
+      // The test's own client signs with other credentials: its reads are not the function's.
+      ...dynamo.requests
+        .filter((r) => r.scope.accessKeyId === FAKE_AWS.accessKeyId)
+        .map((r) => ({ action: `dynamodb:${r.action}`, resources: [STATE_TABLE_ARN] })),
     ],
     close: async () => {
-      await Promise.all([ngrok.close(), ssm.close(), sns.close()]);
+      await Promise.all([ngrok.close(), ssm.close(), sns.close(), dynamo.stop()]);
     },
   };
 }
