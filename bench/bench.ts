@@ -391,7 +391,6 @@ async function invokeInProcess(
         name: a.name,
         tokenParameterName: a.tokenParameterName,
         thresholdParameterName: names.threshold,
-        stateParameterName: names.state,
         thresholdCents: a.thresholdCents,
       };
     }),

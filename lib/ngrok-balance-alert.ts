@@ -517,7 +517,6 @@ export class NgrokBalanceAlert extends Construct {
       // Not created any more and not readable by the function: the state lives in the
       // table. Still written because the function's configuration check expects the
       // field until the run loop reads the table instead.
-      stateParameterName: names.state,
     } as AccountConfig;
     const readArns = [
       parameterArn(Stack.of(this), account.tokenParameterName),

@@ -460,7 +460,7 @@ describe('the bundled handler against local stand-ins', () => {
     });
   });
 
-  it('the IAM policy of its role allows every SSM and SNS call it makes', async () => {
+  it('the IAM policy of its role allows every SSM, SNS and state table call it makes, and no more', async () => {
     // One alerting and one recovering run of its own, so the check never runs on nothing.
     await withStandIns([499, 2000], async (standIns) => {
       expectSucceeded(await coldInvoke(standIns));
@@ -470,6 +470,11 @@ describe('the bundled handler against local stand-ins', () => {
 
     const refs: Record<string, string> = {};
     if (synth.topicRefId) refs[synth.topicRefId] = FAKE_AWS.topicArn;
+    const tableId = Object.entries(synth.template.Resources).find(
+      ([, r]) => r.Type === 'AWS::DynamoDB::Table',
+    )?.[0];
+    expect(tableId).toBeDefined();
+    refs[`${tableId}.Arn`] = STATE_TABLE_ARN;
     const statements: PolicyStatement[] = rolePolicies(synth.template, synth.roleId, refs).flatMap(
       (p) => p.statements,
     );
@@ -477,8 +482,8 @@ describe('the bundled handler against local stand-ins', () => {
 
     const checked = new Set<string>();
     const denied: string[] = [];
-    const ssmAndSns = allAwsCalls.filter((c) => /^(ssm|sns):/.test(c.action));
-    for (const call of ssmAndSns) {
+    const made = allAwsCalls.filter((c) => /^(ssm|sns|dynamodb):/.test(c.action));
+    for (const call of made) {
       for (const resource of call.resources) {
         const arn = call.action.startsWith('ssm:') ? ssmParameterArn(resource) : resource;
         checked.add(`${call.action} ${arn}`);
@@ -513,11 +518,9 @@ describe('the bundled handler against local stand-ins', () => {
     expect(
       isAllowed(statements, 'sns:Publish', 'arn:aws:sns:us-east-1:123456789012:other-topic'),
     ).toBe(false);
+    for (const action of ['DeleteItem', 'UpdateItem', 'Scan', 'Query', 'DeleteTable']) {
+      expect(isAllowed(statements, `dynamodb:${action}`, STATE_TABLE_ARN)).toBe(false);
+    }
+    expect(isAllowed(statements, 'dynamodb:GetItem', `${STATE_TABLE_ARN}-other`)).toBe(false);
   });
-
-  // The stack does not create the state table yet (nor grant its item actions, nor set
-  // STATE_TABLE_NAME): these stand-ins pass the table in themselves until it does.
-  it.todo(
-    'the IAM policy of its role allows dynamodb:GetItem and PutItem on the state table, and nothing else on it',
-  );
 });

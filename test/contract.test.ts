@@ -154,7 +154,6 @@ describe("the function's configuration file", () => {
     tokenParameterName: '/k',
     thresholdCents: 1000,
     thresholdParameterName: '/t',
-    stateParameterName: '/s',
   };
   const valid = {
     ...Object.fromEntries(

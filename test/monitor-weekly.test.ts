@@ -26,7 +26,6 @@ const main: AccountConfig = {
   name: 'main',
   tokenParameterName: '/keys/main',
   thresholdParameterName: '/ngrok-balance-alert/main/threshold-cents',
-  stateParameterName: '/ngrok-balance-alert/main/state',
   thresholdCents: 1000,
 };
 /** A second account, for the digest of a deployment of two. */
@@ -34,7 +33,6 @@ const second: AccountConfig = {
   name: 'second',
   tokenParameterName: '/keys/second',
   thresholdParameterName: '/ngrok-balance-alert/second/threshold-cents',
-  stateParameterName: '/ngrok-balance-alert/second/state',
   thresholdCents: 1000,
 };
 

@@ -17,7 +17,6 @@ function account(name: string, extra: Partial<AccountConfig> = {}): AccountConfi
     name,
     tokenParameterName: `/keys/${name}`,
     thresholdParameterName: `/ngrok-balance-alert/${name}/threshold-cents`,
-    stateParameterName: `/ngrok-balance-alert/${name}/state`,
     thresholdCents: 500,
     ...extra,
   };

@@ -19,7 +19,6 @@ const PROD: AccountConfig = {
   name: 'prod',
   tokenParameterName: '/keys/prod',
   thresholdParameterName: '/ngrok-balance-alert/prod/threshold-cents',
-  stateParameterName: '/ngrok-balance-alert/prod/state',
   thresholdCents: 1000,
   autoTopUpCents: 2000,
   autoTopUpMonthlyCapCents: 6000,

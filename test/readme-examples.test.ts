@@ -55,6 +55,7 @@ import { signatureFor } from '../lambda/notify/channels/webhook.ts';
 import { renderNotification } from '../lambda/notify/render.ts';
 import { ACCOUNT_CHECKED_MESSAGE } from '../lambda/run/metrics.ts';
 import { runSnoozeCommand } from '../lambda/run/snooze-command.ts';
+import { MemoryStore } from '../lambda/store/store.ts';
 import { parseSnoozeRequest } from '../lambda/watches/snooze.ts';
 import { serveParameters } from './support/aws-mocks.ts';
 import { type ConsumerApp, makeConsumerApp } from './support/consumer-app.ts';
@@ -482,7 +483,6 @@ describe('what the README shows the function reading and answering', () => {
         name: 'main',
         tokenParameterName: DEFAULTS.tokenParameterName as string,
         thresholdParameterName: accountParameterNames('main').threshold,
-        stateParameterName: accountParameterNames('main').state,
         thresholdCents: 1000,
       },
     ],
@@ -498,6 +498,7 @@ describe('what the README shows the function reading and answering', () => {
         ssm: new SSMClient({}),
         sns: new SNSClient({}),
         topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+        store: new MemoryStore<unknown>(),
         log: createLogger(() => {}),
         now: () => now,
       });

@@ -14,7 +14,6 @@ const account: AccountConfig = {
   tokenParameterName: '/keys/prod',
   thresholdParameterName: '/t/prod',
   criticalThresholdParameterName: '/c/prod',
-  stateParameterName: '/s/prod',
   thresholdCents: 1000,
   criticalThresholdCents: 200,
 };

@@ -23,7 +23,6 @@ const prod: AccountConfig = {
   name: 'prod',
   tokenParameterName: '/keys/prod',
   thresholdParameterName: '/ngrok-balance-alert/prod/threshold-cents',
-  stateParameterName: '/ngrok-balance-alert/prod/state',
   thresholdCents: 1000,
 };
 

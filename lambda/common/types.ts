@@ -24,8 +24,6 @@ export type AccountConfig = FunctionAccountSettings & {
   readonly thresholdParameterName: string;
   /** String parameter holding the critical threshold in cents, when one is configured. */
   readonly criticalThresholdParameterName?: string;
-  /** String parameter holding the saved alert state (written only by the function). */
-  readonly stateParameterName: string;
 };
 
 /** Settings that apply to every account (fixed at deploy time; see config/contract.ts). */

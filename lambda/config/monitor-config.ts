@@ -60,7 +60,6 @@ export function parseMonitorConfig(json: string | undefined): MonitorConfig {
       !TEXT_FORMS.accountName.test(account.name) ||
       typeof account.tokenParameterName !== 'string' ||
       typeof account.thresholdParameterName !== 'string' ||
-      typeof account.stateParameterName !== 'string' ||
       !cents(account.thresholdCents, false) ||
       !cents(account.criticalThresholdCents, true) ||
       !TOP_UP_FIELDS.every(

@@ -7,15 +7,13 @@
 export const PARAMETER_PREFIX = '/ngrok-balance-alert';
 
 /**
- * Parameter names of one account: the thresholds the stack creates, and `state`, where
- * versions up to 0.2 kept the alert state. The stack no longer creates that one (the state
- * lives in the DynamoDB state table); the name stays until the function stops reading it.
+ * Parameter names of one account: the thresholds the stack creates. (Up to 0.2 the alert
+ * state was kept in `<prefix>/<account>/state`; it now lives in the DynamoDB state table.)
  */
 export function accountParameterNames(accountName: string) {
   const base = `${PARAMETER_PREFIX}/${accountName}`;
   return {
     threshold: `${base}/threshold-cents`,
     criticalThreshold: `${base}/critical-threshold-cents`,
-    state: `${base}/state`,
   };
 }

@@ -20,7 +20,6 @@ export function accountConfig(name: string, extra: Partial<AccountConfig> = {}):
     name,
     tokenParameterName: `/keys/${name}`,
     thresholdParameterName: `/ngrok-balance-alert/${name}/threshold-cents`,
-    stateParameterName: `/ngrok-balance-alert/${name}/state`,
     thresholdCents: 500,
     ...extra,
   };

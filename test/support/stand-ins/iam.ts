@@ -82,7 +82,8 @@ export function resolveIntrinsics(value: unknown, refs: Record<string, string>):
       return parts.map((p) => String(walk(p))).join(separator);
     }
     if (Array.isArray(o['Fn::GetAtt'])) {
-      return `unresolved:${(o['Fn::GetAtt'] as string[]).join('.')}`;
+      const name = (o['Fn::GetAtt'] as string[]).join('.');
+      return pseudo[name] ?? `unresolved:${name}`;
     }
     if (typeof o['Fn::Sub'] === 'string') {
       return (o['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
