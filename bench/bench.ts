@@ -9,7 +9,8 @@
  *    local stand-ins.
  * 3. Runs of 1, 10 and 100 accounts against the stand-ins (ngrok, SSM, SNS and the state
  *    table on dynalite) with latency injected on every call: wall time and calls per run.
- * 4. The monthly CloudWatch cost of the synthesized template, default and opt-in.
+ * 4. AWS calls and time per run at schedule spacing, quiet and alerting (runs.ts).
+ * 5. The monthly CloudWatch cost of the synthesized template, default and opt-in.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ import {
   writeRunner,
 } from '../test/support/stand-ins/index.ts';
 import { synthesize as synthesizeInProcess } from '../test/support/synth.ts';
+import { printRuns } from './runs.ts';
 
 const COLD_IMPORT_RUNS = 25;
 const RSS_RUNS = 5;
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   await printColdImport(project.bundle, baseline);
   await printPeakRss(project.bundle, baseline);
   await printScale(project);
+  await printRuns();
   printCosts();
   console.log(`\ntotal ${ms(performance.now() - started)}`);
 }

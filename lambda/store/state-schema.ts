@@ -94,8 +94,6 @@ export const STATE_PARTS = {
   }),
 } as const;
 
-export type StatePart = Exclude<keyof typeof STATE_PARTS, 'core'>;
-
 /** Why a part was dropped, in words for the log and the notice: never the value itself. */
 export function checkPart(
   part: keyof typeof STATE_PARTS,
