@@ -55,8 +55,12 @@ describe('auto top-up settings at synth', () => {
     expect(errors.length === 0).toBe(ok);
     if (!ok) {
       expect(errors).toEqual([
-        `"accounts[0].autoTopUpCents": ${JSON.stringify(amount)} is not valid. Expected a ` +
-          'whole number of cents, digits only (1000 is $10.00) from 500 to 50000.',
+        typeof amount === 'string'
+          ? `"accounts[0].autoTopUpCents": expected a number, got the string '${amount}'. ` +
+            'Expected a whole number of cents, digits only (1000 is $10.00) from 500 to 50000, ' +
+            'without quotes.'
+          : `"accounts[0].autoTopUpCents": ${JSON.stringify(amount)} is not valid. Expected a ` +
+            'whole number of cents, digits only (1000 is $10.00) from 500 to 50000.',
       ]);
     }
   });
@@ -90,7 +94,8 @@ describe('auto top-up settings at synth', () => {
         'digits only (1000 is $10.00) from 0 up.',
     ]);
     expect(errorsOf({ ...base, autoTopUpDryRun: 'yes' })).toEqual([
-      '"accounts[0].autoTopUpDryRun": "yes" is not valid. Expected true or false.',
+      `"accounts[0].autoTopUpDryRun": expected true or false, got the string 'yes'. ` +
+        'Expected true or false, without quotes.',
     ]);
   });
 });
