@@ -265,6 +265,13 @@ export class NgrokBalanceAlert extends Construct {
           ? { workspaceId: config.slackWorkspaceId, channelId: config.slackChannelId }
           : undefined,
       webhookParameterName: config.slackWebhookParameterName,
+      actions: {
+        monitor: this.monitor,
+        accounts: config.accounts.map((a) => ({
+          name: a.name,
+          ...(a.autoTopUpCents !== undefined && { autoTopUpCents: a.autoTopUpCents }),
+        })),
+      },
     });
 
     this.channelFunctions = this.addChannels(this.topic, config);
