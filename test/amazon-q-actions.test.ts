@@ -223,7 +223,7 @@ describe('Amazon Q custom actions, one account with auto top-up', () => {
     const ours = checks
       .validateScope(b.app)
       .violations.filter((v) =>
-        v.violatingResources.some((r) => !r.constructPath.startsWith('Alerts/Monitor/')),
+        v.violatingResources.some((r) => !r.constructPath?.startsWith('Alerts/Monitor/')),
       );
     expect(ours).toEqual([]);
   });
