@@ -28,6 +28,7 @@ import { observeAccount } from './observe/observe.ts';
 import { updateKeyNameCache } from './watches/access-key-names.ts';
 import { decide } from './watches/alert-policy.ts';
 import { KEY_NAMES_BUDGET_MS, withSpenderNames } from './watches/key-names.ts';
+import { PAY_LINK_KINDS, suggestedCheckoutCents } from './watches/pay-link-policy.ts';
 import { decideTopUp, INITIAL_TOP_UP_STATE, type TopUpSettings } from './watches/top-up/decide.ts';
 import { topUpSettingsFor } from './watches/top-up/settings.ts';
 
@@ -82,6 +83,8 @@ Options:
   --auto-top-up-monthly-cap-cents N
                                 its monthly cap, required with it
   --auto-top-up-below-cents N   buy below this (default: the warning threshold)
+  --checkout-amount-cents N     amount of the checkout link alerts would carry
+                                (default: 7 days of spend; never created here)
   --json                        print one JSON object instead of the summary
   --verbose                     show each message in full (also with --json)
   -h, --help                    show this help
@@ -114,6 +117,8 @@ interface CheckOptions {
   readonly verbose: boolean;
   /** Auto top-up to preview; never bought from here. */
   readonly topUp?: TopUpSettings;
+  /** The checkout link's amount (`checkoutAmountCents`); never created from here. */
+  readonly checkoutAmountCents?: number;
 }
 
 /**
@@ -287,6 +292,7 @@ async function check(
       : observation;
   const level = decision.state.level;
   const reason = decision.state.reason;
+  const checkoutCents = wouldOfferCheckout(options, observation, decision.notifications);
 
   if (options.json) {
     const report = jsonReport(
@@ -298,7 +304,13 @@ async function check(
       notifications,
       took,
     );
-    out(`${JSON.stringify(autoTopUp === undefined ? report : { ...report, autoTopUp })}\n`);
+    out(
+      `${JSON.stringify({
+        ...report,
+        ...(autoTopUp !== undefined && { autoTopUp }),
+        ...(checkoutCents !== undefined && { checkoutLinkCents: checkoutCents }),
+      })}\n`,
+    );
   } else {
     out(
       humanReport(
@@ -312,6 +324,9 @@ async function check(
         autoTopUp,
       ),
     );
+    if (checkoutCents !== undefined) {
+      out(`Would offer a checkout link for ${formatCents(checkoutCents)} (none was created)\n`);
+    }
   }
   if (!observation.ok) {
     // The report already names the error; with --json, stderr is where a person reads it.
@@ -348,6 +363,27 @@ async function previewTopUp(
     now: context.now,
   });
   return status.replace(/^auto top-up( dry run)?:\s*/, '');
+}
+
+/**
+ * The amount of the "Buy $X now" link the deployed monitor would add to these alerts, or
+ * undefined when it would add none. With auto top-up configured the check assumes it would
+ * buy (it has no saved state saying it is capped, stopped or failing).
+ */
+function wouldOfferCheckout(
+  options: CheckOptions,
+  observation: Observation,
+  notifications: readonly Notification[],
+): number | undefined {
+  if (!observation.ok || options.topUp !== undefined) return undefined;
+  if (!notifications.some((n) => PAY_LINK_KINDS.includes(n.kind))) return undefined;
+  return suggestedCheckoutCents(
+    {
+      ...(observation.forecast && { dailySpendCents: observation.forecast.dailySpendCents }),
+      thresholdCents: options.thresholdCents,
+    },
+    options.checkoutAmountCents,
+  );
 }
 
 /**
@@ -720,11 +756,15 @@ function validate(
     },
     thresholdCents,
   );
+  const checkoutAmountCents = values.has('checkout-amount-cents')
+    ? integer('checkout-amount-cents', 0)
+    : undefined;
   return {
     account,
     thresholdCents,
     ...(critical !== undefined && { criticalThresholdCents: critical }),
     ...(topUp !== undefined && { topUp }),
+    ...(checkoutAmountCents !== undefined && { checkoutAmountCents }),
     runwayAlertDays: integer('runway-alert-days', DEFAULTS.runwayAlertDays),
     forecastDays: integer('forecast-days', DEFAULTS.forecastDays),
     json,

@@ -326,6 +326,13 @@ export class NgrokBalanceAlert extends Construct {
           : undefined,
       webhookParameterName: config.slackWebhookParameterName,
       secretsKmsKeyArn: config.secretsKmsKeyArn,
+      actions: {
+        monitor: this.monitor,
+        accounts: config.accounts.map((a) => ({
+          name: a.name,
+          ...(a.autoTopUpCents !== undefined && { autoTopUpCents: a.autoTopUpCents }),
+        })),
+      },
     });
 
     this.channelFunctions = {

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AmazonQActions, type AmazonQActionsProps } from './amazon-q-actions.ts';
 import { addChannelSubscriber } from './channel-subscriber.ts';
 
 export interface SlackNotificationsProps {
@@ -37,6 +38,14 @@ export interface SlackNotificationsProps {
    * @default - the AWS managed aws/ssm key, which needs no grant
    */
   readonly secretsKmsKeyArn?: string;
+  /**
+   * With `slack`: custom actions in the channel ("Snooze 1 day", "Check now", "Buy $X now"
+   * where auto top-up is configured) that invoke the monitor function (amazon-q-actions.ts).
+   * The channel's role and guardrail then allow invoking that function and nothing else.
+   *
+   * @default - no actions: the channel's role has no permissions, its guardrail denies all
+   */
+  readonly actions?: AmazonQActionsProps;
 }
 
 /**
@@ -51,6 +60,8 @@ export class SlackNotifications extends Construct {
   readonly webhookFunction?: lambda.Function;
   /** Messages the webhook function could not post after all retries. */
   readonly deadLetterQueue?: sqs.Queue;
+  /** The custom actions, when `slack` and `actions` are set. */
+  readonly actions?: AmazonQActions;
 
   constructor(scope: Construct, id: string, props: SlackNotificationsProps) {
     super(scope, id);
@@ -63,7 +74,9 @@ export class SlackNotifications extends Construct {
       );
     }
     if (props.slack) {
-      this.channelConfiguration = this.amazonQ(props.topic, props.slack);
+      const amazonQ = this.amazonQ(props.topic, props.slack, props.actions);
+      this.channelConfiguration = amazonQ.channel;
+      this.actions = amazonQ.actions;
     }
     if (props.webhookParameterName !== undefined) {
       const webhook = this.webhook(props.topic, props.webhookParameterName, props.secretsKmsKeyArn);
@@ -73,7 +86,9 @@ export class SlackNotifications extends Construct {
   }
 
   /**
-   * The channel only receives notifications; nobody runs commands from it. So:
+   * Without `actions`, the channel only receives notifications; nobody runs commands from it.
+   * (With them, the role and the guardrail allow invoking the monitor function and nothing
+   * else: see amazon-q-actions.ts.) So:
    * - its role has no permissions at all. Custom notifications and CloudWatch alarm
    *   messages are delivered without any; only the metric chart that Amazon Q can draw
    *   under an alarm message would need CloudWatch read access, and that is left out;
@@ -85,12 +100,17 @@ export class SlackNotifications extends Construct {
   private amazonQ(
     topic: sns.ITopic,
     slack: NonNullable<SlackNotificationsProps['slack']>,
-  ): chatbot.SlackChannelConfiguration {
+    actions: AmazonQActionsProps | undefined,
+  ): { channel: chatbot.SlackChannelConfiguration; actions?: AmazonQActions } {
     const role = new iam.Role(this, 'AmazonQRole', {
       assumedBy: new iam.ServicePrincipal('chatbot.amazonaws.com'),
-      description: 'Amazon Q Developer channel role for the ngrok balance alerts: no permissions',
+      description: actions
+        ? 'Amazon Q Developer channel role for the ngrok balance alerts: invoke the monitor only'
+        : 'Amazon Q Developer channel role for the ngrok balance alerts: no permissions',
     });
-    return new chatbot.SlackChannelConfiguration(this, 'AmazonQ', {
+    // With actions, the role and the guardrail allow invoking the monitor and nothing else.
+    const custom = actions && new AmazonQActions(this, 'Actions', { ...actions, role });
+    const channel = new chatbot.SlackChannelConfiguration(this, 'AmazonQ', {
       // Unique per account, since Amazon Q names configurations account-wide.
       slackChannelConfigurationName: Names.uniqueResourceName(this, {
         maxLength: 128,
@@ -101,12 +121,21 @@ export class SlackNotifications extends Construct {
       slackChannelId: slack.channelId,
       notificationTopics: [topic],
       role,
-      guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll')],
+      guardrailPolicies: [
+        custom?.guardrail ?? iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll'),
+      ],
       // Delivery problems only. No logRetention: it would add a custom-resource function to
       // the stack; the /aws/chatbot/<name> log group in us-east-1 holds errors alone.
       loggingLevel: chatbot.LoggingLevel.ERROR,
       userRoleRequired: false,
     });
+    if (custom) {
+      // The L2 construct has no prop for it: link the actions to this channel on the L1.
+      (
+        channel.node.defaultChild as chatbot.CfnSlackChannelConfiguration
+      ).customizationResourceArns = custom.arns;
+    }
+    return { channel, ...(custom && { actions: custom }) };
   }
 
   private webhook(topic: sns.ITopic, parameterName: string, secretsKmsKeyArn?: string) {

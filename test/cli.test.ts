@@ -701,3 +701,44 @@ describe('the installed command', () => {
     expect(api.paths()).toContain('/credits/balance');
   });
 });
+
+describe('check: the checkout link', () => {
+  it('says which checkout link an alert would carry, and creates none', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    api.script.usage = usageAt({ key_alpha: 310 });
+    const { code, stdout } = await run(['check', '--threshold-cents', '500']);
+    expect(code).toBe(1);
+    // $3.10 a day for 7 days, rounded up to $5.
+    expect(stdout).toContain('Would offer a checkout link for $25.00 (none was created)');
+    expect(api.paths()).not.toContain('/credits/checkout-session');
+  });
+
+  it('takes --checkout-amount-cents, and reports the amount in JSON', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    const { stdout } = await run([
+      'check',
+      '--json',
+      '--threshold-cents',
+      '500',
+      '--checkout-amount-cents',
+      '4000',
+    ]);
+    expect(JSON.parse(stdout).checkoutLinkCents).toBe(4000);
+  });
+
+  it('offers none for a healthy balance, or when auto top-up would buy', async () => {
+    api.script.balance = { status: 200, body: { balanceCents: 5000 } };
+    expect((await run(['check'])).stdout).not.toContain('checkout link');
+    api.script.balance = { status: 200, body: { balanceCents: 499 } };
+    const topUp = await run([
+      'check',
+      '--threshold-cents',
+      '500',
+      '--auto-top-up-cents',
+      '2000',
+      '--auto-top-up-monthly-cap-cents',
+      '6000',
+    ]);
+    expect(topUp.stdout).not.toContain('checkout link');
+  });
+});

@@ -138,6 +138,7 @@ describe('the contract', () => {
       'auto-top-up-below-cents',
       'auto-top-up-cents',
       'auto-top-up-monthly-cap-cents',
+      'checkout-amount-cents',
       'critical-threshold-cents',
       'forecast-days',
       'runway-alert-days',
@@ -276,7 +277,7 @@ describe('resolveSettings on props (typed values, no context coercion)', () => {
     expect(problemsOf({ accounts: json })).toContain(
       `"accounts": "${json}" is not a list of 1 to 100 accounts. Expected an array of { name, ` +
         'tokenParameterName?, thresholdCents?, criticalThresholdCents?, emails?, autoTopUpCents?, ' +
-        'autoTopUpMonthlyCapCents?, autoTopUpBelowCents?, autoTopUpDryRun? }.',
+        'autoTopUpMonthlyCapCents?, autoTopUpBelowCents?, autoTopUpDryRun?, checkoutAmountCents? }.',
     );
     expect(resolveSettings({ accounts: json }, 'context', HEARD).accounts).toHaveLength(1);
   });

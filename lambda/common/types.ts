@@ -180,6 +180,21 @@ export interface Notification {
   readonly digest?: WeeklyDigest;
   /** credit-expiry: the grant and the part of the balance estimated to belong to it. */
   readonly expiry?: Omit<ExpiryWarning, 'kind' | 'account' | 'at'>;
+  /**
+   * Balance, runway and spike alerts and reminders, when auto top-up will not buy: a checkout
+   * page where a person pays `amountCents` (watches/pay-link.ts). Absent when none could be
+   * made in time; the credits page is then the way to buy.
+   */
+  readonly payLink?: PayLink;
+}
+
+/** A Stripe-hosted checkout page for the account (POST /credits/checkout-session). */
+export interface PayLink {
+  /** https only (checked when ngrok returned it). */
+  readonly url: string;
+  readonly amountCents: number;
+  /** ISO 8601: when the page stops working (see CHECKOUT_LIFETIME_MS). */
+  readonly expiresAt: string;
 }
 
 /** A spend spike as a notification reports it. */

@@ -280,6 +280,21 @@ export const ACCOUNT_SETTINGS = {
    * @default - false
    */
   autoTopUpDryRun: { kind: 'boolean', function: true, unset: '`false`' },
+  /**
+   * The amount of the "Buy $X now" checkout link that alerts carry when auto top-up will not
+   * buy, in cents. Opening the link charges nothing; the person pays on ngrok's checkout page.
+   *
+   * @default - enough for 7 days at the recent spend rate, at least $5, rounded up to $5
+   */
+  checkoutAmountCents: {
+    kind: 'integer',
+    unit: 'cents',
+    min: MIN_PURCHASE_CENTS,
+    max: MAX_PURCHASE_CENTS,
+    function: true,
+    flag: 'checkout-amount-cents',
+    unset: '7 days of spend',
+  },
 } as const satisfies Record<string, AccountSetting>;
 
 /**
@@ -338,6 +353,12 @@ export const SHORTHAND = {
    * @default - false
    */
   autoTopUpDryRun: { field: 'autoTopUpDryRun' },
+  /**
+   * The single account's `checkoutAmountCents`.
+   *
+   * @default - enough for 7 days at the recent spend rate, at least $5, rounded up to $5
+   */
+  checkoutAmountCents: { field: 'checkoutAmountCents' },
 } as const satisfies Record<
   string,
   { field: keyof typeof ACCOUNT_SETTINGS; default?: string | number }

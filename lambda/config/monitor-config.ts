@@ -16,6 +16,8 @@ const TOP_UP_FIELDS = [
   'autoTopUpMonthlyCapCents',
   'autoTopUpBelowCents',
   'autoTopUpDryRun',
+  // Not auto top-up's, but optional and checked the same way.
+  'checkoutAmountCents',
 ] as const;
 
 /** The file's name, next to the function's index.mjs. */

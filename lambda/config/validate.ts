@@ -36,6 +36,7 @@ export interface ResolvedAccount {
   readonly autoTopUpMonthlyCapCents?: number;
   readonly autoTopUpBelowCents?: number;
   readonly autoTopUpDryRun?: boolean;
+  readonly checkoutAmountCents?: number;
 }
 
 type Defaulted = {

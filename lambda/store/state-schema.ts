@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { LEVELS } from '../common/types.ts';
+import { isHttpsUrl } from '../ngrok/checkout.ts';
 
 /** A snooze may end at most this long after the run that reads it (the command's limit). */
 export const MAX_SNOOZE_AHEAD_MS = 14 * 24 * 3_600_000;
@@ -90,6 +91,21 @@ export const STATE_PARTS = {
     names: v.pipe(
       v.record(v.pipe(v.string(), v.maxLength(200)), v.pipe(v.string(), v.maxLength(200))),
       v.check((names) => Object.keys(names).length <= 50, 'too many names'),
+    ),
+  }),
+  checkout: v.object({
+    episodeSince: isoTime,
+    link: v.optional(
+      v.object({
+        url: v.pipe(
+          v.string(),
+          v.maxLength(2_048),
+          v.check((u) => isHttpsUrl(u), 'not an https URL'),
+        ),
+        amountCents: v.pipe(v.number(), v.integer(), v.minValue(500), v.maxValue(1_000_000)),
+        createdAt: isoTime,
+        expiresAt: isoTime,
+      }),
     ),
   }),
 } as const;

@@ -9,6 +9,7 @@ import type { RecentSample } from '../observe/recent-rate.ts';
 import type { KeyNameCache } from '../watches/access-key-names.ts';
 import type { WeekRecord } from '../watches/digest.ts';
 import type { ExpiryState } from '../watches/expiry.ts';
+import type { CheckoutState } from '../watches/pay-link-policy.ts';
 import type { SpikeState } from '../watches/spike-policy.ts';
 import type { TopUpState } from '../watches/top-up/decide.ts';
 import { checkPart, STATE_PARTS } from './state-schema.ts';
@@ -69,6 +70,8 @@ export interface AlertState {
   readonly spike?: SpikeState;
   /** Access key names, cached for a day (at most about 550 bytes). */
   readonly keyNames?: KeyNameCache;
+  /** The checkout link of the alert episode in progress, if any (pay-link.ts; under 1 KB). */
+  readonly checkout?: CheckoutState;
 }
 
 /** CloudFormation cannot create an empty parameter, so the stack seeds it with this. */

@@ -7,6 +7,7 @@
 import { balanceWatch } from './balance.ts';
 import { creditExpiryWatch } from './credit-expiry.ts';
 import { keyNamesWatch } from './key-names.ts';
+import { payLinkWatch } from './pay-link.ts';
 import { readingsWatch } from './readings.ts';
 import { snoozeWatch } from './snooze-hold.ts';
 import { spikeWatch } from './spike.ts';
@@ -22,6 +23,7 @@ export const WATCHES: readonly AnyWatch[] = [
   topUpWatch,
   spikeWatch,
   creditExpiryWatch,
+  payLinkWatch,
   keyNamesWatch,
   snoozeWatch,
   weekWatch,
