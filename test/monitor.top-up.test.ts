@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/common/log.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
 import { type MonitorDeps, runMonitor } from '../lambda/run/monitor.ts';
+import { HOLD_MS } from '../lambda/watches/top-up/decide.ts';
 import { serveParameters } from './support/aws-mocks.ts';
 import { CreditsStandIn, creditsReply } from './support/ngrok-credits-stand-in.ts';
 
@@ -47,6 +48,18 @@ let parameters: Map<string, string>;
 let credits: CreditsStandIn;
 let balance: { cents: number; status?: number };
 let paths: string[];
+let now: Date;
+
+/** A day earlier, above the threshold: the monitor starts its purchase records (and their hold). */
+async function ranForADay(): Promise<void> {
+  const cents = balance.cents;
+  now = new Date(NOW.getTime() - HOLD_MS - 60_000);
+  balance = { cents: 5000 };
+  await runMonitor(CONFIG, deps(), { eventId: 'e0' });
+  balance = { cents };
+  now = NOW;
+  paths = [];
+}
 
 /** ngrok: the scripted balance, no usage, and the credits stand-in for purchases. */
 const fetch: typeof globalThis.fetch = async (input, init) => {
@@ -78,7 +91,7 @@ function deps(): MonitorDeps {
     sns: new SNSClient({ region: 'us-east-1' }),
     topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     log: createLogger(() => {}),
-    now: () => NOW,
+    now: () => now,
     remainingTimeMs: () => 60_000,
     ngrok: { baseUrl: 'http://ngrok.test', fetch, sleep: async () => {}, random: () => 0.5 },
   };
@@ -97,7 +110,8 @@ beforeEach(() => {
   ssm.reset();
   sns.reset();
   credits = new CreditsStandIn();
-  credits.now = () => NOW;
+  now = NOW;
+  credits.now = () => now;
   balance = { cents: 400 };
   paths = [];
   parameters = new Map([
@@ -110,13 +124,24 @@ beforeEach(() => {
 
 describe('runMonitor with auto top-up', () => {
   it('reads the ledger, buys once below the threshold, and says so beside the alert', async () => {
+    // Prepare
+    await ranForADay();
     // Act
     await runMonitor(CONFIG, deps(), { eventId: 'e1' });
     // Assess
     expect(creditCalls()).toEqual(['GET /credits/transactions', 'POST /credits/purchases']);
     expect(credits.purchases.map((p) => p.amountCents)).toEqual([2000]);
     expect(kinds()).toEqual(['balance-alert', 'top-up-started']);
-    expect(savedTopUp().inFlight).toMatchObject({ id: 'cp_1' });
+    expect(savedTopUp().intents).toMatchObject([{ purchaseId: 'cp_1', phase: 'pending' }]);
+  });
+
+  it('holds the first purchase for a day when it finds no purchase records, and says why', async () => {
+    await runMonitor(CONFIG, deps(), { eventId: 'e1' });
+    expect(creditCalls()).toEqual([]);
+    expect(savedTopUp().holdUntil).toBe(new Date(NOW.getTime() + HOLD_MS).toISOString());
+    now = new Date(NOW.getTime() + HOLD_MS);
+    await runMonitor(CONFIG, deps(), { eventId: 'e2' });
+    expect(credits.purchases).toHaveLength(1);
   });
 
   it('reads no ledger and buys nothing above the threshold', async () => {
@@ -126,6 +151,7 @@ describe('runMonitor with auto top-up', () => {
   });
 
   it('never touches purchases on a failed check, a test invocation or a redelivered event', async () => {
+    await ranForADay();
     // Act: a failed check
     balance = { cents: 400, status: 503 };
     await runMonitor(CONFIG, deps(), { eventId: 'e1' }).catch(() => undefined);
@@ -144,6 +170,7 @@ describe('runMonitor with auto top-up', () => {
 
   it('saves the purchase even when its notification cannot be published, so no second purchase follows', async () => {
     // Prepare: every publish fails
+    await ranForADay();
     sns.on(PublishCommand).rejects(new Error('SNS down'));
     // Act
     await expect(runMonitor(CONFIG, deps(), { eventId: 'e1' })).rejects.toThrow();

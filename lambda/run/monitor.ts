@@ -50,7 +50,10 @@ import {
   recordRecentSample,
 } from '../observe/recent-rate.ts';
 import { shorterRunway } from '../observe/runway.ts';
+import { type AccountRecord, accountKey } from '../store/account-record.ts';
+import { claimedBy } from '../store/outbox.ts';
 import { type AlertState, parseState, serializeState, stateChanged } from '../store/state.ts';
+import { MemoryStore } from '../store/store.ts';
 import {
   type KeyNameCache,
   keyName,
@@ -68,8 +71,8 @@ import {
 import { activeSnooze, applySnooze, withLatestSnooze } from '../watches/snooze.ts';
 import { spikeDrivers } from '../watches/spike-drivers.ts';
 import { decideSpike, readSpikeState, type SpikeEvent } from '../watches/spike-policy.ts';
-import type { TopUpNotification } from '../watches/top-up/decide.ts';
-import { runTopUp, type TopUpRunResult } from '../watches/top-up/run.ts';
+import type { TopUpNotification, TopUpState } from '../watches/top-up/decide.ts';
+import { runTopUp, type TopUpRunInput } from '../watches/top-up/run.ts';
 import { topUpSettingsFor } from '../watches/top-up/settings.ts';
 import { createLimiter, mapWithConcurrency } from './concurrency.ts';
 import { ACCOUNT_CHECKED_MESSAGE, accountValues, emfDocument } from './metrics.ts';
@@ -379,17 +382,17 @@ async function checkAccount(
   const topUpSettings = topUpSettingsFor(account, thresholds.thresholdCents);
   const redelivered =
     previous !== undefined && run.eventId !== undefined && previous.lastEventId === run.eventId;
-  const topUp: TopUpRunResult | undefined =
+  const topUp: SavedStateTopUp | undefined =
     topUpSettings && observation.ok && apiKey && !redelivered
-      ? await runTopUp({
+      ? await topUpOnSavedState(previous?.topUp, {
           account: account.name,
           settings: topUpSettings,
           balanceCents: observation.balanceCents,
           apiKey,
-          state: previous?.topUp,
           now: run.now,
           deadline: Math.min((deps.ngrok?.now ?? Date.now)() + TOP_UP_BUDGET_MS, run.runDeadline),
           ngrok: deps.ngrok,
+          runId: `${run.eventId ?? 'run'}-${run.now.getTime()}`,
         })
       : undefined;
   const topUpStatus = topUpSettings
@@ -982,6 +985,42 @@ function writeSignal(deps: MonitorDeps): AbortSignal {
     throw new Error('the invocation is about to time out: left for the next attempt');
   }
   return AbortSignal.timeout(Math.floor(Math.min(AWS_CALL_TIMEOUT_MS, left)));
+}
+
+interface SavedStateTopUp {
+  readonly state: TopUpState | undefined;
+  readonly notifications: readonly TopUpNotification[];
+  readonly status: string;
+}
+
+/**
+ * Auto top-up on the top-up part saved with the alert state, until the account record store
+ * is wired in: the record lives in memory for the run, and what it ends with is saved (and
+ * its outbox published) the way the rest of the state is.
+ */
+async function topUpOnSavedState(
+  saved: TopUpState | undefined,
+  input: Omit<TopUpRunInput, 'toNotification'>,
+): Promise<SavedStateTopUp> {
+  const store = new MemoryStore<AccountRecord>();
+  const key = accountKey(input.account);
+  store.put(key, { outbox: [], ...(saved !== undefined && { topUp: saved }) });
+  const toNotification = (t: TopUpNotification): Notification =>
+    topUpNotification(t, {
+      level: 'ok',
+      reason: 'balance',
+      thresholds: { thresholdCents: 0, recoveryMarginCents: 0 },
+      thresholdParameterName: '',
+    });
+  const { record, status } = await runTopUp(
+    { ...input, toNotification },
+    { store, key, start: await store.read(key) },
+  );
+  const notifications = claimedBy(record.value?.outbox ?? [], input.runId).map(
+    ({ notification: n }) =>
+      ({ ...n.topUp, kind: n.kind, account: n.account, at: n.at }) as TopUpNotification,
+  );
+  return { state: record.value?.topUp, notifications, status };
 }
 
 /** A top-up event as a notification of the account, at the level this run decided. */

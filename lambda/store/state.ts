@@ -12,7 +12,7 @@ import type { WeekRecord } from '../watches/digest.ts';
 import type { ExpiryState } from '../watches/expiry.ts';
 import type { SnoozeState } from '../watches/snooze.ts';
 import type { SpikeState } from '../watches/spike-policy.ts';
-import type { TopUpState } from '../watches/top-up/decide.ts';
+import { readTopUpState, type TopUpState } from '../watches/top-up/decide.ts';
 
 export interface AlertState {
   /** Balance level after the last successful check. */
@@ -134,25 +134,9 @@ function isExpiry(x: ExpiryState | undefined): x is ExpiryState {
   );
 }
 
-/** The parts of a saved top-up state the decisions rely on, checked by form. */
+/** A saved top-up part the decisions accept (anything else is read as lost: they hold). */
 function isTopUpState(value: unknown): value is TopUpState {
-  const t = value as Partial<TopUpState> | null;
-  const isText = (v: unknown) => v === undefined || typeof v === 'string';
-  return (
-    typeof t === 'object' &&
-    t !== null &&
-    Number.isInteger(t.failures) &&
-    (t.inFlight === undefined ||
-      (typeof t.inFlight.key === 'string' &&
-        Number.isInteger(t.inFlight.amountCents) &&
-        Number.isInteger(t.inFlight.n) &&
-        typeof t.inFlight.month === 'string' &&
-        typeof t.inFlight.startedAt === 'string' &&
-        isText(t.inFlight.id))) &&
-    (t.lastSuccess === undefined || typeof t.lastSuccess.at === 'string') &&
-    (t.stopped === undefined || typeof t.stopped.at === 'string') &&
-    isText(t.stateLostAt)
-  );
+  return readTopUpState(value) !== undefined;
 }
 
 /**
