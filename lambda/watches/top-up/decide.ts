@@ -14,12 +14,12 @@
  * - Unknown means charged. An intent counts against the cap from the moment it is written
  *   until ngrok shows how it ended: a purchase record (the POST's answer, a replay of its
  *   key, a status read) that failed, or one that succeeded and whose grant ngrok had time to
- *   list. No timer releases an intent whose outcome is unknown; it is resent with its key
+ *   list (HOLD_MS after the success was seen). No timer releases an intent whose outcome is unknown; it is resent with its key
  *   (which replays it if it landed) until ngrok answers.
  * - The cap. A new purchase needs: every purchase grant ngrok lists for the month + every
  *   intent of this monitor that may have charged (counted in every month its grant could be
- *   dated in, see `intentMonths`) + the amount ≤ the cap, for the months `now ± CLOCK_SKEW_MS`
- *   falls in. A grant that can be this monitor's own is not counted twice.
+ *   dated in, see `monthTotals`) + the amount ≤ the cap, for every month from `now` less the
+ *   clock skew to `now` plus the skew and a run's length. A succeeded intent counts until ngrok has had the time to list its grant.
  * - One at a time. No new intent while one of ours, or a purchase ngrok said is in progress,
  *   is unresolved; after a success, none until the balance shows the credit (or an hour).
  * - Lost or unreadable records hold. A record that is missing or fails validation starts a
@@ -271,14 +271,27 @@ export interface TopUpDecision {
 export const MAX_CONSECUTIVE_FAILURES = 3;
 /** After a success, wait this long (or for the balance to show the credit) before buying again. */
 export const COOL_DOWN_MS = 60 * 60 * 1000;
-/** A balance read this long after a success shows its credit (ngrok's balance lags a little). */
-export const CREDIT_SHOWS_MS = 15 * 60 * 1000;
 /** How far the monitor's clock and ngrok's may differ. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+/**
+ * The longest a run lasts (Lambda's limit). A run decides with the time it started, so
+ * what it sees can be this much later than its `now`.
+ */
+export const RUN_MAX_MS = 15 * 60 * 1000;
+/** How far a run's `now` may be from ngrok's time of what it saw. */
+const SLACK_MS = CLOCK_SKEW_MS + RUN_MAX_MS;
+/**
+ * A balance read this long after a success was seen shows its credit: ngrok's balance lags
+ * a little (minutes), and the run that saw it and this one may each be off by SLACK_MS.
+ */
+export const CREDIT_SHOWS_MS = 30 * 60 * 1000;
 /** ngrok lists a grant at most this long after its purchase succeeded (assumed). */
 export const LEDGER_LAG_MAX_MS = 24 * 60 * 60 * 1000;
-/** A new or unreadable record holds purchases this long: every earlier grant is listed by then. */
-export const HOLD_MS = LEDGER_LAG_MAX_MS + CLOCK_SKEW_MS;
+/**
+ * A succeeded purchase counts this long after its success was seen, and a new or unreadable
+ * record holds purchases this long: ngrok has listed every earlier grant by then.
+ */
+export const HOLD_MS = LEDGER_LAG_MAX_MS + CLOCK_SKEW_MS + SLACK_MS;
 /** A purchase pending this long, or unanswered this long, gets one notification. */
 export const PENDING_NOTICE_MS = 60 * 60 * 1000;
 /** Settled purchases are remembered this long, so a late answer about one is ignored. */
@@ -486,15 +499,17 @@ interface Counted {
   readonly from: number;
   /** Latest time its grant could be dated. */
   readonly to: number;
-  /** Succeeded: a grant in [from, to] of this amount can be matched to it. */
-  readonly matchable: boolean;
 }
 
 /**
  * The month totals the cap compares against: ngrok's purchase grants, plus every purchase of
  * this monitor (or one ngrok named as in progress) that may have charged, counted in every
- * month from `from` to `to`. A grant of the same amount dated in a succeeded purchase's
- * window is taken as that purchase's grant and not counted twice.
+ * month from `from` to `to`.
+ *
+ * A listed grant is never taken as one of these purchases' own: nothing in a grant names
+ * its purchase, and a purchase by hand of the same amount, listed while this monitor's own
+ * grant still lags, would be taken for it. So a succeeded purchase counts twice (itself and
+ * its grant) until ngrok has had the time to list it (HOLD_MS): more careful, never less.
  */
 export function monthTotals(
   grants: readonly LedgerPurchase[],
@@ -502,20 +517,13 @@ export function monthTotals(
 ): Map<string, number> {
   const totals = new Map<string, number>();
   const add = (month: string, cents: number) => totals.set(month, (totals.get(month) ?? 0) + cents);
-  const purchases = grants
-    .filter((g) => g.category !== 'promotional' && g.amountCents > 0)
-    .map((g) => ({ ...g, at: Date.parse(g.createdAt), used: false }))
-    .sort((a, b) => a.at - b.at);
   for (const c of counted) {
-    if (c.matchable) {
-      const grant = purchases.find(
-        (g) => !g.used && g.amountCents === c.amountCents && g.at >= c.from && g.at <= c.to,
-      );
-      if (grant) grant.used = true;
-    }
     for (const month of monthsBetween(c.from, c.to)) add(month, c.amountCents);
   }
-  for (const g of purchases) if (!g.used) add(utcMonth(g.at), g.amountCents);
+  for (const g of grants) {
+    if (g.category !== 'promotional' && g.amountCents > 0)
+      add(utcMonth(Date.parse(g.createdAt)), g.amountCents);
+  }
   return totals;
 }
 
@@ -880,9 +888,8 @@ class Step {
     }
     const amountCents = settings.amountCents;
     const totals = monthTotals(ledger.purchases, this.counted());
-    const months = [
-      ...new Set([utcMonth(this.now - CLOCK_SKEW_MS), utcMonth(this.now + CLOCK_SKEW_MS)]),
-    ];
+    // Near a month's end the new purchase's grant may be dated in either month: it must fit both.
+    const months = monthsBetween(this.now - CLOCK_SKEW_MS, this.now + SLACK_MS);
     const total = Math.max(...months.map((m) => totals.get(m) ?? 0));
     if (total + amountCents > settings.monthlyCapCents) {
       this.status = `auto top-up: blocked by the monthly cap (${formatCents(total)} of ${formatCents(settings.monthlyCapCents)} bought)`;
@@ -981,7 +988,7 @@ class Step {
 
   /** Every purchase that may have charged and is not settled, as the cap counts it. */
   counted(): Counted[] {
-    const late = this.now + CLOCK_SKEW_MS;
+    const late = this.now + SLACK_MS;
     const own = this.state.intents
       .filter((i) => i.phase !== 'failed')
       .map((i) => ({
@@ -989,16 +996,14 @@ class Step {
         from:
           Math.min(Date.parse(i.createdAt), Date.parse(i.ngrokCreatedAt ?? i.createdAt)) -
           CLOCK_SKEW_MS,
-        to: i.phase === 'succeeded' ? Date.parse(i.succeededAt ?? this.at) + CLOCK_SKEW_MS : late,
-        matchable: i.phase === 'succeeded',
+        to: i.phase === 'succeeded' ? Date.parse(i.succeededAt ?? this.at) + SLACK_MS : late,
       }));
     const other = this.state.foreign
       .filter((f) => f.phase !== 'failed' && f.amountCents !== undefined)
       .map((f) => ({
         amountCents: f.amountCents ?? 0,
         from: Date.parse(f.createdAt ?? f.seenAt) - (f.createdAt ? CLOCK_SKEW_MS : HOLD_MS),
-        to: f.phase === 'succeeded' ? Date.parse(f.succeededAt ?? this.at) + CLOCK_SKEW_MS : late,
-        matchable: f.phase === 'succeeded',
+        to: f.phase === 'succeeded' ? Date.parse(f.succeededAt ?? this.at) + SLACK_MS : late,
       }));
     return [...own, ...other];
   }
