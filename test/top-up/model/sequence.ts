@@ -27,7 +27,10 @@ export interface SequenceResult {
   readonly purchases: number;
 }
 
-export async function runSequence(seed: number): Promise<SequenceResult> {
+export async function runSequence(
+  seed: number,
+  options: { trace?: boolean } = {},
+): Promise<SequenceResult> {
   const pick = new Rng(seed ^ 0x5eed);
   const settings: TopUpSettings = {
     ...SETTINGS,
@@ -44,6 +47,7 @@ export async function runSequence(seed: number): Promise<SequenceResult> {
     },
     faults: pick.chance(0.85),
     damage: pick.chance(0.3),
+    trace: options.trace,
   });
   const { rng } = world;
   // A record that has been running for a day already, unless the sequence starts from none.
@@ -59,7 +63,7 @@ export async function runSequence(seed: number): Promise<SequenceResult> {
     world.t = start;
   }
   world.ngrok.baseCents = rng.pick([300, 800, 5000]);
-  const steps = rng.between(40, 160);
+  const steps = rng.between(30, 130);
   for (let i = 0; i < steps; i++) {
     const active = world.active();
     const what = rng.weighted({
@@ -171,11 +175,11 @@ export async function calm(world: World): Promise<void> {
   for (const run of world.active()) world.crash(run);
   world.faults = false;
   world.settings = { ...world.settings, dryRun: false };
-  for (let i = 0; i < 14; i++) {
+  for (let i = 0; i < 10; i++) {
     world.advance(rng.between(2, 8) * HOUR);
     const open = world.ngrok.unresolved();
     if (open) world.settle(open, rng.chance(0.7) ? 'succeeded' : 'failed');
-    if (i % 4 === 0) world.ngrok.baseCents = 300 - (world.ngrok.balance() - world.ngrok.baseCents);
+    if (i % 3 === 0) world.ngrok.baseCents = 300 - (world.ngrok.balance() - world.ngrok.baseCents);
     const run = await world.startRun();
     await world.complete(run);
   }

@@ -105,6 +105,8 @@ export interface WorldOptions {
   readonly faults: boolean;
   /** Store wiped, rolled back or filled with garbage. */
   readonly damage: boolean;
+  /** Keep a readable trace of every step (slower: for failing seeds). */
+  readonly trace?: boolean;
 }
 
 export const SETTINGS: TopUpSettings = {
@@ -151,6 +153,7 @@ export class World {
   }
 
   log(line: string): void {
+    if (!this.options.trace) return;
     this.trace.push(`${new Date(this.t).toISOString().slice(5, 19)} ${line}`);
   }
 
@@ -258,7 +261,7 @@ export class World {
         },
         { store, key: KEY, start },
       );
-      this.log(`${run.id}: ${status}`);
+      if (this.options.trace) this.log(`${run.id}: ${status}`);
     } catch (error) {
       this.log(`${run.id} top-up threw: ${String(error).slice(0, 80)}`);
     }
@@ -331,7 +334,6 @@ export class World {
 
   /** Bookkeeping of what a write stored: new intents and newly decided notifications. */
   private stored(run: Run, value: AccountRecord): void {
-    if (process.env.MODEL_DEBUG) this.log(`${run.id} stored ${JSON.stringify(value.outbox)} ${JSON.stringify(value.topUp)}`);
     this.current = value;
     this.history.push(value);
     if (this.history.length > 30) this.history.shift();
@@ -501,7 +503,10 @@ export class World {
       { ...base, seq: -1 },
       { ...base, intents: [{ id: 'x', amountCents: -5000 }] },
       { ...base, holdUntil: 'soon' },
-      { ...base, intents: [...(base?.intents ?? []), { ...base?.intents?.[0], amountCents: 1e12 }] },
+      {
+        ...base,
+        intents: [...(base?.intents ?? []), { ...base?.intents?.[0], amountCents: 1e12 }],
+      },
       { ...base, failures: Number.NaN },
     ];
     this.current = { outbox: [], topUp: this.rng.pick(garbage) as TopUpState };
