@@ -134,6 +134,12 @@ export interface Intent {
   readonly succeededAt?: string;
   /** Since when every send or read about it went unanswered (cleared by an answer). */
   readonly unansweredSince?: string;
+  /**
+   * The last send was refused before anything started (409 `purchase_in_progress`, a 400):
+   * ngrok had no purchase for its key then, so it is sent again only if a new purchase
+   * would be decided now.
+   */
+  readonly blocked?: true;
   readonly told: Told;
 }
 
@@ -445,6 +451,7 @@ function isIntent(value: unknown): boolean {
     optional(i.ngrokCreatedAt, isTime) &&
     optional(i.succeededAt, isTime) &&
     optional(i.unansweredSince, isTime) &&
+    optional(i.blocked, (b) => b === true) &&
     (i.phase !== 'succeeded' || isTime(i.succeededAt)) &&
     isObject(i.told)
   );
@@ -627,7 +634,7 @@ class Step {
         }
         // Another purchase is unresolved at ngrok; this request started nothing. Never
         // adopted: it is watched (counted once it shows its amount) but not announced.
-        this.answered(intent);
+        this.refused(intent);
         if (!this.ownerOf(result.purchaseId) && !this.foreignOf(result.purchaseId)) {
           this.set({
             foreign: [
@@ -638,7 +645,7 @@ class Step {
         }
         return;
       case 'refused':
-        this.answered(intent);
+        this.refused(intent);
         this.stop(result.reason, intent.amountCents);
         return;
       case 'rate-limited':
@@ -697,7 +704,7 @@ class Step {
       // ngrok's amount wins when it is larger: the cap then counts what was charged.
       amountCents: Math.min(Math.max(intent.amountCents, p.amountCents), MAX_PURCHASE_CENTS),
     };
-    const { unansweredSince: _answered, ...rest } = next;
+    const { unansweredSince: _answered, blocked: _started, ...rest } = next;
     next = rest;
     if (ORDER[p.status] >= ORDER[intent.phase]) next = { ...next, phase: p.status };
     // Still unresolved: the next run reads it again (ngrok moves it on its own time).
@@ -742,10 +749,11 @@ class Step {
     this.replaceIntent({ ...next, told });
   }
 
-  answered(intent: Intent): void {
+  /** A send refused before anything started: no purchase has its key (see `blocked`). */
+  refused(intent: Intent): void {
     const current = this.state.intents.find((i) => i.id === intent.id) ?? intent;
     const { unansweredSince: _answered, ...rest } = current;
-    this.replaceIntent(rest);
+    this.replaceIntent({ ...rest, blocked: true });
   }
 
   /** No answer about an intent: after an hour of that, one notice; it is followed on. */
@@ -761,7 +769,9 @@ class Step {
         failureMessage: `ngrok has not said how this purchase ended since ${since.slice(0, 16)}Z (${message.slice(0, 120)}); auto top-up keeps asking and counts it as bought meanwhile`,
       });
     }
-    this.replaceIntent({ ...intent, unansweredSince: since, told });
+    // It may have landed: no longer known to be unused.
+    const { blocked: _unknown, ...rest } = intent;
+    this.replaceIntent({ ...rest, unansweredSince: since, told });
   }
 
   stop(reason: StopReason, amountCents: number): void {
@@ -832,6 +842,11 @@ class Step {
     this.liftStop();
     const unresolved = this.state.intents.find((i) => UNRESOLVED.includes(i.phase));
     const foreign = this.state.foreign.find((f) => UNRESOLVED.includes(f.phase));
+    if (unresolved?.blocked && unresolved.purchaseId === undefined && !foreign) {
+      // Known unused at ngrok: sent again only if it would be decided now.
+      if (this.mayBuy(unresolved.amountCents, unresolved)) this.send(unresolved);
+      return;
+    }
     if (unresolved) {
       this.follow(unresolved, foreign);
       return;
@@ -842,72 +857,9 @@ class Step {
         "auto top-up: waiting, a purchase is in progress at ngrok (not one of auto top-up's)";
       return;
     }
-    const balance = this.input.balanceCents;
-    if (balance === undefined) {
-      this.status = 'auto top-up: not buying, the balance could not be read';
-      return;
-    }
-    if (balance >= settings.belowCents) {
-      if (this.state.dryRunNoticed) this.without('dryRunNoticed');
-      this.status = `auto top-up: not needed above ${formatCents(settings.belowCents)}`;
-      return;
-    }
-    const { stopped } = this.state;
-    if (stopped) {
-      this.status = `auto top-up stopped: ${STOP_TEXT[stopped.reason]}`;
-      return;
-    }
-    if (this.quiet) {
-      this.status = 'auto top-up: the last purchase failed, trying again on a later run';
-      return;
-    }
-    const { holdUntil } = this.state;
-    if (holdUntil !== undefined) {
-      if (this.now < Date.parse(holdUntil)) {
-        this.status =
-          `auto top-up: waiting until ${holdUntil.slice(0, 16)}Z: its purchase records were ` +
-          "started afresh, and a purchase made before may not show in ngrok's list yet";
-        return;
-      }
-      this.without('holdUntil');
-    }
-    const last = this.lastSuccess();
-    if (last && !this.creditShows(last, balance)) {
-      this.status = `auto top-up: bought ${formatCents(last.amountCents)}, waiting for the balance to show it`;
-      return;
-    }
-    if (!this.input.ledgerRead) {
-      this.action = { kind: 'ledger' };
-      this.status = "auto top-up: reading ngrok's purchase history";
-      return;
-    }
-    const { ledger } = this.input;
-    if (!ledger.readable) {
-      this.status = "auto top-up: not buying, ngrok's purchase history could not be read";
-      return;
-    }
     const amountCents = settings.amountCents;
-    const totals = monthTotals(ledger.purchases, this.counted());
-    // Near a month's end the new purchase's grant may be dated in either month: it must fit both.
-    const months = monthsBetween(this.now - CLOCK_SKEW_MS, this.now + SLACK_MS);
-    const total = Math.max(...months.map((m) => totals.get(m) ?? 0));
-    if (total + amountCents > settings.monthlyCapCents) {
-      this.status = `auto top-up: blocked by the monthly cap (${formatCents(total)} of ${formatCents(settings.monthlyCapCents)} bought)`;
-      const month = utcMonth(this.now);
-      if (this.state.cappedMonth !== month) {
-        this.notify('top-up-capped', { monthTotalCents: total, balanceCents: balance });
-        this.set({ cappedMonth: month });
-      }
-      return;
-    }
-    if (settings.dryRun) {
-      this.status = `auto top-up dry run: would buy ${formatCents(amountCents)}`;
-      if (!this.state.dryRunNoticed) {
-        this.notify('top-up-dry-run', { balanceCents: balance, monthTotalCents: total });
-        this.set({ dryRunNoticed: true });
-      }
-      return;
-    }
+    const balance = this.input.balanceCents;
+    if (balance === undefined || !this.mayBuy(amountCents)) return;
     const seq = this.state.seq + 1;
     const intent: Intent = {
       id: `${this.state.epoch}-${seq}`,
@@ -920,8 +872,92 @@ class Step {
       told: {},
     };
     this.set({ seq, intents: [...this.state.intents, intent] });
-    this.action = { kind: 'send', intentId: intent.id, key: intent.key, amountCents };
+    this.send(intent);
     this.status = `auto top-up: buying ${formatCents(amountCents)}`;
+  }
+
+  send(intent: Intent): void {
+    this.action = {
+      kind: 'send',
+      intentId: intent.id,
+      key: intent.key,
+      amountCents: intent.amountCents,
+    };
+    this.status = `auto top-up: buying ${formatCents(intent.amountCents)}`;
+  }
+
+  /**
+   * Whether a purchase of `amountCents` may start now (`pending`: an intent already written,
+   * counted once). Sets the status, and the notices a refusal owes, when it may not.
+   */
+  mayBuy(amountCents: number, pending?: Intent): boolean {
+    const { settings } = this.input;
+    const balance = this.input.balanceCents;
+    if (balance === undefined) {
+      this.status = 'auto top-up: not buying, the balance could not be read';
+      return false;
+    }
+    if (balance >= settings.belowCents) {
+      if (this.state.dryRunNoticed) this.without('dryRunNoticed');
+      this.status = `auto top-up: not needed above ${formatCents(settings.belowCents)}`;
+      return false;
+    }
+    const { stopped } = this.state;
+    if (stopped) {
+      this.status = `auto top-up stopped: ${STOP_TEXT[stopped.reason]}`;
+      return false;
+    }
+    if (this.quiet) {
+      this.status = 'auto top-up: the last purchase failed, trying again on a later run';
+      return false;
+    }
+    const { holdUntil } = this.state;
+    if (holdUntil !== undefined) {
+      if (this.now < Date.parse(holdUntil)) {
+        this.status =
+          `auto top-up: waiting until ${holdUntil.slice(0, 16)}Z: its purchase records were ` +
+          "started afresh, and a purchase made before may not show in ngrok's list yet";
+        return false;
+      }
+      this.without('holdUntil');
+    }
+    const last = this.lastSuccess();
+    if (last && !this.creditShows(last, balance)) {
+      this.status = `auto top-up: bought ${formatCents(last.amountCents)}, waiting for the balance to show it`;
+      return false;
+    }
+    if (!this.input.ledgerRead) {
+      this.action = { kind: 'ledger' };
+      this.status = "auto top-up: reading ngrok's purchase history";
+      return false;
+    }
+    const { ledger } = this.input;
+    if (!ledger.readable) {
+      this.status = "auto top-up: not buying, ngrok's purchase history could not be read";
+      return false;
+    }
+    const totals = monthTotals(ledger.purchases, this.counted(pending));
+    // Near a month's end the new purchase's grant may be dated in either month: it must fit both.
+    const months = monthsBetween(this.now - CLOCK_SKEW_MS, this.now + SLACK_MS);
+    const total = Math.max(...months.map((m) => totals.get(m) ?? 0));
+    if (total + amountCents > settings.monthlyCapCents) {
+      this.status = `auto top-up: blocked by the monthly cap (${formatCents(total)} of ${formatCents(settings.monthlyCapCents)} bought)`;
+      const month = utcMonth(this.now);
+      if (this.state.cappedMonth !== month) {
+        this.notify('top-up-capped', { monthTotalCents: total, balanceCents: balance });
+        this.set({ cappedMonth: month });
+      }
+      return false;
+    }
+    if (settings.dryRun) {
+      this.status = `auto top-up dry run: would buy ${formatCents(amountCents)}`;
+      if (!this.state.dryRunNoticed) {
+        this.notify('top-up-dry-run', { balanceCents: balance, monthTotalCents: total });
+        this.set({ dryRunNoticed: true });
+      }
+      return false;
+    }
+    return true;
   }
 
   /** The next call about an unresolved intent of ours. */
@@ -937,7 +973,7 @@ class Step {
     }
     if (foreign) {
       // Resending now would only be refused: see how the other purchase ends first.
-      this.action = { kind: 'read', purchaseId: foreign.purchaseId };
+      if (!this.quiet) this.action = { kind: 'read', purchaseId: foreign.purchaseId };
       this.status = `auto top-up: ${amount} to buy, waiting: a purchase is in progress at ngrok (not one of auto top-up's)`;
       return;
     }
@@ -987,10 +1023,10 @@ class Step {
   }
 
   /** Every purchase that may have charged and is not settled, as the cap counts it. */
-  counted(): Counted[] {
+  counted(except?: Intent): Counted[] {
     const late = this.now + SLACK_MS;
     const own = this.state.intents
-      .filter((i) => i.phase !== 'failed')
+      .filter((i) => i.phase !== 'failed' && i.id !== except?.id)
       .map((i) => ({
         amountCents: i.amountCents,
         from:

@@ -21,6 +21,12 @@ export function moneyShard(shard: number): void {
       const seed = base + i;
       const result = await runSequence(seed);
       count++;
+      if (count % 10_000 === 0) {
+        const seconds = ((Date.now() - started) / 1000).toFixed(0);
+        console.log(
+          `shard ${shard + 1}: ${count} sequences, ${failed.length} failed, ${seconds} s`,
+        );
+      }
       if (result.violations.length > 0) {
         failed.push(seed);
         if (!first) {
