@@ -90,6 +90,17 @@ interface IntentInfo {
   readonly ledgerReadAt: number;
 }
 
+/** What a POST does: answer, or land (or not) and then fail in one of these ways. */
+export type PostFault =
+  | 'ok'
+  | 'landThenTimeout'
+  | 'landThen429'
+  | 'landThen503'
+  | 'timeout'
+  | 'rateLimited'
+  | 'unavailable';
+export type ReadFault = 'ok' | 'fail';
+
 interface Decided {
   readonly id: string;
   readonly kind: string;
@@ -137,6 +148,12 @@ export class World {
   private readonly history: AccountRecord[] = [];
   /** What the store holds now (kept beside it: MemoryStore reads are async). */
   current: AccountRecord | undefined;
+  /** Scripted answers, used in order before any random fault (regression tests). */
+  readonly script: { post: PostFault[]; read: ReadFault[]; ledger: ReadFault[] } = {
+    post: [],
+    read: [],
+    ledger: [],
+  };
   damaged = false;
   /** Own purchases unresolved at ngrok when the record was lost (see `lose`). */
   readonly lostOpen = new Set<string>();
@@ -389,7 +406,10 @@ export class World {
       return e;
     };
     if (pathname === '/credits/transactions') {
-      if (this.faults && this.rng.chance(0.1)) return error(503);
+      const scripted = this.script.ledger.shift();
+      if (scripted === 'fail' || (!scripted && this.faults && this.rng.chance(0.1))) {
+        return error(503);
+      }
       run.ledgerReadAt = this.t;
       return json(200, { items: this.ngrok.transactions() });
     }
@@ -401,17 +421,19 @@ export class World {
       if (!this.damaged && (!info || info.amountCents !== amount)) {
         this.violations.push(`${run.id}: POST ${key} ${amount} without a stored intent for it`);
       }
-      const fault = this.faults
-        ? this.rng.weighted({
-            ok: 60,
-            landThenTimeout: 8,
-            landThen429: 5,
-            landThen503: 5,
-            timeout: 8,
-            rateLimited: 7,
-            unavailable: 7,
-          })
-        : 'ok';
+      const fault: PostFault =
+        this.script.post.shift() ??
+        (this.faults
+          ? this.rng.weighted({
+              ok: 60,
+              landThenTimeout: 8,
+              landThen429: 5,
+              landThen503: 5,
+              timeout: 8,
+              rateLimited: 7,
+              unavailable: 7,
+            })
+          : 'ok');
       if (fault === 'timeout') throw timeout();
       if (fault === 'rateLimited') return error(429, 'rate_limited');
       if (fault === 'unavailable') return error(503);
@@ -427,7 +449,8 @@ export class World {
       return error(429);
     }
     const id = decodeURIComponent(pathname.replace('/credits/purchases/', ''));
-    if (this.faults && this.rng.chance(0.15)) {
+    const scripted = this.script.read.shift();
+    if (scripted === 'fail' || (!scripted && this.faults && this.rng.chance(0.15))) {
       if (this.rng.chance(0.5)) throw timeout();
       return error(503);
     }
