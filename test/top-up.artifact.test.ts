@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshTopUpState } from '../lambda/watches/top-up/decide.ts';
 import { CreditsStandIn } from './support/ngrok-credits-stand-in.ts';
 import {
   type BundleRun,
@@ -88,17 +89,30 @@ interface Notified {
   readonly text: string;
 }
 
+/**
+ * The state a monitor that has run for a day keeps: its purchase records exist, so no hold.
+ * (A deployment without them holds its first purchase for a day: see the last test.)
+ */
+const ESTABLISHED = JSON.stringify({
+  level: 'ok',
+  reason: 'balance',
+  since: '2026-01-01T00:00:00.000Z',
+  failures: 0,
+  topUp: freshTopUpState('artifact'),
+});
+
 async function deployed(
   synth: SynthResult,
   body: (d: Deployment) => Promise<void>,
   prepare: (credits: CreditsStandIn) => void = () => {},
+  state = ESTABLISHED,
 ): Promise<void> {
   const standIns = await startStandIns();
   const credits = new CreditsStandIn();
   prepare(credits);
   standIns.ssm.put(PARAMS.apiKey, API_KEY, 'SecureString');
   standIns.ssm.put(PARAMS.threshold, '1000');
-  standIns.ssm.put(PARAMS.state, '{}');
+  standIns.ssm.put(PARAMS.state, state);
   const setBalance = (balanceCents: number) =>
     standIns.ngrok.setAccount(API_KEY, { balanceCents, credits });
   setBalance(LOW_BALANCE);
@@ -144,14 +158,14 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       // Assess
       expect(d.credits.purchases).toHaveLength(1);
       expect(d.credits.purchases[0]).toMatchObject({ amountCents: 2000, status: 'pending' });
-      expect(d.credits.purchases[0]?.key).toMatch(/^ngrok-balance-alert-\d{4}-\d{2}-1-1$/);
+      expect(d.credits.purchases[0]?.key).toBe('ngrok-balance-alert-artifact-1');
       const notified = d.published();
       expect(notified.map((n) => n.kind)).toEqual(['balance-alert', 'top-up-started']);
       expect(notified[0]?.text).toContain('Auto top-up: $20.00 started, waiting for it');
       expect(notified[1]?.subject).toBe('ngrok auto top-up started (main): $20.00');
       expect(notified[1]?.text).toContain('Auto top-up started a purchase of $20.00');
       const saved = JSON.parse(d.standIns.ssm.value(PARAMS.state) ?? '{}');
-      expect(saved.topUp.inFlight).toMatchObject({ id: 'cp_1', amountCents: 2000 });
+      expect(saved.topUp.intents).toMatchObject([{ purchaseId: 'cp_1', amountCents: 2000 }]);
     });
   });
 
@@ -160,8 +174,9 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       // Act: two cold starts read the same saved state and ledger at once.
       await Promise.all([d.invoke(), d.invoke()]);
 
-      // Assess: a run that posted derived the same key, so ngrok replayed the first
-      // purchase; a run that started later followed it from the saved state.
+      // Assess: both may write the same intent from the same saved state (this deployment
+      // saves state in a parameter, with no conditional write yet): same key, so ngrok
+      // replayed the first purchase.
       expect(posts(d).length).toBeGreaterThanOrEqual(1);
       expect(d.credits.purchases).toHaveLength(1);
     });
@@ -230,6 +245,22 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       (credits) => {
         for (let i = 0; i < 3; i++) credits.buyByHand(2000);
       },
+    );
+  });
+});
+
+describe('auto top-up, deployed without purchase records', () => {
+  it('holds the first purchase for a day and says why', async () => {
+    await deployed(
+      buying,
+      async (d) => {
+        await d.invoke();
+        expect(posts(d)).toHaveLength(0);
+        const alert = d.published().find((n) => n.kind === 'balance-alert');
+        expect(alert?.text).toContain('its purchase records were started afresh');
+      },
+      () => {},
+      '{}',
     );
   });
 });

@@ -718,7 +718,8 @@ class Step {
       told.action = true;
       this.notify('top-up-action-required', fields);
     }
-    if (next.phase === 'pending' && !told.slow) {
+    // One "taking long" notice per purchase: ngrok slow to settle it, or not answering.
+    if (next.phase === 'pending' && !told.slow && !told.unanswered) {
       const started = Date.parse(next.ngrokCreatedAt ?? next.createdAt);
       if (this.now - started >= PENDING_NOTICE_MS) {
         told.slow = true;
@@ -761,7 +762,7 @@ class Step {
     this.quiet = true;
     const since = intent.unansweredSince ?? this.at;
     let told = intent.told;
-    if (!told.unanswered && this.now - Date.parse(since) >= PENDING_NOTICE_MS) {
+    if (!told.unanswered && !told.slow && this.now - Date.parse(since) >= PENDING_NOTICE_MS) {
       told = { ...told, unanswered: true };
       this.notify('top-up-pending-long', {
         amountCents: intent.amountCents,
@@ -859,7 +860,7 @@ class Step {
     }
     const amountCents = settings.amountCents;
     const balance = this.input.balanceCents;
-    if (balance === undefined || !this.mayBuy(amountCents)) return;
+    if (!this.mayBuy(amountCents) || balance === undefined) return;
     const seq = this.state.seq + 1;
     const intent: Intent = {
       id: `${this.state.epoch}-${seq}`,

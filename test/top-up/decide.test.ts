@@ -1,0 +1,573 @@
+/**
+ * The purchase decisions on their own: what a stored record may say, how the cap counts,
+ * and what each answer from ngrok does to an intent. The sequences across runs are in
+ * money.regressions.test.ts and the model.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  CLOCK_SKEW_MS,
+  configFingerprint,
+  decideTopUp,
+  freshTopUpState,
+  HOLD_MS,
+  type Intent,
+  idempotencyKey,
+  type LedgerFacts,
+  monthsBetween,
+  monthTotals,
+  newEpoch,
+  PENDING_NOTICE_MS,
+  type PurchaseReport,
+  readTopUpState,
+  type TopUpInput,
+  type TopUpSettings,
+  type TopUpState,
+} from '../../lambda/watches/top-up/decide.ts';
+
+const NOW = new Date('2026-12-10T12:00:00.000Z');
+const SETTINGS: TopUpSettings = {
+  amountCents: 2000,
+  monthlyCapCents: 5000,
+  belowCents: 1000,
+  dryRun: false,
+};
+const EMPTY: LedgerFacts = { readable: true, purchases: [] };
+const at = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000);
+const STATE = freshTopUpState('e1');
+
+function input(fields: Partial<TopUpInput> = {}): TopUpInput {
+  return {
+    account: 'prod',
+    settings: SETTINGS,
+    balanceCents: 400,
+    ledger: EMPTY,
+    ledgerRead: true,
+    state: STATE,
+    runId: 'run-1',
+    now: NOW,
+    ...fields,
+  };
+}
+
+const intent = (fields: Partial<Intent> = {}): Intent => ({
+  id: 'e1-1',
+  key: idempotencyKey('e1', 1),
+  amountCents: 2000,
+  by: 'run-0',
+  createdAt: NOW.toISOString(),
+  balanceBeforeCents: 400,
+  phase: 'open',
+  told: {},
+  ...fields,
+});
+const withIntent = (fields: Partial<Intent> = {}): TopUpState => ({
+  ...STATE,
+  seq: 1,
+  intents: [intent(fields)],
+});
+const sent = (result: PurchaseReport) => ({
+  kind: 'sent' as const,
+  intentId: 'e1-1',
+  key: idempotencyKey('e1', 1),
+  amountCents: 2000,
+  result,
+});
+const purchase = (
+  status: 'pending' | 'actionRequired' | 'succeeded' | 'failed',
+): PurchaseReport => ({
+  kind: 'purchase',
+  purchase: { id: 'cp_1', status, amountCents: 2000, createdAt: NOW.toISOString() },
+});
+const grant = (amountCents: number, createdAt = '2026-12-05T00:00:00.000Z') => ({
+  amountCents,
+  createdAt,
+  category: 'purchase' as const,
+});
+
+describe('keys, epochs and months', () => {
+  it('makes keys from the epoch and the intent number only, within ngrok’s 255 characters', () => {
+    expect(idempotencyKey('e1', 3)).toBe('ngrok-balance-alert-e1-3');
+    const epoch = newEpoch('x'.repeat(300), NOW);
+    expect(epoch).toMatch(/^[a-z0-9]{1,40}$/);
+    expect(idempotencyKey(epoch, Number.MAX_SAFE_INTEGER).length).toBeLessThanOrEqual(255);
+    expect(newEpoch('Run-1/A', NOW)).toBe(`${NOW.getTime().toString(36)}run1a`);
+  });
+
+  it('lists every month between two times, across a year end', () => {
+    expect(
+      monthsBetween(Date.parse('2026-11-30T23:00:00Z'), Date.parse('2027-01-01T00:00:00Z')),
+    ).toEqual(['2026-11', '2026-12', '2027-01']);
+    expect(monthsBetween(NOW.getTime(), NOW.getTime())).toEqual(['2026-12']);
+    expect(monthsBetween(NOW.getTime(), NOW.getTime() - 1e10)).toEqual(['2026-12']);
+  });
+
+  it('fingerprints every setting a stop applies to', () => {
+    const base = configFingerprint(SETTINGS);
+    for (const change of [
+      { amountCents: 1 },
+      { monthlyCapCents: 1 },
+      { belowCents: 1 },
+      { dryRun: true },
+    ]) {
+      expect(configFingerprint({ ...SETTINGS, ...change })).not.toBe(base);
+    }
+  });
+});
+
+describe('monthTotals', () => {
+  it('adds purchase grants by their month, leaving out promotions and refund rows', () => {
+    const totals = monthTotals(
+      [
+        grant(500),
+        grant(700, '2026-11-30T23:59:59.000Z'),
+        { ...grant(900), category: 'promotional' },
+        grant(-500),
+      ],
+      [],
+    );
+    expect(Object.fromEntries(totals)).toEqual({ '2026-12': 500, '2026-11': 700 });
+  });
+
+  it('counts a purchase in every month its grant could be dated in, on top of listed grants', () => {
+    const totals = monthTotals(
+      [grant(2000, '2026-12-01T00:02:00.000Z')],
+      [
+        {
+          amountCents: 2000,
+          from: Date.parse('2026-11-30T23:50:00Z'),
+          to: Date.parse('2026-12-01T00:10:00Z'),
+        },
+      ],
+    );
+    expect(Object.fromEntries(totals)).toEqual({ '2026-11': 2000, '2026-12': 4000 });
+  });
+});
+
+describe('readTopUpState: stored values can only make the monitor more careful', () => {
+  it('accepts what the decisions write', () => {
+    expect(readTopUpState(withIntent({ phase: 'pending', purchaseId: 'cp_1' }))).toBeDefined();
+    expect(readTopUpState(STATE)).toEqual(STATE);
+  });
+
+  it.each([
+    ['not an object', 'x'],
+    ['no epoch', { ...STATE, epoch: undefined }],
+    ['an epoch that cannot be sent in a key', { ...STATE, epoch: 'a b' }],
+    ['a negative sequence', { ...STATE, seq: -1 }],
+    ['a fractional failure count', { ...STATE, failures: 0.5 }],
+    ['an intent numbered past the sequence', { ...withIntent(), seq: 0 }],
+    ['a negative amount', withIntent({ amountCents: -2000 })],
+    ['an amount ngrok would never take', withIntent({ amountCents: 50_001 })],
+    ['an unknown phase', withIntent({ phase: 'refunded' as never })],
+    ['a success without its time', withIntent({ phase: 'succeeded' })],
+    ['a time that is not one', withIntent({ createdAt: 'soon' })],
+    ['a key with a space', withIntent({ key: 'a b' })],
+    ['a hold that is not a time', { ...STATE, holdUntil: 'later' }],
+    [
+      'an unknown stop reason',
+      { ...STATE, stopped: { reason: 'x', config: '', at: NOW.toISOString() } },
+    ],
+    [
+      'a watched purchase without a time',
+      { ...STATE, foreign: [{ purchaseId: 'cp_9', phase: 'open' }] },
+    ],
+    ['a settled entry without a time', { ...STATE, settled: [{ id: 'e1-1' }] }],
+    ['intents that are not a list', { ...STATE, intents: {} }],
+  ])('reads %s as lost: a new epoch, and a hold of a day', (_what, stored) => {
+    expect(readTopUpState(stored)).toBeUndefined();
+    const decision = decideTopUp(input({ state: stored }));
+    expect(decision.restarted).toBe(true);
+    expect(decision.action).toEqual({ kind: 'none' });
+    expect(decision.state.holdUntil).toBe(new Date(NOW.getTime() + HOLD_MS).toISOString());
+    expect(decision.state.epoch).not.toBe('e1');
+    expect(decision.status).toContain('waiting until');
+  });
+});
+
+describe('decideTopUp: starting a purchase', () => {
+  it('writes an intent and sends its key when the balance is low and the cap allows', () => {
+    const decision = decideTopUp(input());
+    expect(decision.action).toEqual({
+      kind: 'send',
+      intentId: 'e1-1',
+      key: 'ngrok-balance-alert-e1-1',
+      amountCents: 2000,
+    });
+    expect(decision.state.seq).toBe(1);
+    expect(decision.state.intents).toEqual([intent({ by: 'run-1' })]);
+    expect(decision.notifications).toEqual([]);
+  });
+
+  it('asks for the ledger first, and never buys without a readable one', () => {
+    expect(decideTopUp(input({ ledgerRead: false })).action).toEqual({ kind: 'ledger' });
+    const unreadable = decideTopUp(input({ ledger: { readable: false } }));
+    expect(unreadable.action.kind).toBe('none');
+    expect(unreadable.status).toContain('could not be read');
+  });
+
+  it('buys nothing at or above the buy level, or without a balance', () => {
+    expect(decideTopUp(input({ balanceCents: 1000 })).action.kind).toBe('none');
+    expect(decideTopUp(input({ balanceCents: 999 })).action.kind).toBe('send');
+    expect(decideTopUp(input({ balanceCents: undefined })).status).toContain(
+      'balance could not be read',
+    );
+  });
+
+  it('keeps the cap exactly, and announces the refusal once a month', () => {
+    const full = { readable: true as const, purchases: [grant(3000)] };
+    expect(decideTopUp(input({ ledger: full })).action.kind).toBe('send');
+    const over = { readable: true as const, purchases: [grant(3001)] };
+    const refused = decideTopUp(input({ ledger: over }));
+    expect(refused.action.kind).toBe('none');
+    expect(refused.notifications.map((n) => n.kind)).toEqual(['top-up-capped']);
+    expect(refused.notifications[0]).toMatchObject({ monthTotalCents: 3001, capCents: 5000 });
+    const again = decideTopUp(input({ ledger: over, state: refused.state, now: at(1) }));
+    expect(again.notifications).toEqual([]);
+  });
+
+  it('near a month’s end, a purchase must fit the next month too', () => {
+    const endOfMonth = new Date('2026-12-31T23:58:00.000Z');
+    const january = {
+      readable: true as const,
+      purchases: [grant(3500, '2027-01-01T00:00:00.000Z')],
+    };
+    expect(decideTopUp(input({ ledger: january, now: endOfMonth })).action.kind).toBe('none');
+    // an hour later than that, December is out of reach
+    const december = {
+      readable: true as const,
+      purchases: [grant(3500, '2026-12-31T12:00:00.000Z')],
+    };
+    const newYear = new Date('2027-01-01T00:30:00.000Z');
+    expect(decideTopUp(input({ ledger: december, now: newYear })).action.kind).toBe('send');
+    expect(
+      decideTopUp(
+        input({
+          ledger: december,
+          now: new Date(newYear.getTime() - 30 * 60_000 + CLOCK_SKEW_MS - 1),
+        }),
+      ).action.kind,
+    ).toBe('none');
+  });
+
+  it('a dry run announces once per low spell and writes no intent', () => {
+    const dry = { ...SETTINGS, dryRun: true };
+    const first = decideTopUp(input({ settings: dry }));
+    expect(first.action.kind).toBe('none');
+    expect(first.state.intents).toEqual([]);
+    expect(first.notifications.map((n) => n.kind)).toEqual(['top-up-dry-run']);
+    expect(decideTopUp(input({ settings: dry, state: first.state })).notifications).toEqual([]);
+    const over = decideTopUp(input({ settings: dry, state: first.state, balanceCents: 5000 }));
+    expect(over.state.dryRunNoticed).toBeUndefined();
+  });
+});
+
+describe('decideTopUp: following an intent', () => {
+  it('resends the key of an intent nobody has heard about, low balance or not', () => {
+    const decision = decideTopUp(input({ state: withIntent(), balanceCents: 9000 }));
+    expect(decision.action).toMatchObject({ kind: 'send', key: 'ngrok-balance-alert-e1-1' });
+  });
+
+  it('never sends from a dry run or while stopped, and counts the intent meanwhile', () => {
+    const dry = decideTopUp(
+      input({ state: withIntent(), settings: { ...SETTINGS, dryRun: true } }),
+    );
+    expect(dry.action.kind).toBe('none');
+    const stopped = {
+      ...withIntent(),
+      stopped: {
+        reason: 'no_default_payment_method' as const,
+        config: configFingerprint(SETTINGS),
+        at: NOW.toISOString(),
+      },
+    };
+    expect(decideTopUp(input({ state: stopped })).action.kind).toBe('none');
+  });
+
+  it('announces the start once, then success once, and resets the failure count', () => {
+    const started = decideTopUp(
+      input({ state: { ...withIntent(), failures: 2 }, report: sent(purchase('pending')) }),
+    );
+    expect(started.notifications.map((n) => n.kind)).toEqual(['top-up-started']);
+    expect(started.state.intents[0]).toMatchObject({
+      phase: 'pending',
+      purchaseId: 'cp_1',
+      told: { started: true },
+    });
+    expect(started.action.kind).toBe('none');
+    const done = decideTopUp(
+      input({
+        state: started.state,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('succeeded') },
+      }),
+    );
+    expect(done.notifications.map((n) => n.kind)).toEqual(['top-up-succeeded']);
+    expect(done.state.failures).toBe(0);
+    const again = decideTopUp(
+      input({
+        state: done.state,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('succeeded') },
+      }),
+    );
+    expect(again.notifications).toEqual([]);
+    // a stale answer does not move it back
+    const stale = decideTopUp(
+      input({
+        state: done.state,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('pending') },
+      }),
+    );
+    expect(stale.state.intents[0]?.phase).toBe('succeeded');
+  });
+
+  it('counts a success until ngrok has had the time to list its grant, then settles it', () => {
+    const done = withIntent({
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      succeededAt: NOW.toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const ledger = { readable: true as const, purchases: [grant(2000, NOW.toISOString())] };
+    const during = decideTopUp(input({ state: done, ledger, now: at(2) }));
+    expect(during.status).toContain('blocked by the monthly cap ($40.00');
+    const after = decideTopUp(
+      input({ state: done, ledger, now: new Date(NOW.getTime() + HOLD_MS) }),
+    );
+    expect(after.state.intents.map((i) => i.id)).toEqual(['e1-2']);
+    expect(after.state.settled).toEqual([
+      { id: 'e1-1', purchaseId: 'cp_1', at: after.state.settled[0]?.at },
+    ]);
+    expect(after.action.kind).toBe('send');
+  });
+
+  it('waits for the balance to show a success before buying again', () => {
+    const done = withIntent({
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      succeededAt: NOW.toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const roomy = { ...SETTINGS, monthlyCapCents: 50_000 };
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(0.49), balanceCents: 900 })).action
+        .kind,
+    ).toBe('none');
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(0.5), balanceCents: 401 })).action
+        .kind,
+    ).toBe('send');
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(0.5), balanceCents: 400 })).action
+        .kind,
+    ).toBe('none');
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(1), balanceCents: 100 })).action
+        .kind,
+    ).toBe('send');
+  });
+
+  it('announces a failure with ngrok’s reason, and stops after three in a row', () => {
+    const failed = decideTopUp(
+      input({
+        state: { ...withIntent(), failures: 2 },
+        report: sent({
+          kind: 'purchase',
+          purchase: {
+            id: 'cp_1',
+            status: 'failed',
+            amountCents: 2000,
+            failureCode: 'card_declined',
+          },
+        }),
+      }),
+    );
+    expect(failed.notifications.map((n) => n.kind)).toEqual([
+      'top-up-started',
+      'top-up-failed',
+      'top-up-stopped',
+    ]);
+    expect(failed.notifications[1]).toMatchObject({
+      failureCode: 'card_declined',
+      consecutiveFailures: 3,
+    });
+    expect(failed.state.stopped?.reason).toBe('failures');
+    expect(failed.state.intents).toEqual([]);
+    expect(failed.state.settled.map((s) => s.purchaseId)).toEqual(['cp_1']);
+  });
+
+  it('a failure does not retry in the same run', () => {
+    const failed = decideTopUp(input({ state: withIntent(), report: sent(purchase('failed')) }));
+    expect(failed.action.kind).toBe('none');
+    expect(decideTopUp(input({ state: failed.state, now: at(0.1) })).action.kind).toBe('send');
+  });
+
+  it('needs action: announced once, followed', () => {
+    const first = decideTopUp(
+      input({ state: withIntent(), report: sent(purchase('actionRequired')) }),
+    );
+    expect(first.notifications.map((n) => n.kind)).toEqual([
+      'top-up-started',
+      'top-up-action-required',
+    ]);
+    const next = decideTopUp(input({ state: first.state, now: at(1) }));
+    expect(next.action).toEqual({ kind: 'read', purchaseId: 'cp_1' });
+    expect(next.status).toContain('confirmed at app.ngrok.ai');
+  });
+
+  it('a purchase pending over an hour gets one notice', () => {
+    const state = withIntent({ phase: 'pending', purchaseId: 'cp_1', told: { started: true } });
+    const read = (now: Date, s: TopUpState) =>
+      decideTopUp(
+        input({
+          state: s,
+          now,
+          report: { kind: 'read', purchaseId: 'cp_1', result: purchase('pending') },
+        }),
+      );
+    expect(read(new Date(NOW.getTime() + PENDING_NOTICE_MS - 1), state).notifications).toEqual([]);
+    const long = read(new Date(NOW.getTime() + PENDING_NOTICE_MS), state);
+    expect(long.notifications.map((n) => n.kind)).toEqual(['top-up-pending-long']);
+    expect(read(at(3), long.state).notifications).toEqual([]);
+  });
+
+  it.each([
+    ['a timeout', { kind: 'unavailable', message: 'timed out' }],
+    ['a 429 after an attempt that may have landed', { kind: 'rate-limited' }],
+    ['another 4xx', { kind: 'rejected', message: 'HTTP 400' }],
+  ] as const)('%s keeps the intent, counted, and says so once after an hour', (_what, result) => {
+    const first = decideTopUp(input({ state: withIntent(), report: sent(result) }));
+    expect(first.state.intents[0]).toMatchObject({
+      phase: 'open',
+      unansweredSince: NOW.toISOString(),
+    });
+    expect(first.action.kind).toBe('none');
+    const later = decideTopUp(input({ state: first.state, now: at(1), report: sent(result) }));
+    expect(later.notifications.map((n) => n.kind)).toEqual(['top-up-pending-long']);
+    expect(later.notifications[0]?.failureMessage).toContain('counts it as bought meanwhile');
+    expect(
+      decideTopUp(input({ state: later.state, now: at(2), report: sent(result) })).notifications,
+    ).toEqual([]);
+  });
+});
+
+describe('decideTopUp: what ngrok refuses', () => {
+  it('a 409 naming a purchase not ours: wait, watch it, never announce it', () => {
+    const refused = decideTopUp(
+      input({
+        state: withIntent(),
+        report: sent({ kind: 'follow', purchaseId: 'cp_9', reason: 'purchase_in_progress' }),
+      }),
+    );
+    expect(refused.notifications).toEqual([]);
+    expect(refused.state.foreign).toEqual([
+      { purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: 'open' },
+    ]);
+    expect(refused.state.intents[0]).toMatchObject({ phase: 'open', blocked: true });
+    expect(refused.action).toEqual({ kind: 'read', purchaseId: 'cp_9' });
+    expect(refused.status).toContain(
+      "a purchase is in progress at ngrok (not one of auto top-up's)",
+    );
+    const watched = decideTopUp(
+      input({
+        state: refused.state,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_9',
+          result: {
+            kind: 'purchase',
+            purchase: { id: 'cp_9', status: 'failed', amountCents: 500 },
+          },
+        },
+      }),
+    );
+    expect(watched.notifications).toEqual([]);
+    expect(watched.state.failures).toBe(0);
+    expect(watched.state.foreign).toEqual([]);
+  });
+
+  it('a refused intent is sent again only if it would be decided now', () => {
+    const blocked = withIntent({ blocked: true });
+    expect(decideTopUp(input({ state: blocked })).action).toMatchObject({
+      kind: 'send',
+      key: 'ngrok-balance-alert-e1-1',
+    });
+    expect(decideTopUp(input({ state: blocked, balanceCents: 5000 })).action.kind).toBe('none');
+    const full = { readable: true as const, purchases: [grant(3001)] };
+    expect(decideTopUp(input({ state: blocked, ledger: full })).action.kind).toBe('none');
+    // a watched purchase by hand that succeeded counts against the cap
+    const watched = {
+      ...blocked,
+      foreign: [
+        {
+          purchaseId: 'cp_9',
+          seenAt: NOW.toISOString(),
+          phase: 'succeeded' as const,
+          amountCents: 3001,
+          succeededAt: NOW.toISOString(),
+        },
+      ],
+    };
+    expect(decideTopUp(input({ state: watched })).action.kind).toBe('none');
+  });
+
+  it('a 409 key reuse names this intent’s own purchase: follow it', () => {
+    const reuse = decideTopUp(
+      input({
+        state: withIntent(),
+        report: sent({ kind: 'follow', purchaseId: 'cp_1', reason: 'idempotency_key_reuse' }),
+      }),
+    );
+    expect(reuse.state.intents[0]).toMatchObject({ purchaseId: 'cp_1', phase: 'pending' });
+    expect(reuse.action).toEqual({ kind: 'read', purchaseId: 'cp_1' });
+  });
+
+  it('a 400 that no retry fixes stops buying, once, until the settings change', () => {
+    const refused = decideTopUp(
+      input({
+        state: withIntent(),
+        report: sent({ kind: 'refused', reason: 'no_default_payment_method' }),
+      }),
+    );
+    expect(refused.notifications.map((n) => n.kind)).toEqual(['top-up-stopped']);
+    expect(refused.state.stopped?.reason).toBe('no_default_payment_method');
+    expect(decideTopUp(input({ state: refused.state, now: at(1) })).action.kind).toBe('none');
+    const changed = decideTopUp(
+      input({ state: refused.state, settings: { ...SETTINGS, amountCents: 2500 } }),
+    );
+    expect(changed.state.stopped).toBeUndefined();
+    expect(changed.action).toMatchObject({ kind: 'send', amountCents: 2000 });
+  });
+
+  it('a stop lifts after a purchase by hand the ledger lists since', () => {
+    const stopped = {
+      ...STATE,
+      stopped: {
+        reason: 'failures' as const,
+        config: configFingerprint(SETTINGS),
+        at: NOW.toISOString(),
+      },
+      failures: 3,
+    };
+    const before = { readable: true as const, purchases: [grant(500, NOW.toISOString())] };
+    expect(
+      decideTopUp(input({ state: stopped, ledger: before, now: at(1) })).state.stopped,
+    ).toBeDefined();
+    const after = { readable: true as const, purchases: [grant(500, at(0.5).toISOString())] };
+    const lifted = decideTopUp(input({ state: stopped, ledger: after, now: at(1) }));
+    expect(lifted.state.stopped).toBeUndefined();
+    expect(lifted.state.failures).toBe(0);
+  });
+
+  it('an answer about an intent the record lost is recorded again: the purchase is ours', () => {
+    const recovered = decideTopUp(input({ report: sent(purchase('pending')) }));
+    expect(recovered.state.intents).toMatchObject([
+      { key: 'ngrok-balance-alert-e1-1', purchaseId: 'cp_1', phase: 'pending' },
+    ]);
+    const known = {
+      ...STATE,
+      settled: [{ id: 'e1-1', purchaseId: 'cp_1', at: NOW.toISOString() }],
+    };
+    const late = decideTopUp(input({ state: known, report: sent(purchase('failed')) }));
+    expect(late.state.intents.some((i) => i.purchaseId === 'cp_1')).toBe(false);
+    expect(late.notifications).toEqual([]);
+  });
+});
