@@ -63,7 +63,7 @@ export async function runSequence(
     world.t = start;
   }
   world.ngrok.baseCents = rng.pick([300, 800, 5000]);
-  const steps = rng.between(30, 130);
+  const steps = rng.between(25, 100);
   for (let i = 0; i < steps; i++) {
     const active = world.active();
     const what = rng.weighted({
@@ -175,7 +175,7 @@ export async function calm(world: World): Promise<void> {
   for (const run of world.active()) world.crash(run);
   world.faults = false;
   world.settings = { ...world.settings, dryRun: false };
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < 8; i++) {
     world.advance(rng.between(2, 8) * HOUR);
     const open = world.ngrok.unresolved();
     if (open) world.settle(open, rng.chance(0.7) ? 'succeeded' : 'failed');
@@ -184,7 +184,7 @@ export async function calm(world: World): Promise<void> {
     await world.complete(run);
   }
   world.advance(30 * HOUR);
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 2; i++) {
     const open = world.ngrok.unresolved();
     if (open) world.settle(open, 'succeeded');
     const run = await world.startRun();

@@ -21,7 +21,7 @@ export function moneyShard(shard: number): void {
       const seed = base + i;
       const result = await runSequence(seed);
       count++;
-      if (count % 10_000 === 0) {
+      if (count % 1000 === 0) {
         const seconds = ((Date.now() - started) / 1000).toFixed(0);
         console.log(
           `shard ${shard + 1}: ${count} sequences, ${failed.length} failed, ${seconds} s`,
