@@ -571,3 +571,333 @@ describe('decideTopUp: what ngrok refuses', () => {
     expect(late.notifications).toEqual([]);
   });
 });
+
+describe('readTopUpState: every field of a stored purchase is checked', () => {
+  const good = intent({ phase: 'pending', purchaseId: 'cp_1', ngrokCreatedAt: NOW.toISOString() });
+  const foreign = { purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: 'open' };
+  const settled = { id: 'e0-1', purchaseId: 'cp_0', at: NOW.toISOString() };
+  const stored = (fields: Record<string, unknown>, part: 'intent' | 'foreign' | 'settled') => ({
+    ...STATE,
+    seq: 1,
+    intents: [part === 'intent' ? { ...good, ...fields } : good],
+    foreign: [part === 'foreign' ? { ...foreign, ...fields } : foreign],
+    settled: [part === 'settled' ? { ...settled, ...fields } : settled],
+  });
+
+  it('accepts the well-formed record', () => {
+    expect(readTopUpState(stored({}, 'intent'))).toBeDefined();
+    expect(
+      readTopUpState({
+        ...stored({}, 'intent'),
+        holdUntil: NOW.toISOString(),
+        cappedMonth: '2026-12',
+        dryRunNoticed: true,
+      }),
+    ).toBeDefined();
+  });
+
+  it.each([
+    ['intent', { id: 7 }],
+    ['intent', { id: 'x'.repeat(81) }],
+    ['intent', { key: '' }],
+    ['intent', { key: 'k'.repeat(256) }],
+    ['intent', { amountCents: 0 }],
+    ['intent', { amountCents: 1.5 }],
+    ['intent', { by: 1 }],
+    ['intent', { balanceBeforeCents: 0.5 }],
+    ['intent', { phase: 7 }],
+    ['intent', { purchaseId: '' }],
+    ['intent', { purchaseId: 5 }],
+    ['intent', { ngrokCreatedAt: 'x' }],
+    ['intent', { succeededAt: 'x' }],
+    ['intent', { unansweredSince: 'x' }],
+    ['intent', { blocked: 'yes' }],
+    ['intent', { told: null }],
+    ['intent', { told: [] }],
+    ['foreign', { purchaseId: 9 }],
+    ['foreign', { phase: 'x' }],
+    ['foreign', { phase: 1 }],
+    ['foreign', { amountCents: -1 }],
+    ['foreign', { createdAt: 'x' }],
+    ['foreign', { succeededAt: 'x' }],
+    ['settled', { id: 1 }],
+    ['settled', { purchaseId: 1 }],
+    ['settled', { at: 'x' }],
+  ] as const)('a %s with %j is unreadable', (part, fields) => {
+    expect(readTopUpState(stored(fields, part))).toBeUndefined();
+  });
+
+  it.each([
+    ['foreign', 'x'],
+    ['settled', 'x'],
+    ['intent', 'x'],
+    ['dryRunNoticed', 'yes'],
+    ['cappedMonth', 7],
+    ['stopped', 'x'],
+    ['stopped', { reason: 'failures', config: 1, at: NOW.toISOString() }],
+    ['stopped', { reason: 'failures', config: '', at: 'x' }],
+    ['stopped', { reason: 5, config: '', at: NOW.toISOString() }],
+  ])('a record whose %s is %j is unreadable', (field, value) => {
+    const record = {
+      ...STATE,
+      [field === 'intent' ? 'intents' : field]:
+        field === 'foreign' || field === 'settled' || field === 'intent' ? [value] : value,
+    };
+    expect(readTopUpState(record)).toBeUndefined();
+  });
+
+  it('an intent of another epoch may carry any number; one of this epoch not past the sequence', () => {
+    expect(
+      readTopUpState({ ...STATE, seq: 0, intents: [intent({ id: 'other-9' })] }),
+    ).toBeDefined();
+    expect(readTopUpState({ ...STATE, seq: 1, intents: [intent({ id: 'e1-1' })] })).toBeDefined();
+    expect(readTopUpState({ ...STATE, seq: 1, intents: [intent({ id: 'e1-2' })] })).toBeUndefined();
+  });
+});
+
+describe('decideTopUp: purchases by hand that ngrok named', () => {
+  const watched = (fields: Record<string, unknown>): TopUpState => ({
+    ...STATE,
+    foreign: [{ purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: 'open', ...fields }],
+  });
+  const read = (
+    state: TopUpState,
+    p: Partial<{
+      status: 'pending' | 'succeeded' | 'failed';
+      amountCents: number;
+      createdAt: string;
+      id: string;
+    }>,
+    now = NOW,
+  ) =>
+    decideTopUp(
+      input({
+        state,
+        now,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_9',
+          result: {
+            kind: 'purchase',
+            purchase: { id: 'cp_9', status: 'pending', amountCents: 3001, ...p },
+          },
+        },
+      }),
+    );
+
+  it('keeps its amount, start and success time, and does not move back', () => {
+    const created = '2026-12-10T11:00:00.000Z';
+    const pending = read(watched({}), { createdAt: created });
+    expect(pending.state.foreign).toEqual([
+      {
+        purchaseId: 'cp_9',
+        seenAt: NOW.toISOString(),
+        phase: 'pending',
+        amountCents: 3001,
+        createdAt: created,
+      },
+    ]);
+    expect(pending.action.kind).toBe('none');
+    const done = read(pending.state, { status: 'succeeded', createdAt: created }, at(1));
+    expect(done.state.foreign[0]).toMatchObject({
+      phase: 'succeeded',
+      succeededAt: at(1).toISOString(),
+    });
+    const again = read(done.state, { status: 'succeeded' }, at(2));
+    expect(again.state.foreign[0]?.succeededAt).toBe(at(1).toISOString());
+    expect(read(done.state, { status: 'pending' }, at(2)).state.foreign[0]?.phase).toBe(
+      'succeeded',
+    );
+  });
+
+  it('counts a success until ngrok had the time to list it, then forgets it', () => {
+    const done = watched({
+      phase: 'succeeded',
+      amountCents: 3001,
+      createdAt: NOW.toISOString(),
+      succeededAt: NOW.toISOString(),
+    });
+    expect(decideTopUp(input({ state: done, now: at(1) })).status).toContain(
+      'blocked by the monthly cap ($30.01',
+    );
+    const later = decideTopUp(input({ state: done, now: new Date(NOW.getTime() + HOLD_MS) }));
+    expect(later.state.foreign).toEqual([]);
+    expect(later.action.kind).toBe('send');
+    // one that failed is forgotten at once, one whose amount is unknown counts nothing yet
+    expect(
+      decideTopUp(input({ state: watched({ phase: 'failed', amountCents: 3001 }) })).state.foreign,
+    ).toEqual([]);
+  });
+
+  it('counts a pending one whose amount it read; a failed read ends the run', () => {
+    const pending = watched({ phase: 'pending', amountCents: 3001 });
+    expect(decideTopUp(input({ state: pending })).action).toEqual({
+      kind: 'read',
+      purchaseId: 'cp_9',
+    });
+    const failedRead = decideTopUp(
+      input({
+        state: pending,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_9',
+          result: { kind: 'unavailable', message: 'down' },
+        },
+      }),
+    );
+    expect(failedRead.action.kind).toBe('none');
+    expect(failedRead.notifications).toEqual([]);
+    const otherId = decideTopUp(
+      input({
+        state: pending,
+        report: { kind: 'read', purchaseId: 'cp_9', result: purchase('succeeded') },
+      }),
+    );
+    expect(otherId.state.foreign[0]?.phase).toBe('pending');
+  });
+
+  it('a month-end purchase by hand counts in both months it could be dated in', () => {
+    const endOfMonth = watched({
+      phase: 'succeeded',
+      amountCents: 3001,
+      createdAt: '2026-11-30T23:58:00.000Z',
+      succeededAt: '2026-12-01T00:01:00.000Z',
+    });
+    const november = { readable: true as const, purchases: [] };
+    expect(
+      decideTopUp(
+        input({ state: endOfMonth, ledger: november, now: new Date('2026-12-01T02:00:00Z') }),
+      ).action.kind,
+    ).toBe('none');
+  });
+});
+
+describe('decideTopUp: details that keep the money safe', () => {
+  it('a blocked intent is not counted twice when it is decided again', () => {
+    const blocked = withIntent({ blocked: true });
+    const tight = { ...SETTINGS, monthlyCapCents: 4000 };
+    const ledger = { readable: true as const, purchases: [grant(2000)] };
+    expect(decideTopUp(input({ state: blocked, settings: tight, ledger })).action.kind).toBe(
+      'send',
+    );
+  });
+
+  it('the newest success decides when to buy again', () => {
+    const old = intent({
+      id: 'e1-1',
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      succeededAt: at(-2).toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const recent = intent({
+      id: 'e1-2',
+      key: idempotencyKey('e1', 2),
+      phase: 'succeeded',
+      purchaseId: 'cp_2',
+      succeededAt: at(-0.2).toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const roomy = { ...SETTINGS, monthlyCapCents: 50_000 };
+    for (const intents of [
+      [old, recent],
+      [recent, old],
+    ]) {
+      const state = { ...STATE, seq: 2, intents };
+      expect(decideTopUp(input({ state, settings: roomy })).action.kind).toBe('none');
+    }
+  });
+
+  it('remembers settled purchases for 40 days, then forgets them', () => {
+    const settled = [{ id: 'e1-1', purchaseId: 'cp_1', at: NOW.toISOString() }];
+    const state = { ...STATE, seq: 1, settled };
+    expect(
+      decideTopUp(input({ state, balanceCents: 5000, now: at(24 * 40 - 1) })).state.settled,
+    ).toEqual(settled);
+    expect(
+      decideTopUp(input({ state, balanceCents: 5000, now: at(24 * 40) })).state.settled,
+    ).toEqual([]);
+  });
+
+  it('keeps ngrok’s first start time, and ignores a record about another purchase', () => {
+    const first = '2026-12-10T11:59:00.000Z';
+    const known = withIntent({
+      phase: 'pending',
+      purchaseId: 'cp_1',
+      ngrokCreatedAt: first,
+      told: { started: true },
+    });
+    const read = decideTopUp(
+      input({
+        state: known,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('pending') },
+      }),
+    );
+    expect(read.state.intents[0]?.ngrokCreatedAt).toBe(first);
+    const other = decideTopUp(
+      input({
+        state: known,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_1',
+          result: {
+            kind: 'purchase',
+            purchase: { id: 'cp_2', status: 'failed', amountCents: 2000 },
+          },
+        },
+      }),
+    );
+    expect(other.state.intents[0]?.phase).toBe('pending');
+    expect(other.notifications).toEqual([]);
+  });
+
+  it('a stop is not lifted by a grant that can be auto top-up’s own, only by one bought by hand', () => {
+    const stoppedAt = NOW.toISOString();
+    const mine = intent({
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      createdAt: at(0.5).toISOString(),
+      succeededAt: at(1).toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const state = {
+      ...STATE,
+      seq: 1,
+      intents: [mine],
+      failures: 3,
+      stopped: { reason: 'failures' as const, config: configFingerprint(SETTINGS), at: stoppedAt },
+    };
+    const ours = { readable: true as const, purchases: [grant(2000, at(1).toISOString())] };
+    expect(decideTopUp(input({ state, ledger: ours, now: at(2) })).state.stopped).toBeDefined();
+    for (const byHand of [
+      grant(2500, at(1).toISOString()),
+      grant(2000, at(3).toISOString()),
+      grant(2000, at(0.2).toISOString()),
+    ]) {
+      const ledger = { readable: true as const, purchases: [byHand] };
+      expect(decideTopUp(input({ state, ledger, now: at(4) })).state.stopped).toBeUndefined();
+    }
+  });
+
+  it('an intent the record lost is counted again at the larger of the two amounts', () => {
+    const bigger = decideTopUp(
+      input({
+        report: {
+          ...sent({
+            kind: 'purchase',
+            purchase: { id: 'cp_1', status: 'pending', amountCents: 2500 },
+          }),
+          amountCents: 2000,
+        },
+      }),
+    );
+    expect(bigger.state.intents[0]).toMatchObject({
+      id: 'e1-r1',
+      amountCents: 2500,
+      phase: 'pending',
+    });
+    expect(bigger.state.seq).toBe(1);
+    const refused = decideTopUp(input({ report: sent({ kind: 'unavailable', message: 'x' }) }));
+    expect(refused.state.intents.map((i) => i.id)).toEqual(['e1-1']);
+  });
+});
