@@ -901,3 +901,72 @@ describe('decideTopUp: details that keep the money safe', () => {
     expect(refused.state.intents.map((i) => i.id)).toEqual(['e1-1']);
   });
 });
+
+describe('mutation survivors, second round', () => {
+  it('accepts amounts from 1 cent to ngrok’s 50,000 and ids up to 80 characters', () => {
+    for (const amountCents of [1, 50_000]) {
+      expect(readTopUpState(withIntent({ amountCents }))).toBeDefined();
+    }
+    expect(
+      readTopUpState({ ...STATE, seq: 1, intents: [intent({ id: `x${'1'.repeat(79)}` })] }),
+    ).toBeDefined();
+  });
+
+  it.each([
+    ['a key that is a number', { key: 7 }],
+    ['a phase in a list', { phase: ['open'] }],
+    ['a start time that is a number', { createdAt: 0 }],
+  ])('reads an intent with %s as lost', (_what, fields) => {
+    expect(readTopUpState(withIntent(fields as unknown as Partial<Intent>))).toBeUndefined();
+  });
+
+  it('reads a watched purchase with a phase in a list, or a stop reason in a list, as lost', () => {
+    expect(
+      readTopUpState({
+        ...STATE,
+        foreign: [{ purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: ['open'] }],
+      }),
+    ).toBeUndefined();
+    expect(
+      readTopUpState({
+        ...STATE,
+        stopped: { reason: ['failures'], config: '', at: NOW.toISOString() },
+      }),
+    ).toBeUndefined();
+  });
+
+  it('tells settings apart that would read alike run together', () => {
+    expect(configFingerprint({ ...SETTINGS, amountCents: 2000, monthlyCapCents: 15_000 })).not.toBe(
+      configFingerprint({ ...SETTINGS, amountCents: 20_001, monthlyCapCents: 5000 }),
+    );
+  });
+
+  it('a record read well is not restarted', () => {
+    expect(decideTopUp(input()).restarted).toBe(false);
+    expect(decideTopUp(input({ state: undefined })).restarted).toBe(true);
+  });
+
+  it('an answer changes only the intent it is about', () => {
+    const old = intent({
+      phase: 'succeeded',
+      purchaseId: 'cp_0',
+      succeededAt: NOW.toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const open = intent({ id: 'e1-2', key: idempotencyKey('e1', 2) });
+    const state = { ...STATE, seq: 2, intents: [old, open] };
+    const report = {
+      kind: 'sent' as const,
+      intentId: 'e1-2',
+      key: idempotencyKey('e1', 2),
+      amountCents: 2000,
+      result: purchase('pending'),
+    };
+    const decision = decideTopUp(input({ state, report }));
+    expect(decision.state.intents[0]).toEqual(old);
+    expect(decision.state.intents[1]).toMatchObject({ id: 'e1-2', purchaseId: 'cp_1' });
+    // an answer naming the right id with another key is not this intent's
+    const wrongKey = decideTopUp(input({ state, report: { ...report, key: 'other' } }));
+    expect(wrongKey.state.intents[1]?.purchaseId).toBeUndefined();
+  });
+});
