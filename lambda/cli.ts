@@ -29,7 +29,7 @@ import { updateKeyNameCache } from './watches/access-key-names.ts';
 import { decide } from './watches/alert-policy.ts';
 import { KEY_NAMES_BUDGET_MS, withSpenderNames } from './watches/key-names.ts';
 import { PAY_LINK_KINDS, suggestedCheckoutCents } from './watches/pay-link-policy.ts';
-import { decideTopUp, INITIAL_TOP_UP_STATE, type TopUpSettings } from './watches/top-up/decide.ts';
+import { decideTopUp, freshTopUpState, type TopUpSettings } from './watches/top-up/decide.ts';
 import { topUpSettingsFor } from './watches/top-up/settings.ts';
 
 export interface CliIo {
@@ -353,13 +353,15 @@ async function previewTopUp(
     { deadline: context.deadline },
     context.ngrok,
   ).catch(() => undefined);
+  // A preview has no stored record: it assumes none was lost (no hold) and never buys.
   const { status } = decideTopUp({
     account: context.account,
     settings: { ...settings, dryRun: true },
-    observation: { ok: true, balanceCents },
-    test: false,
+    balanceCents,
     ledger: ledgerFacts(grants, context.now),
-    state: INITIAL_TOP_UP_STATE,
+    ledgerRead: true,
+    state: freshTopUpState('preview'),
+    runId: 'preview',
     now: context.now,
   });
   return status.replace(/^auto top-up( dry run)?:\s*/, '');

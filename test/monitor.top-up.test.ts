@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/common/log.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
 import { type MonitorDeps, runMonitor } from '../lambda/run/monitor.ts';
+import { HOLD_MS } from '../lambda/watches/top-up/decide.ts';
 import { serveParameters, TestStore } from './support/aws-mocks.ts';
 import { CreditsStandIn, creditsReply } from './support/ngrok-credits-stand-in.ts';
 
@@ -43,10 +44,22 @@ const CONFIG: MonitorConfig = {
 const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 let parameters: Map<string, string>;
-let store: TestStore;
 let credits: CreditsStandIn;
 let balance: { cents: number; status?: number };
 let paths: string[];
+let now: Date;
+let store: TestStore;
+
+/** A day earlier, above the threshold: the monitor starts its purchase records (and their hold). */
+async function ranForADay(): Promise<void> {
+  const cents = balance.cents;
+  now = new Date(NOW.getTime() - HOLD_MS - 60_000);
+  balance = { cents: 5000 };
+  await runMonitor(CONFIG, deps(), { eventId: 'e0' });
+  balance = { cents };
+  now = NOW;
+  paths = [];
+}
 
 /** ngrok: the scripted balance, no usage, and the credits stand-in for purchases. */
 const fetch: typeof globalThis.fetch = async (input, init) => {
@@ -79,7 +92,7 @@ function deps(): MonitorDeps {
     topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     store,
     log: createLogger(() => {}),
-    now: () => NOW,
+    now: () => now,
     remainingTimeMs: () => 60_000,
     ngrok: { baseUrl: 'http://ngrok.test', fetch, sleep: async () => {}, random: () => 0.5 },
   };
@@ -98,7 +111,8 @@ beforeEach(() => {
   ssm.reset();
   sns.reset();
   credits = new CreditsStandIn();
-  credits.now = () => NOW;
+  now = NOW;
+  credits.now = () => now;
   balance = { cents: 400 };
   paths = [];
   store = new TestStore();
@@ -111,13 +125,25 @@ beforeEach(() => {
 
 describe('runMonitor with auto top-up', () => {
   it('reads the ledger, buys once below the threshold, and says so beside the alert', async () => {
+    // Prepare
+    await ranForADay();
     // Act
     await runMonitor(CONFIG, deps(), { eventId: 'e1' });
     // Assess
     expect(creditCalls()).toEqual(['GET /credits/transactions', 'POST /credits/purchases']);
     expect(credits.purchases.map((p) => p.amountCents)).toEqual([2000]);
-    expect(kinds()).toEqual(['balance-alert', 'top-up-started']);
-    expect((await savedTopUp())?.inFlight).toMatchObject({ id: 'cp_1' });
+    // The purchase's notice is committed with its intent, before the run's alert.
+    expect(kinds().sort()).toEqual(['balance-alert', 'top-up-started']);
+    expect((await savedTopUp())?.intents).toMatchObject([{ purchaseId: 'cp_1', phase: 'pending' }]);
+  });
+
+  it('holds the first purchase for a day when it finds no purchase records, and says why', async () => {
+    await runMonitor(CONFIG, deps(), { eventId: 'e1' });
+    expect(creditCalls()).toEqual([]);
+    expect((await savedTopUp())?.holdUntil).toBe(new Date(NOW.getTime() + HOLD_MS).toISOString());
+    now = new Date(NOW.getTime() + HOLD_MS);
+    await runMonitor(CONFIG, deps(), { eventId: 'e2' });
+    expect(credits.purchases).toHaveLength(1);
   });
 
   it('reads no ledger and buys nothing above the threshold', async () => {
@@ -127,6 +153,7 @@ describe('runMonitor with auto top-up', () => {
   });
 
   it('never touches purchases on a failed check, a test invocation or a redelivered event', async () => {
+    await ranForADay();
     // Act: a failed check
     balance = { cents: 400, status: 503 };
     await runMonitor(CONFIG, deps(), { eventId: 'e1' }).catch(() => undefined);
@@ -145,6 +172,7 @@ describe('runMonitor with auto top-up', () => {
 
   it('saves the purchase even when its notification cannot be published, so no second purchase follows', async () => {
     // Prepare: every publish fails
+    await ranForADay();
     sns.on(PublishCommand).rejects(new Error('SNS down'));
     // Act
     await expect(runMonitor(CONFIG, deps(), { eventId: 'e1' })).rejects.toThrow();
@@ -155,18 +183,19 @@ describe('runMonitor with auto top-up', () => {
     await runMonitor(CONFIG, deps(), { eventId: 'e2' });
     // Assess: the second run followed the first purchase instead of buying again
     expect(credits.purchases).toHaveLength(1);
-    expect(afterFailure?.topUp?.inFlight).toMatchObject({ id: 'cp_1' });
+    expect(afterFailure?.topUp?.intents).toMatchObject([{ purchaseId: 'cp_1' }]);
     // The first run's notices waited in the outbox; the next run sent each of them once.
-    expect(afterFailure?.outbox.map((e) => e.notification.kind)).toEqual([
+    expect(afterFailure?.outbox.map((e) => e.notification.kind).sort()).toEqual([
       'balance-alert',
       'top-up-started',
     ]);
-    expect(kinds()).toEqual(['balance-alert', 'top-up-started', 'top-up-succeeded']);
+    expect(kinds().sort()).toEqual(['balance-alert', 'top-up-started', 'top-up-succeeded']);
     expect((await store.record(PROD.name))?.outbox).toEqual([]);
   });
 
   it('announces one purchase once when two runs start at the same instant', async () => {
-    // Act: both runs read the same state and ledger; ngrok replays the one purchase to both.
+    await ranForADay();
+    // Act: both runs read the same record and ledger.
     await Promise.all([
       runMonitor(CONFIG, { ...deps(), runId: 'run-a' }, { eventId: 'e-a' }),
       runMonitor(CONFIG, { ...deps(), runId: 'run-b' }, { eventId: 'e-b' }),
@@ -174,13 +203,14 @@ describe('runMonitor with auto top-up', () => {
     // Assess
     expect(credits.purchases).toHaveLength(1);
     expect(kinds().sort()).toEqual(['balance-alert', 'top-up-started']);
-    expect((await savedTopUp())?.inFlight).toMatchObject({ id: 'cp_1' });
+    expect((await savedTopUp())?.intents).toMatchObject([{ purchaseId: 'cp_1' }]);
   });
 
   it('keeps no top-up state for an account without auto top-up', async () => {
     const off = { ...PROD, autoTopUpCents: undefined, autoTopUpMonthlyCapCents: undefined };
     await runMonitor({ ...CONFIG, accounts: [off] }, deps(), { eventId: 'e1' });
-    expect(creditCalls()).toEqual([]);
+    // Only the pay link's checkout page (auto top-up is off): no ledger, no purchase.
+    expect(creditCalls()).toEqual(['POST /credits/checkout-session']);
     expect(await savedTopUp()).toBeUndefined();
   });
 });

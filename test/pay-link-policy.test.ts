@@ -12,7 +12,11 @@ import {
   suggestedCheckoutCents,
   usableLink,
 } from '../lambda/watches/pay-link-policy.ts';
-import type { TopUpSettings } from '../lambda/watches/top-up/decide.ts';
+import {
+  freshTopUpState,
+  type TopUpSettings,
+  type TopUpState,
+} from '../lambda/watches/top-up/decide.ts';
 
 const NOW = new Date('2026-12-07T03:00:00Z');
 const HOUR = 3_600_000;
@@ -23,33 +27,37 @@ const settings: TopUpSettings = {
   dryRun: false,
 };
 
+const base = freshTopUpState('test');
+
 describe('autoTopUpWillNotBuy', () => {
   it('says a person must buy when auto top-up is off or in dry run', () => {
     expect(autoTopUpWillNotBuy(undefined, undefined, NOW)).toBe(true);
-    expect(autoTopUpWillNotBuy({ ...settings, dryRun: true }, { failures: 0 }, NOW)).toBe(true);
+    expect(autoTopUpWillNotBuy({ ...settings, dryRun: true }, { ...base, failures: 0 }, NOW)).toBe(
+      true,
+    );
   });
 
   it('leaves healthy auto top-up to buy, and never offers a link while a purchase is in flight', () => {
-    expect(autoTopUpWillNotBuy(settings, { failures: 0 }, NOW)).toBe(false);
+    expect(autoTopUpWillNotBuy(settings, { ...base, failures: 0 }, NOW)).toBe(false);
     expect(autoTopUpWillNotBuy(settings, undefined, NOW)).toBe(false);
-    const inFlight = {
-      key: 'k',
-      amountCents: 2000,
-      startedAt: NOW.toISOString(),
-      month: '2026-12',
-      n: 1,
-      balanceBeforeCents: 400,
-      ledgerAfterCents: 2000,
-    };
-    expect(autoTopUpWillNotBuy(settings, { failures: 2, inFlight }, NOW)).toBe(false);
+    const pending = {
+      ...base,
+      failures: 2,
+      intents: [{ phase: 'pending' }],
+    } as unknown as TopUpState;
+    expect(autoTopUpWillNotBuy(settings, pending, NOW)).toBe(false);
+    const byHand = { ...base, foreign: [{ phase: 'actionRequired' }] } as unknown as TopUpState;
+    expect(autoTopUpWillNotBuy(settings, byHand, NOW)).toBe(false);
+    const holding = { ...base, holdUntil: new Date(NOW.getTime() + 3_600_000).toISOString() };
+    expect(autoTopUpWillNotBuy(settings, holding, NOW)).toBe(true);
   });
 
   it('offers a link when auto top-up is capped this month, stopped or failing', () => {
-    expect(autoTopUpWillNotBuy(settings, { failures: 0, cappedMonth: '2026-12' }, NOW)).toBe(true);
-    expect(autoTopUpWillNotBuy(settings, { failures: 0, cappedMonth: '2026-11' }, NOW)).toBe(false);
+    expect(autoTopUpWillNotBuy(settings, { ...base, cappedMonth: '2026-12' }, NOW)).toBe(true);
+    expect(autoTopUpWillNotBuy(settings, { ...base, cappedMonth: '2026-11' }, NOW)).toBe(false);
     const stopped = { reason: 'no_default_payment_method' as const, config: 'x', at: 'y' };
-    expect(autoTopUpWillNotBuy(settings, { failures: 0, stopped }, NOW)).toBe(true);
-    expect(autoTopUpWillNotBuy(settings, { failures: 1 }, NOW)).toBe(true);
+    expect(autoTopUpWillNotBuy(settings, { ...base, stopped }, NOW)).toBe(true);
+    expect(autoTopUpWillNotBuy(settings, { ...base, failures: 1 }, NOW)).toBe(true);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertState } from '../lambda/store/state.ts';
 import { parseState, stateChanged } from '../lambda/store/state.ts';
+import type { TopUpState } from '../lambda/watches/top-up/decide.ts';
 
 const state: AlertState = {
   level: 'low',
@@ -117,18 +118,25 @@ describe('stateChanged', () => {
 });
 
 describe('the auto top-up part of the state', () => {
-  const topUp = {
+  const topUp: TopUpState = {
+    epoch: 'e1',
+    seq: 1,
     failures: 1,
-    inFlight: {
-      id: 'cp_1',
-      key: 'ngrok-balance-alert-2026-12-1-1',
-      amountCents: 2000,
-      startedAt: '2026-12-10T12:00:00.000Z',
-      month: '2026-12',
-      n: 1,
-      balanceBeforeCents: 400,
-      ledgerAfterCents: 2000,
-    },
+    intents: [
+      {
+        id: 'e1-1',
+        key: 'ngrok-balance-alert-e1-1',
+        amountCents: 2000,
+        by: 'run-1',
+        createdAt: '2026-12-10T12:00:00.000Z',
+        balanceBeforeCents: 400,
+        phase: 'pending',
+        purchaseId: 'cp_1',
+        told: { started: true },
+      },
+    ],
+    foreign: [],
+    settled: [],
   };
 
   it('reads back what was saved', () => {
@@ -138,8 +146,13 @@ describe('the auto top-up part of the state', () => {
   });
 
   it('reads a malformed top-up part as lost, keeping the alert state', () => {
-    // Lost top-up state makes the decisions hold one purchase back under the cap.
-    for (const bad of [{ failures: 'x' }, { failures: 0, inFlight: { key: 7 } }, null]) {
+    // Lost top-up state makes the decisions hold new purchases (see decide.ts).
+    for (const bad of [
+      { failures: 'x' },
+      { ...topUp, intents: [{ ...topUp.intents[0], amountCents: -5 }] },
+      { ...topUp, seq: 0 },
+      null,
+    ]) {
       expect(parseState(JSON.stringify({ ...state, topUp: bad }))).toEqual({ state });
     }
   });

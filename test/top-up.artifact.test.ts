@@ -1,8 +1,7 @@
 /**
  * Auto top-up as a new user would try it: the app synthesized with
  * `-c autoTopUpCents=2000 -c autoTopUpMonthlyCapCents=6000`, the monitor function's bundle
- * from the cloud assembly run in fresh Node processes against local SSM, SNS and DynamoDB
- * (the state table) and an ngrok
+ * from the cloud assembly run in fresh Node processes against local SSM and SNS and an ngrok
  * that serves the balance, the purchases and the ledger with ngrok's idempotency rules.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountRecord } from '../lambda/store/account-record.ts';
+import { freshTopUpState } from '../lambda/watches/top-up/decide.ts';
 import { CreditsStandIn } from './support/ngrok-credits-stand-in.ts';
 import {
   type BundleRun,
@@ -25,9 +25,8 @@ import {
 const PARAMS = {
   apiKey: '/ngrok-balance-alert/api-key',
   threshold: '/ngrok-balance-alert/main/threshold-cents',
+  state: '/ngrok-balance-alert/main/state',
 } as const;
-/** The account's record in the state table. */
-const STATE_KEY = 'account#main';
 const API_KEY = 'ngrok-top-up-key-NEVER-LOG-4321';
 /** Below the default $10.00 warning threshold, where auto top-up buys. */
 const LOW_BALANCE = 400;
@@ -93,16 +92,31 @@ interface Notified {
   readonly text: string;
 }
 
+/**
+ * The state a monitor that has run for a day keeps: its purchase records exist, so no hold.
+ * (A deployment without them holds its first purchase for a day: see the last test.)
+ */
+const ESTABLISHED: AccountRecord = {
+  alert: { level: 'ok', reason: 'balance', since: '2026-01-01T00:00:00.000Z', failures: 0 },
+  topUp: freshTopUpState('artifact'),
+  outbox: [],
+};
+
+/** The account's record in the state table. */
+const STATE_KEY = 'account#main';
+
 async function deployed(
   synth: SynthResult,
   body: (d: Deployment) => Promise<void>,
   prepare: (credits: CreditsStandIn) => void = () => {},
+  state: AccountRecord | undefined = ESTABLISHED,
 ): Promise<void> {
   const standIns = await startStandIns();
   const credits = new CreditsStandIn();
   prepare(credits);
   standIns.ssm.put(PARAMS.apiKey, API_KEY, 'SecureString');
   standIns.ssm.put(PARAMS.threshold, '1000');
+  if (state !== undefined) await standIns.state.write(STATE_KEY, 0, state);
   const setBalance = (balanceCents: number) =>
     standIns.ngrok.setAccount(API_KEY, { balanceCents, credits });
   setBalance(LOW_BALANCE);
@@ -149,14 +163,14 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       // Assess
       expect(d.credits.purchases).toHaveLength(1);
       expect(d.credits.purchases[0]).toMatchObject({ amountCents: 2000, status: 'pending' });
-      expect(d.credits.purchases[0]?.key).toMatch(/^ngrok-balance-alert-\d{4}-\d{2}-1-1$/);
+      expect(d.credits.purchases[0]?.key).toBe('ngrok-balance-alert-artifact-1');
       const notified = d.published();
       expect(notified.map((n) => n.kind)).toEqual(['balance-alert', 'top-up-started']);
       expect(notified[0]?.text).toContain('Auto top-up: $20.00 started, waiting for it');
       expect(notified[1]?.subject).toBe('ngrok auto top-up started (main): $20.00');
       expect(notified[1]?.text).toContain('Auto top-up started a purchase of $20.00');
       const saved = await d.saved();
-      expect(saved?.topUp?.inFlight).toMatchObject({ id: 'cp_1', amountCents: 2000 });
+      expect(saved?.topUp?.intents).toMatchObject([{ purchaseId: 'cp_1', amountCents: 2000 }]);
       expect(saved?.outbox).toEqual([]);
     });
   });
@@ -166,8 +180,7 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       // Act: two cold starts read the same saved state and ledger at once.
       await Promise.all([d.invoke(), d.invoke()]);
 
-      // Assess: a run that posted derived the same key, so ngrok replayed the first
-      // purchase; a run that started later followed it from the saved state.
+      // Assess: one run wins the intent's conditional write; the other follows it.
       expect(posts(d).length).toBeGreaterThanOrEqual(1);
       expect(d.credits.purchases).toHaveLength(1);
       // Each notification went out once, whichever run sent it.
@@ -244,6 +257,22 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       (credits) => {
         for (let i = 0; i < 3; i++) credits.buyByHand(2000);
       },
+    );
+  });
+});
+
+describe('auto top-up, deployed without purchase records', () => {
+  it('holds the first purchase for a day and says why', async () => {
+    await deployed(
+      buying,
+      async (d) => {
+        await d.invoke();
+        expect(posts(d)).toHaveLength(0);
+        const alert = d.published().find((n) => n.kind === 'balance-alert');
+        expect(alert?.text).toContain('its purchase records were started afresh');
+      },
+      () => {},
+      undefined,
     );
   });
 });

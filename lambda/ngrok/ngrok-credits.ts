@@ -19,12 +19,13 @@ import {
   readCapped,
   sleep,
 } from '../common/http-retry.ts';
-import type {
-  LedgerFacts,
-  LedgerPurchase,
-  PurchaseRecord,
-  PurchaseReport,
-  StopReason,
+import {
+  CLOCK_SKEW_MS,
+  type LedgerFacts,
+  type LedgerPurchase,
+  type PurchaseRecord,
+  type PurchaseReport,
+  type StopReason,
 } from '../watches/top-up/decide.ts';
 import {
   type CallBudget,
@@ -104,7 +105,13 @@ export async function createCreditPurchase(
   if (outcome.kind === 'network') return { kind: 'unavailable', message: outcome.message };
   if (outcome.kind === 'ok') return readPurchase(outcome.body, `POST ${path}`);
   const { status, error } = outcome;
-  if (status === 409 && error.purchaseId) return { kind: 'follow', purchaseId: error.purchaseId };
+  if (
+    status === 409 &&
+    error.purchaseId &&
+    (error.reason === 'idempotency_key_reuse' || error.reason === 'purchase_in_progress')
+  ) {
+    return { kind: 'follow', purchaseId: error.purchaseId, reason: error.reason };
+  }
   if (status === 429) return { kind: 'rate-limited' };
   if (status === 400) {
     const reason = STOP_REASONS[error.reason ?? ''];
@@ -115,6 +122,8 @@ export async function createCreditPurchase(
   }
   const message = describeStatus(`POST ${path}`, status, error.text);
   // A 409 without a purchase to follow, a 408 or 5xx after every retry: it may have landed.
+  // (Any other 4xx started nothing with this request; the decisions still keep the key, as an
+  // earlier send of it may have landed.)
   if (status === 409 || status === 408 || status >= 500) return { kind: 'unavailable', message };
   return { kind: 'rejected', message };
 }
@@ -177,13 +186,15 @@ export async function fetchCreditGrants(
 }
 
 /**
- * The ledger facts for the decisions: this UTC month's purchase grants, or unreadable when
- * the list was cut (ngrok keeps each source's newest 100 rows) after the month began, so
- * some of this month's purchases might be missing.
+ * The ledger facts for the decisions: the purchase grants (and refund rows), or unreadable
+ * when the list was cut (ngrok keeps each source's newest 100 rows) after the earliest month
+ * the cap may look at began (`now` less the clock skew allowed), so some of its purchases
+ * might be missing.
  */
 export function ledgerFacts(grants: readonly CreditGrant[] | undefined, now: Date): LedgerFacts {
   if (grants === undefined) return { readable: false };
-  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const early = new Date(now.getTime() - CLOCK_SKEW_MS);
+  const monthStart = Date.UTC(early.getUTCFullYear(), early.getUTCMonth(), 1);
   const oldest = grants.reduce(
     (min, g) => Math.min(min, Date.parse(g.createdAt)),
     Number.POSITIVE_INFINITY,
@@ -195,7 +206,7 @@ export function ledgerFacts(grants: readonly CreditGrant[] | undefined, now: Dat
     readable: true,
     purchases: grants
       .filter((g) => g.category === 'purchase')
-      .map(({ amountCents, createdAt }) => ({ amountCents, createdAt })),
+      .map(({ amountCents, createdAt, category }) => ({ amountCents, createdAt, category })),
   };
 }
 
@@ -212,7 +223,9 @@ export function parseGrants(body: ParsedBody): CreditGrant[] {
     if (item.type !== 'credits') return;
     const amount = readInteger(body, item, 'amountCents');
     if (!amount.ok) throw fail(`${amount.problem} in item ${index}`);
-    if (amount.value < 0) throw fail(`a negative amountCents in item ${index}`);
+    // A negative amount is a refund row, not a grant: skipped, the rest stays readable (the
+    // cap then counts the refunded purchase's grant as long as ngrok lists it: careful).
+    if (amount.value < 0) return;
     if (item.category !== 'purchase' && item.category !== 'promotional') {
       throw fail(`item ${index} with category ${show(item.category)}`);
     }
@@ -253,12 +266,17 @@ export function readPurchase(body: ParsedBody, what: string): PurchaseReport {
     const field = value[key];
     return typeof field === 'string' ? field.slice(0, 300) : undefined;
   };
+  const createdAt =
+    typeof value.createdAt === 'string' && !Number.isNaN(Date.parse(value.createdAt))
+      ? new Date(value.createdAt).toISOString()
+      : undefined;
   return {
     kind: 'purchase',
     purchase: definedOnly({
       id: value.id,
       status,
       amountCents: amount.value,
+      createdAt,
       failureCode: text('failureCode'),
       failureMessage: text('failureMessage'),
     }) as PurchaseRecord,

@@ -23,7 +23,12 @@ import {
 } from '../config/settings.ts';
 import type { NgrokClientOptions } from '../ngrok/ngrok-client.ts';
 import { type ObserveResult, observeAccount } from '../observe/observe.ts';
-import { type AccountRecord, accountKey, readAccountRecord } from '../store/account-record.ts';
+import {
+  type AccountRecord,
+  accountKey,
+  accountStore,
+  readAccountRecord,
+} from '../store/account-record.ts';
 import { claimUnsent, enqueue } from '../store/outbox.ts';
 import { type AlertState, stateChanged } from '../store/state.ts';
 import { type RecordStore, update, type Versioned } from '../store/store.ts';
@@ -272,7 +277,7 @@ async function runAccount(
       clock: clock(deps),
       log,
       runId: run.runId,
-      store: deps.store as RecordStore<AccountRecord>,
+      store: accountStore(deps.store, run.now),
       key,
       latest: () => ({ version: latest.version, value: readAccountRecord(latest.value).record }),
       wrote: (written) => {

@@ -6,6 +6,7 @@
 import type { TopUpState } from '../watches/top-up/decide.ts';
 import type { OutboxEntry } from './outbox.ts';
 import { type AlertState, isTopUpState, readState } from './state.ts';
+import type { RecordStore } from './store.ts';
 
 export interface AccountRecord {
   /** The watches' state; absent before the first run (or after the record was lost). */
@@ -79,4 +80,21 @@ function isOutboxEntry(value: unknown): value is OutboxEntry {
         typeof e.claim.by === 'string' &&
         typeof e.claim.until === 'string'))
   );
+}
+
+/**
+ * The store seen as account records: every read validated (readAccountRecord), so a writer
+ * that re-applies its change on a lost race starts from a checked record.
+ */
+export function accountStore(store: RecordStore<unknown>, now?: Date): RecordStore<AccountRecord> {
+  return {
+    async read(key) {
+      const { version, value } = await store.read(key);
+      return {
+        version,
+        value: value === undefined ? undefined : readAccountRecord(value, now).record,
+      };
+    },
+    write: (key, version, value) => store.write(key, version, value),
+  };
 }

@@ -11,7 +11,7 @@ import type { WeekRecord } from '../watches/digest.ts';
 import type { ExpiryState } from '../watches/expiry.ts';
 import type { CheckoutState } from '../watches/pay-link-policy.ts';
 import type { SpikeState } from '../watches/spike-policy.ts';
-import type { TopUpState } from '../watches/top-up/decide.ts';
+import { readTopUpState, type TopUpState } from '../watches/top-up/decide.ts';
 import { checkPart, STATE_PARTS } from './state-schema.ts';
 
 /** An active snooze (watches/snooze.ts), saved in the account's state. */
@@ -124,25 +124,9 @@ export function readState(value: unknown, now?: Date): ParsedState & { problems?
   return problems.length > 0 ? { state, problems } : { state };
 }
 
-/** The parts of a saved top-up state the decisions rely on, checked by form. */
+/** A saved top-up part the decisions accept (anything else is read as lost: they hold). */
 export function isTopUpState(value: unknown): value is TopUpState {
-  const t = value as Partial<TopUpState> | null;
-  const isText = (v: unknown) => v === undefined || typeof v === 'string';
-  return (
-    typeof t === 'object' &&
-    t !== null &&
-    Number.isInteger(t.failures) &&
-    (t.inFlight === undefined ||
-      (typeof t.inFlight.key === 'string' &&
-        Number.isInteger(t.inFlight.amountCents) &&
-        Number.isInteger(t.inFlight.n) &&
-        typeof t.inFlight.month === 'string' &&
-        typeof t.inFlight.startedAt === 'string' &&
-        isText(t.inFlight.id))) &&
-    (t.lastSuccess === undefined || typeof t.lastSuccess.at === 'string') &&
-    (t.stopped === undefined || typeof t.stopped.at === 'string') &&
-    isText(t.stateLostAt)
-  );
+  return readTopUpState(value) !== undefined;
 }
 
 /** Whether two states differ in anything worth a write (the event id alone is not). */

@@ -57,9 +57,9 @@ export interface SavedLink {
 
 /**
  * Whether auto top-up will leave the buying to a person, so an alert should carry a link:
- * it is off, in dry run, refused by this month's cap, stopped, or its last purchase failed.
- * A purchase in flight or a wait for ngrok's ledger is not one of these: a link then could
- * buy twice. The one place that reads auto top-up's state for this.
+ * it is off, in dry run, refused by this month's cap, stopped, its last purchase failed, or
+ * it holds purchases back after its records were started afresh. A purchase ngrok has not
+ * resolved (its own or one by hand) is not one of these: a link then could buy twice. The one place that reads auto top-up's state for this.
  */
 export function autoTopUpWillNotBuy(
   settings: TopUpSettings | undefined,
@@ -68,8 +68,16 @@ export function autoTopUpWillNotBuy(
 ): boolean {
   if (settings === undefined || settings.dryRun) return true;
   if (topUp === undefined) return false;
-  if (topUp.inFlight !== undefined) return false;
-  return topUp.stopped !== undefined || topUp.cappedMonth === utcMonth(now) || topUp.failures > 0;
+  const unresolved = (p: { phase: string }) => p.phase !== 'succeeded' && p.phase !== 'failed';
+  // A purchase of its own, or one by hand, that ngrok has not resolved: a link could buy twice.
+  if (topUp.intents.some(unresolved) || topUp.foreign.some(unresolved)) return false;
+  return (
+    topUp.stopped !== undefined ||
+    topUp.cappedMonth === utcMonth(now) ||
+    topUp.failures > 0 ||
+    // Holding purchases back after its records were started afresh (up to a day).
+    (topUp.holdUntil !== undefined && Date.parse(topUp.holdUntil) > now.getTime())
+  );
 }
 
 /** What the suggestion is made from: spend rates in cents, when they are known. */

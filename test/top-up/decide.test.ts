@@ -1,99 +1,112 @@
+/**
+ * The purchase decisions on their own: what a stored record may say, how the cap counts,
+ * and what each answer from ngrok does to an intent. The sequences across runs are in
+ * money.regressions.test.ts and the model.
+ */
 import { describe, expect, it } from 'vitest';
 import {
+  CLOCK_SKEW_MS,
   configFingerprint,
   decideTopUp,
-  type InFlight,
+  freshTopUpState,
+  HOLD_MS,
+  type Intent,
   idempotencyKey,
   type LedgerFacts,
-  type LedgerPurchase,
-  monthPurchases,
-  type PurchaseRecord,
+  monthsBetween,
+  monthTotals,
+  newEpoch,
+  PENDING_NOTICE_MS,
   type PurchaseReport,
+  readTopUpState,
   type TopUpInput,
   type TopUpSettings,
   type TopUpState,
-  utcMonth,
 } from '../../lambda/watches/top-up/decide.ts';
 
-const HOUR = 3_600_000;
-const T0 = new Date('2026-12-10T12:00:00Z');
-const at = (hours: number) => new Date(T0.getTime() + hours * HOUR);
+const NOW = new Date('2026-12-10T12:00:00.000Z');
 const SETTINGS: TopUpSettings = {
   amountCents: 2000,
-  monthlyCapCents: 6000,
+  monthlyCapCents: 5000,
   belowCents: 1000,
   dryRun: false,
 };
-const KEY1 = 'ngrok-balance-alert-2026-12-1-1';
-
-const grant = (amountCents: number, createdAt = '2026-12-01T09:00:00Z'): LedgerPurchase => ({
-  amountCents,
-  createdAt,
-});
-const ledger = (...purchases: LedgerPurchase[]): LedgerFacts => ({ readable: true, purchases });
+const EMPTY: LedgerFacts = { readable: true, purchases: [] };
+const at = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000);
+const STATE = freshTopUpState('e1');
 
 function input(fields: Partial<TopUpInput> = {}): TopUpInput {
   return {
     account: 'prod',
     settings: SETTINGS,
-    observation: { ok: true, balanceCents: 500 },
-    test: false,
-    ledger: ledger(),
-    // A saved state with nothing in it; lost state (undefined) has tests of its own.
-    state: { failures: 0 },
-    now: T0,
+    balanceCents: 400,
+    ledger: EMPTY,
+    ledgerRead: true,
+    state: STATE,
+    runId: 'run-1',
+    now: NOW,
     ...fields,
   };
 }
 
-const purchase = (status: PurchaseRecord['status'], extra: Partial<PurchaseRecord> = {}) => ({
-  kind: 'purchase' as const,
-  purchase: { id: 'cp_1', status, amountCents: 2000, ...extra },
-});
-
-const inFlight = (fields: Partial<InFlight> = {}): InFlight => ({
-  id: 'cp_1',
-  key: KEY1,
+const intent = (fields: Partial<Intent> = {}): Intent => ({
+  id: 'e1-1',
+  key: idempotencyKey('e1', 1),
   amountCents: 2000,
-  startedAt: T0.toISOString(),
-  month: '2026-12',
-  n: 1,
-  balanceBeforeCents: 500,
-  ledgerAfterCents: 2000,
-  seen: true,
+  by: 'run-0',
+  createdAt: NOW.toISOString(),
+  balanceBeforeCents: 400,
+  phase: 'open',
+  told: {},
   ...fields,
 });
+const withIntent = (fields: Partial<Intent> = {}): TopUpState => ({
+  ...STATE,
+  seq: 1,
+  intents: [intent(fields)],
+});
+const sent = (result: PurchaseReport) => ({
+  kind: 'sent' as const,
+  intentId: 'e1-1',
+  key: idempotencyKey('e1', 1),
+  amountCents: 2000,
+  result,
+});
+const purchase = (
+  status: 'pending' | 'actionRequired' | 'succeeded' | 'failed',
+): PurchaseReport => ({
+  kind: 'purchase',
+  purchase: { id: 'cp_1', status, amountCents: 2000, createdAt: NOW.toISOString() },
+});
+const grant = (amountCents: number, createdAt = '2026-12-05T00:00:00.000Z') => ({
+  amountCents,
+  createdAt,
+  category: 'purchase' as const,
+});
 
-/** The state after a run that bought and got `report` back. */
-function afterBuy(report: PurchaseReport, fields: Partial<TopUpInput> = {}) {
-  const first = decideTopUp(input(fields));
-  return decideTopUp(input({ ...fields, state: first.state, report }));
-}
-
-describe('idempotencyKey and the ledger facts', () => {
-  it('builds the key from the month, the ledger position and the attempt only', () => {
-    expect(idempotencyKey('2026-12', 3, 2)).toBe('ngrok-balance-alert-2026-12-3-2');
-    expect(idempotencyKey('2026-12', 99_999, 99_999).length).toBeLessThanOrEqual(255);
+describe('keys, epochs and months', () => {
+  it('makes keys from the epoch and the intent number only, within ngrok’s 255 characters', () => {
+    expect(idempotencyKey('e1', 3)).toBe('ngrok-balance-alert-e1-3');
+    const epoch = newEpoch('x'.repeat(300), NOW);
+    expect(epoch).toMatch(/^[a-z0-9]{1,40}$/);
+    expect(idempotencyKey(epoch, Number.MAX_SAFE_INTEGER).length).toBeLessThanOrEqual(255);
+    expect(newEpoch('Run-1/A', NOW)).toBe(`${NOW.getTime().toString(36)}run1a`);
   });
 
-  it('counts and sums only the purchases of the given UTC month', () => {
-    const purchases = [
-      grant(2000, '2026-11-30T23:59:59Z'),
-      grant(500, '2026-12-01T00:00:00Z'),
-      grant(1000, '2026-12-31T23:59:59Z'),
-      grant(700, '2027-01-01T00:00:00Z'),
-    ];
-    expect(monthPurchases(purchases, '2026-12')).toEqual({ count: 2, totalCents: 1500 });
-    expect(utcMonth(new Date('2026-12-31T23:59:59.999Z'))).toBe('2026-12');
+  it('lists every month between two times, across a year end', () => {
+    expect(
+      monthsBetween(Date.parse('2026-11-30T23:00:00Z'), Date.parse('2027-01-01T00:00:00Z')),
+    ).toEqual(['2026-11', '2026-12', '2027-01']);
+    expect(monthsBetween(NOW.getTime(), NOW.getTime())).toEqual(['2026-12']);
+    expect(monthsBetween(NOW.getTime(), NOW.getTime() - 1e10)).toEqual(['2026-12']);
   });
 
-  it('fingerprints all four settings', () => {
+  it('fingerprints every setting a stop applies to', () => {
     const base = configFingerprint(SETTINGS);
-    expect(base).toBe('2000/6000/1000/false');
     for (const change of [
-      { amountCents: 2500 },
-      { monthlyCapCents: 8000 },
-      { belowCents: 1500 },
+      { amountCents: 1 },
+      { monthlyCapCents: 1 },
+      { belowCents: 1 },
       { dryRun: true },
     ]) {
       expect(configFingerprint({ ...SETTINGS, ...change })).not.toBe(base);
@@ -101,602 +114,859 @@ describe('idempotencyKey and the ledger facts', () => {
   });
 });
 
-describe('decideTopUp: when to buy', () => {
-  it('buys one purchase after a successful read below the threshold, with the derived key', () => {
-    // Act
+describe('monthTotals', () => {
+  it('adds purchase grants by their month, leaving out promotions and refund rows', () => {
+    const totals = monthTotals(
+      [
+        grant(500),
+        grant(700, '2026-11-30T23:59:59.000Z'),
+        { ...grant(900), category: 'promotional' },
+        grant(-500),
+      ],
+      [],
+    );
+    expect(Object.fromEntries(totals)).toEqual({ '2026-12': 500, '2026-11': 700 });
+  });
+
+  it('counts a purchase in every month its grant could be dated in, on top of listed grants', () => {
+    const totals = monthTotals(
+      [grant(2000, '2026-12-01T00:02:00.000Z')],
+      [
+        {
+          amountCents: 2000,
+          from: Date.parse('2026-11-30T23:50:00Z'),
+          to: Date.parse('2026-12-01T00:10:00Z'),
+        },
+      ],
+    );
+    expect(Object.fromEntries(totals)).toEqual({ '2026-11': 2000, '2026-12': 4000 });
+  });
+});
+
+describe('readTopUpState: stored values can only make the monitor more careful', () => {
+  it('accepts what the decisions write', () => {
+    expect(readTopUpState(withIntent({ phase: 'pending', purchaseId: 'cp_1' }))).toBeDefined();
+    expect(readTopUpState(STATE)).toEqual(STATE);
+  });
+
+  it.each([
+    ['not an object', 'x'],
+    ['no epoch', { ...STATE, epoch: undefined }],
+    ['an epoch that cannot be sent in a key', { ...STATE, epoch: 'a b' }],
+    ['a negative sequence', { ...STATE, seq: -1 }],
+    ['a fractional failure count', { ...STATE, failures: 0.5 }],
+    ['an intent numbered past the sequence', { ...withIntent(), seq: 0 }],
+    ['a negative amount', withIntent({ amountCents: -2000 })],
+    ['an amount ngrok would never take', withIntent({ amountCents: 50_001 })],
+    ['an unknown phase', withIntent({ phase: 'refunded' as never })],
+    ['a success without its time', withIntent({ phase: 'succeeded' })],
+    ['a time that is not one', withIntent({ createdAt: 'soon' })],
+    ['a key with a space', withIntent({ key: 'a b' })],
+    ['a hold that is not a time', { ...STATE, holdUntil: 'later' }],
+    [
+      'an unknown stop reason',
+      { ...STATE, stopped: { reason: 'x', config: '', at: NOW.toISOString() } },
+    ],
+    [
+      'a watched purchase without a time',
+      { ...STATE, foreign: [{ purchaseId: 'cp_9', phase: 'open' }] },
+    ],
+    ['a settled entry without a time', { ...STATE, settled: [{ id: 'e1-1' }] }],
+    ['intents that are not a list', { ...STATE, intents: {} }],
+  ])('reads %s as lost: a new epoch, and a hold of a day', (_what, stored) => {
+    expect(readTopUpState(stored)).toBeUndefined();
+    const decision = decideTopUp(input({ state: stored }));
+    expect(decision.restarted).toBe(true);
+    expect(decision.action).toEqual({ kind: 'none' });
+    expect(decision.state.holdUntil).toBe(new Date(NOW.getTime() + HOLD_MS).toISOString());
+    expect(decision.state.epoch).not.toBe('e1');
+    expect(decision.status).toContain('waiting until');
+  });
+});
+
+describe('decideTopUp: starting a purchase', () => {
+  it('writes an intent and sends its key when the balance is low and the cap allows', () => {
     const decision = decideTopUp(input());
-    // Assess
-    expect(decision.action).toEqual({ kind: 'buy', amountCents: 2000, idempotencyKey: KEY1 });
+    expect(decision.action).toEqual({
+      kind: 'send',
+      intentId: 'e1-1',
+      key: 'ngrok-balance-alert-e1-1',
+      amountCents: 2000,
+    });
+    expect(decision.state.seq).toBe(1);
+    expect(decision.state.intents).toEqual([intent({ by: 'run-1' })]);
     expect(decision.notifications).toEqual([]);
-    expect(decision.status).toBe('auto top-up: buying $20.00');
-    expect(decision.state.inFlight).toEqual({
-      key: KEY1,
-      amountCents: 2000,
-      startedAt: T0.toISOString(),
-      month: '2026-12',
-      n: 1,
-      balanceBeforeCents: 500,
-      ledgerAfterCents: 2000,
-    });
   });
 
-  it('numbers the key after this month’s purchases in the ledger', () => {
-    const decision = decideTopUp(
-      input({ ledger: ledger(grant(2000), grant(500), grant(9999, '2026-11-20T00:00:00Z')) }),
-    );
-    expect(decision.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-3-1' });
-    expect(decision.state.inFlight?.ledgerAfterCents).toBe(4500);
+  it('asks for the ledger first, and never buys without a readable one', () => {
+    expect(decideTopUp(input({ ledgerRead: false })).action).toEqual({ kind: 'ledger' });
+    const unreadable = decideTopUp(input({ ledger: { readable: false } }));
+    expect(unreadable.action.kind).toBe('none');
+    expect(unreadable.status).toContain('could not be read');
   });
 
-  it.each([
-    ['at the threshold', 1000, 'none'],
-    ['one cent below it', 999, 'buy'],
-    ['overdrawn', -50, 'buy'],
-  ])('with the balance %s (%i): %s', (_name, balanceCents, kind) => {
-    const decision = decideTopUp(input({ observation: { ok: true, balanceCents } }));
-    expect(decision.action.kind).toBe(kind);
-  });
-
-  it('says it is not needed above the threshold, and ends a dry run’s low spell', () => {
-    const decision = decideTopUp(
-      input({
-        observation: { ok: true, balanceCents: 1000 },
-        state: { failures: 0, dryRunNoticed: true },
-      }),
-    );
-    expect(decision.status).toBe('auto top-up: not needed above $10.00');
-    expect(decision.state).toEqual({ failures: 0 });
-  });
-
-  it('never buys when the check failed', () => {
-    const decision = decideTopUp(input({ observation: { ok: false } }));
-    expect(decision.action).toEqual({ kind: 'none' });
-    expect(decision.status).toBe('auto top-up: not buying, the balance could not be read');
-  });
-
-  it('does nothing at all on a test invocation, even with a purchase to follow', () => {
-    const state: TopUpState = { failures: 0, inFlight: inFlight() };
-    const decision = decideTopUp(input({ test: true, state }));
-    expect(decision).toEqual({
-      state,
-      action: { kind: 'none' },
-      notifications: [],
-      status: 'test run: auto top-up not checked',
-    });
-    expect(decideTopUp(input({ test: true })).state).toEqual({ failures: 0 });
-  });
-
-  it('never buys without a readable ledger', () => {
-    const decision = decideTopUp(input({ ledger: { readable: false } }));
-    expect(decision.action).toEqual({ kind: 'none' });
-    expect(decision.status).toBe(
-      "auto top-up: not buying, ngrok's purchase history could not be read",
+  it('buys nothing at or above the buy level, or without a balance', () => {
+    expect(decideTopUp(input({ balanceCents: 1000 })).action.kind).toBe('none');
+    expect(decideTopUp(input({ balanceCents: 999 })).action.kind).toBe('send');
+    expect(decideTopUp(input({ balanceCents: undefined })).status).toContain(
+      'balance could not be read',
     );
   });
-});
 
-describe('decideTopUp: the monthly cap', () => {
-  it('buys up to the cap exactly', () => {
-    const decision = decideTopUp(input({ ledger: ledger(grant(2000), grant(2000)) }));
-    expect(decision.action.kind).toBe('buy');
-  });
-
-  it('refuses past the cap, says so once a month with the total and the cap', () => {
-    // Prepare
-    const full = ledger(grant(2000), grant(2000), grant(2001));
-    // Act
-    const first = decideTopUp(input({ ledger: full }));
-    const second = decideTopUp(input({ ledger: full, state: first.state, now: at(1) }));
-    const nextMonth = decideTopUp(
-      input({
-        ledger: ledger(grant(5000, '2027-01-01T01:00:00Z')),
-        state: second.state,
-        now: new Date('2027-01-02T00:00:00Z'),
-      }),
-    );
-    // Assess
-    expect(first.action).toEqual({ kind: 'none' });
-    expect(first.notifications).toEqual([
-      {
-        kind: 'top-up-capped',
-        account: 'prod',
-        amountCents: 2000,
-        capCents: 6000,
-        monthTotalCents: 6001,
-        balanceCents: 500,
-        at: T0.toISOString(),
-      },
-    ]);
-    expect(first.status).toBe('auto top-up: blocked by the monthly cap ($60.01 of $60.00 bought)');
-    expect(first.state.cappedMonth).toBe('2026-12');
-    expect(second.notifications).toEqual([]);
-    expect(second.status).toBe(first.status);
-    expect(nextMonth.notifications.map((n) => n.kind)).toEqual(['top-up-capped']);
-  });
-
-  it('counts a success the ledger does not show yet, and waits for it', () => {
-    const lastSuccess = {
-      id: 'cp_1',
-      at: at(-2).toISOString(),
-      amountCents: 2000,
-      month: '2026-12',
-      balanceBeforeCents: 500,
-      ledgerAfterCents: 2000,
-    };
-    const state: TopUpState = { failures: 0, lastSuccess };
-    const lagging = decideTopUp(input({ state }));
-    expect(lagging.action).toEqual({ kind: 'none' });
-    expect(lagging.status).toBe(
-      "auto top-up: bought $20.00, waiting for ngrok's ledger to show it",
-    );
-    const shown = decideTopUp(input({ state, ledger: ledger(grant(2000)) }));
-    expect(shown.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-2-1' });
-    // After a day the grant is taken as shown (its amount may never match).
-    const dayLater = decideTopUp(input({ state, now: at(22) }));
-    expect(dayLater.action).toMatchObject({ kind: 'buy', idempotencyKey: KEY1 });
-    expect(decideTopUp(input({ state, now: at(21.99) })).action.kind).toBe('none');
-    // A success of last month does not count against this one.
-    const lastMonth = decideTopUp(
-      input({ state: { ...state, lastSuccess: { ...lastSuccess, month: '2026-11' } } }),
-    );
-    expect(lastMonth.action.kind).toBe('buy');
-  });
-});
-
-describe('decideTopUp: after a success', () => {
-  const success: TopUpState = {
-    failures: 0,
-    lastSuccess: {
-      id: 'cp_1',
-      at: T0.toISOString(),
-      amountCents: 2000,
-      month: '2026-12',
-      balanceBeforeCents: 500,
-      ledgerAfterCents: 2000,
-    },
-  };
-  const shown = ledger(grant(2000));
-
-  it('waits for the balance to show the credit or an hour, whichever comes first', () => {
-    const early = decideTopUp(input({ state: success, ledger: shown, now: at(0.99) }));
-    expect(early.action).toEqual({ kind: 'none' });
-    expect(early.status).toBe('auto top-up: bought $20.00, waiting for the balance to show it');
-    const hourLater = decideTopUp(input({ state: success, ledger: shown, now: at(1) }));
-    expect(hourLater.action.kind).toBe('buy');
-    const credited = decideTopUp(
-      input({ state: success, ledger: shown, observation: { ok: true, balanceCents: 501 } }),
-    );
-    expect(credited.action.kind).toBe('buy');
-    const same = decideTopUp(
-      input({ state: success, ledger: shown, observation: { ok: true, balanceCents: 500 } }),
-    );
-    expect(same.action.kind).toBe('none');
-  });
-
-  it('a resent key that replays the known success charges nothing and says nothing', () => {
-    const state: TopUpState = {
-      ...success,
-      inFlight: inFlight({ id: undefined, seen: undefined }),
-    };
-    const decision = decideTopUp(input({ state, report: purchase('succeeded') }));
-    expect(decision.notifications).toEqual([]);
-    expect(decision.state).toEqual(success);
-    expect(decision.status).toBe(
-      "auto top-up: bought $20.00, waiting for ngrok's ledger to show it",
-    );
-  });
-});
-
-describe('decideTopUp: following a purchase', () => {
-  it('announces a started purchase once, with its id and the balance before it', () => {
-    const decision = afterBuy(purchase('pending'));
-    expect(decision.notifications).toEqual([
-      {
-        kind: 'top-up-started',
-        account: 'prod',
-        amountCents: 2000,
-        capCents: 6000,
-        purchaseId: 'cp_1',
-        balanceCents: 500,
-        at: T0.toISOString(),
-      },
-    ]);
-    expect(decision.action).toEqual({ kind: 'none' });
-    expect(decision.state.inFlight).toMatchObject({ id: 'cp_1', seen: true });
-    expect(decision.status).toBe('auto top-up: $20.00 started, waiting for it');
-  });
-
-  it('follows it on every later run, whatever the balance, before anything else', () => {
-    const state: TopUpState = { failures: 0, inFlight: inFlight() };
-    for (const observation of [{ ok: false } as const, { ok: true, balanceCents: 9999 } as const]) {
-      const decision = decideTopUp(input({ state, observation, ledger: { readable: false } }));
-      expect(decision.action).toEqual({ kind: 'follow', purchaseId: 'cp_1' });
-      expect(decision.status).toBe('auto top-up: $20.00 started, waiting for it');
-    }
-  });
-
-  it('says once when a purchase is still pending after an hour, and keeps following', () => {
-    const state: TopUpState = { failures: 0, inFlight: inFlight() };
-    const early = decideTopUp(input({ state, report: purchase('pending'), now: at(0.99) }));
-    expect(early.notifications).toEqual([]);
-    const late = decideTopUp(input({ state, report: purchase('pending'), now: at(1) }));
-    expect(late.notifications.map((n) => [n.kind, n.purchaseId])).toEqual([
-      ['top-up-pending-long', 'cp_1'],
-    ]);
-    expect(late.state.inFlight?.pendingNoticed).toBe(true);
-    const later = decideTopUp(
-      input({ state: late.state, report: purchase('pending'), now: at(5) }),
-    );
-    expect(later.notifications).toEqual([]);
-    expect(decideTopUp(input({ state: later.state, now: at(6) })).action.kind).toBe('follow');
-  });
-
-  it('announces a success once, resets the failures and remembers it', () => {
-    const state: TopUpState = { failures: 2, inFlight: inFlight() };
-    const decision = decideTopUp(input({ state, report: purchase('succeeded'), now: at(1) }));
-    expect(decision.notifications).toEqual([
-      {
-        kind: 'top-up-succeeded',
-        account: 'prod',
-        amountCents: 2000,
-        capCents: 6000,
-        purchaseId: 'cp_1',
-        at: at(1).toISOString(),
-      },
-    ]);
-    expect(decision.state).toEqual({
-      failures: 0,
-      lastSuccess: {
-        id: 'cp_1',
-        at: at(1).toISOString(),
-        amountCents: 2000,
-        month: '2026-12',
-        balanceBeforeCents: 500,
-        ledgerAfterCents: 2000,
-      },
-    });
-    expect(decision.status).toBe('auto top-up: bought $20.00, waiting for the balance to show it');
-  });
-
-  it('asks once to confirm the payment at app.ngrok.ai and keeps following', () => {
-    const first = afterBuy(purchase('actionRequired'));
-    expect(first.notifications.map((n) => n.kind)).toEqual(['top-up-action-required']);
-    expect(first.status).toBe(
-      'auto top-up: $20.00 waiting for the payment to be confirmed at app.ngrok.ai',
-    );
-    const again = decideTopUp(input({ state: first.state, report: purchase('actionRequired') }));
+  it('keeps the cap exactly, and announces the refusal once a month', () => {
+    const full = { readable: true as const, purchases: [grant(3000)] };
+    expect(decideTopUp(input({ ledger: full })).action.kind).toBe('send');
+    const over = { readable: true as const, purchases: [grant(3001)] };
+    const refused = decideTopUp(input({ ledger: over }));
+    expect(refused.action.kind).toBe('none');
+    expect(refused.notifications.map((n) => n.kind)).toEqual(['top-up-capped']);
+    expect(refused.notifications[0]).toMatchObject({ monthTotalCents: 3001, capCents: 5000 });
+    const again = decideTopUp(input({ ledger: over, state: refused.state, now: at(1) }));
     expect(again.notifications).toEqual([]);
-    expect(decideTopUp(input({ state: again.state })).action).toEqual({
-      kind: 'follow',
-      purchaseId: 'cp_1',
-    });
   });
 
-  it('follows the purchase a 409 names, and announces it when it turns out pending', () => {
-    const conflict = afterBuy({ kind: 'follow', purchaseId: 'cp_9' });
-    expect(conflict.action).toEqual({ kind: 'follow', purchaseId: 'cp_9' });
-    expect(conflict.status).toBe('auto top-up: following purchase cp_9');
-    expect(conflict.notifications).toEqual([]);
-    const read = decideTopUp(
-      input({
-        state: conflict.state,
-        report: purchase('pending', { id: 'cp_9', amountCents: 500 }),
-      }),
-    );
-    expect(read.notifications.map((n) => [n.kind, n.purchaseId, n.amountCents])).toEqual([
-      ['top-up-started', 'cp_9', 500],
-    ]);
-    expect(read.state.inFlight).toMatchObject({ id: 'cp_9', amountCents: 500, key: KEY1 });
+  it('near a month’s end, a purchase must fit the next month too', () => {
+    const endOfMonth = new Date('2026-12-31T23:58:00.000Z');
+    const january = {
+      readable: true as const,
+      purchases: [grant(3500, '2027-01-01T00:00:00.000Z')],
+    };
+    expect(decideTopUp(input({ ledger: january, now: endOfMonth })).action.kind).toBe('none');
+    // an hour later than that, December is out of reach
+    const december = {
+      readable: true as const,
+      purchases: [grant(3500, '2026-12-31T12:00:00.000Z')],
+    };
+    const newYear = new Date('2027-01-01T00:30:00.000Z');
+    expect(decideTopUp(input({ ledger: december, now: newYear })).action.kind).toBe('send');
+    expect(
+      decideTopUp(
+        input({
+          ledger: december,
+          now: new Date(newYear.getTime() - 30 * 60_000 + CLOCK_SKEW_MS - 1),
+        }),
+      ).action.kind,
+    ).toBe('none');
   });
 
-  it('ignores a report when nothing is in flight', () => {
-    const decision = decideTopUp(input({ state: { failures: 1 }, report: purchase('failed') }));
-    expect(decision).toMatchObject({ state: { failures: 1 }, notifications: [] });
-  });
-});
-
-describe('decideTopUp: failures and stops', () => {
-  const declined = purchase('failed', {
-    failureCode: 'card_declined',
-    failureMessage: 'Your card was declined.',
-  });
-
-  it('alerts with ngrok’s reason and retries on a later run with the next key', () => {
-    const failed = afterBuy(declined);
-    expect(failed.notifications).toEqual([
-      {
-        kind: 'top-up-failed',
-        account: 'prod',
-        amountCents: 2000,
-        capCents: 6000,
-        purchaseId: 'cp_1',
-        failureCode: 'card_declined',
-        failureMessage: 'Your card was declined.',
-        consecutiveFailures: 1,
-        at: T0.toISOString(),
-      },
-    ]);
-    expect(failed.state).toEqual({
-      failures: 1,
-      attempts: { month: '2026-12', n: 1, made: 1 },
-    });
-    expect(failed.status).toBe('auto top-up: the last purchase of $20.00 failed');
-    const retry = decideTopUp(input({ state: failed.state, now: at(1) }));
-    expect(retry.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-1-2' });
-    // Another ledger position starts again at attempt 1.
-    const moved = decideTopUp(input({ state: failed.state, ledger: ledger(grant(500)) }));
-    expect(moved.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-2-1' });
-  });
-
-  it.each([
-    ['the same position', { month: '2026-12', n: 1, made: 1 }, 2],
-    ['another month', { month: '2026-11', n: 1, made: 1 }, 1],
-    ['another position', { month: '2026-12', n: 2, made: 1 }, 1],
-  ])('counts a failure after one at %s as attempt %i', (_name, attempts, made) => {
-    const state: TopUpState = { failures: 1, attempts, inFlight: inFlight() };
-    const decision = decideTopUp(input({ state, report: declined }));
-    expect(decision.state.attempts).toEqual({ month: '2026-12', n: 1, made });
-  });
-
-  it('starts the attempts of a new month at 1, even at the same position', () => {
-    const state: TopUpState = { failures: 0, attempts: { month: '2026-11', n: 1, made: 2 } };
-    const decision = decideTopUp(input({ state }));
-    expect(decision.action).toMatchObject({ idempotencyKey: KEY1 });
-  });
-
-  it('stops after three failures in a row and says so, then buys nothing', () => {
-    let state: TopUpState | undefined;
-    let last = decideTopUp(input());
-    for (let i = 0; i < 3; i++) {
-      last = decideTopUp(input({ state }));
-      last = decideTopUp(input({ state: last.state, report: declined }));
-      state = last.state;
-    }
-    expect(last.notifications.map((n) => n.kind)).toEqual(['top-up-failed', 'top-up-stopped']);
-    expect(last.notifications[1]).toMatchObject({ stopReason: 'failures', amountCents: 2000 });
-    expect(last.status).toBe('auto top-up stopped: 3 purchases failed in a row');
-    expect(state?.stopped).toEqual({
-      reason: 'failures',
-      config: '2000/6000/1000/false',
-      at: T0.toISOString(),
-    });
-    const next = decideTopUp(input({ state, now: at(5) }));
-    expect(next.action).toEqual({ kind: 'none' });
-    expect(next.status).toBe('auto top-up stopped: 3 purchases failed in a row');
-  });
-
-  const stopped: TopUpState = {
-    failures: 3,
-    stopped: { reason: 'failures', config: '2000/6000/1000/false', at: T0.toISOString() },
-  };
-
-  it('resumes when the configuration changes', () => {
-    const decision = decideTopUp(
-      input({ state: stopped, settings: { ...SETTINGS, amountCents: 2500 }, now: at(1) }),
-    );
-    expect(decision.action).toMatchObject({ kind: 'buy', amountCents: 2500 });
-    expect(decision.state.failures).toBe(0);
-    expect(decision.state.stopped).toBeUndefined();
-  });
-
-  it('resumes when the ledger shows a purchase made by hand after the stop', () => {
-    const byHand = decideTopUp(
-      input({ state: stopped, ledger: ledger(grant(500, at(1).toISOString())), now: at(2) }),
-    );
-    expect(byHand.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-2-1' });
-    const before = decideTopUp(
-      input({ state: stopped, ledger: ledger(grant(500, T0.toISOString())), now: at(2) }),
-    );
-    expect(before.action.kind).toBe('none');
-    const unreadable = decideTopUp(input({ state: stopped, ledger: { readable: false } }));
-    expect(unreadable.status).toBe('auto top-up stopped: 3 purchases failed in a row');
-  });
-
-  it.each([
-    ['no_default_payment_method', 'auto top-up stopped: no saved card'],
-    ['metronome_not_provisioned', 'auto top-up stopped: this account cannot buy credits by API'],
-    ['billing_disabled', 'auto top-up stopped: credit billing is disabled for this account'],
-  ] as const)('a 400 %s stops buying with one alert', (reason, status) => {
-    const decision = afterBuy({ kind: 'refused', reason });
-    expect(decision.notifications.map((n) => [n.kind, n.stopReason])).toEqual([
-      ['top-up-stopped', reason],
-    ]);
-    expect(decision.status).toBe(status);
-    expect(decision.state.inFlight).toBeUndefined();
-    expect(decision.state.failures).toBe(0);
-    expect(decideTopUp(input({ state: decision.state, now: at(1) })).notifications).toEqual([]);
-  });
-
-  it('another refusal counts as a failed purchase', () => {
-    const decision = afterBuy({ kind: 'rejected', message: 'HTTP 404: not found' });
-    expect(decision.notifications).toMatchObject([
-      { kind: 'top-up-failed', failureMessage: 'HTTP 404: not found', consecutiveFailures: 1 },
-    ]);
-    expect(decision.state.attempts).toEqual({ month: '2026-12', n: 1, made: 1 });
-  });
-
-  it('a 429 is not a failure: nothing is kept and a later run tries again', () => {
-    const decision = afterBuy({ kind: 'rate-limited' });
-    expect(decision.notifications).toEqual([]);
-    expect(decision.state).toEqual({ failures: 0 });
-    expect(decision.status).toBe('auto top-up: ngrok asked to wait, trying again on a later run');
+  it('a dry run announces once per low spell and writes no intent', () => {
+    const dry = { ...SETTINGS, dryRun: true };
+    const first = decideTopUp(input({ settings: dry }));
+    expect(first.action.kind).toBe('none');
+    expect(first.state.intents).toEqual([]);
+    expect(first.notifications.map((n) => n.kind)).toEqual(['top-up-dry-run']);
+    expect(decideTopUp(input({ settings: dry, state: first.state })).notifications).toEqual([]);
+    const over = decideTopUp(input({ settings: dry, state: first.state, balanceCents: 5000 }));
+    expect(over.state.dryRunNoticed).toBeUndefined();
   });
 });
 
-describe('decideTopUp: a request with no answer', () => {
-  const unanswered = afterBuy({ kind: 'unavailable', message: 'HTTP 503' });
-
-  it('keeps the key so the next run resends it, low balance or not', () => {
-    expect(unanswered.status).toBe('auto top-up: $20.00 requested, no answer yet (HTTP 503)');
-    expect(unanswered.state.inFlight).toMatchObject({ key: KEY1 });
-    const resent = decideTopUp(
-      input({
-        state: unanswered.state,
-        observation: { ok: true, balanceCents: 5000 },
-        ledger: ledger(grant(500)),
-        settings: { ...SETTINGS, amountCents: 500 },
-        now: at(1),
-      }),
-    );
-    expect(resent.action).toEqual({ kind: 'buy', amountCents: 2000, idempotencyKey: KEY1 });
-    expect(resent.state.inFlight?.startedAt).toBe(T0.toISOString());
+describe('decideTopUp: following an intent', () => {
+  it('resends the key of an intent nobody has heard about, low balance or not', () => {
+    const decision = decideTopUp(input({ state: withIntent(), balanceCents: 9000 }));
+    expect(decision.action).toMatchObject({ kind: 'send', key: 'ngrok-balance-alert-e1-1' });
   });
 
-  it('keeps it without resending in a dry run or past the cap, and drops it in another month', () => {
-    // It may have charged: forgetting it would let a run after a purchase by hand (which
-    // moves the ledger count) buy past it.
-    const state = unanswered.state;
-    const dry = decideTopUp(input({ state, settings: { ...SETTINGS, dryRun: true } }));
-    expect(dry.state.inFlight).toEqual(state.inFlight);
+  it('never sends from a dry run or while stopped, and counts the intent meanwhile', () => {
+    const dry = decideTopUp(
+      input({ state: withIntent(), settings: { ...SETTINGS, dryRun: true } }),
+    );
     expect(dry.action.kind).toBe('none');
-    const capped = decideTopUp(input({ state, ledger: ledger(grant(4001)) }));
-    expect(capped.state.inFlight).toEqual(state.inFlight);
-    expect(capped.action.kind).toBe('none');
-    const nextMonth = decideTopUp(
+    const stopped = {
+      ...withIntent(),
+      stopped: {
+        reason: 'no_default_payment_method' as const,
+        config: configFingerprint(SETTINGS),
+        at: NOW.toISOString(),
+      },
+    };
+    expect(decideTopUp(input({ state: stopped })).action.kind).toBe('none');
+  });
+
+  it('announces the start once, then success once, and resets the failure count', () => {
+    const started = decideTopUp(
+      input({ state: { ...withIntent(), failures: 2 }, report: sent(purchase('pending')) }),
+    );
+    expect(started.notifications.map((n) => n.kind)).toEqual(['top-up-started']);
+    expect(started.state.intents[0]).toMatchObject({
+      phase: 'pending',
+      purchaseId: 'cp_1',
+      told: { started: true },
+    });
+    expect(started.action.kind).toBe('none');
+    const done = decideTopUp(
+      input({
+        state: started.state,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('succeeded') },
+      }),
+    );
+    expect(done.notifications.map((n) => n.kind)).toEqual(['top-up-succeeded']);
+    expect(done.state.failures).toBe(0);
+    const again = decideTopUp(
+      input({
+        state: done.state,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('succeeded') },
+      }),
+    );
+    expect(again.notifications).toEqual([]);
+    // a stale answer does not move it back
+    const stale = decideTopUp(
+      input({
+        state: done.state,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('pending') },
+      }),
+    );
+    expect(stale.state.intents[0]?.phase).toBe('succeeded');
+  });
+
+  it('counts a success until ngrok has had the time to list its grant, then settles it', () => {
+    const done = withIntent({
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      succeededAt: NOW.toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const ledger = { readable: true as const, purchases: [grant(2000, NOW.toISOString())] };
+    const during = decideTopUp(input({ state: done, ledger, now: at(2) }));
+    expect(during.status).toContain('blocked by the monthly cap ($40.00');
+    const after = decideTopUp(
+      input({ state: done, ledger, now: new Date(NOW.getTime() + HOLD_MS) }),
+    );
+    expect(after.state.intents.map((i) => i.id)).toEqual(['e1-2']);
+    expect(after.state.settled).toEqual([
+      { id: 'e1-1', purchaseId: 'cp_1', at: after.state.settled[0]?.at },
+    ]);
+    expect(after.action.kind).toBe('send');
+  });
+
+  it('waits for the balance to show a success before buying again', () => {
+    const done = withIntent({
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      succeededAt: NOW.toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const roomy = { ...SETTINGS, monthlyCapCents: 50_000 };
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(0.49), balanceCents: 900 })).action
+        .kind,
+    ).toBe('none');
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(0.5), balanceCents: 401 })).action
+        .kind,
+    ).toBe('send');
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(0.5), balanceCents: 400 })).action
+        .kind,
+    ).toBe('none');
+    expect(
+      decideTopUp(input({ state: done, settings: roomy, now: at(1), balanceCents: 100 })).action
+        .kind,
+    ).toBe('send');
+  });
+
+  it('announces a failure with ngrok’s reason, and stops after three in a row', () => {
+    const failed = decideTopUp(
+      input({
+        state: { ...withIntent(), failures: 2 },
+        report: sent({
+          kind: 'purchase',
+          purchase: {
+            id: 'cp_1',
+            status: 'failed',
+            amountCents: 2000,
+            failureCode: 'card_declined',
+          },
+        }),
+      }),
+    );
+    expect(failed.notifications.map((n) => n.kind)).toEqual([
+      'top-up-started',
+      'top-up-failed',
+      'top-up-stopped',
+    ]);
+    expect(failed.notifications[1]).toMatchObject({
+      failureCode: 'card_declined',
+      consecutiveFailures: 3,
+    });
+    expect(failed.state.stopped?.reason).toBe('failures');
+    expect(failed.state.intents).toEqual([]);
+    expect(failed.state.settled.map((s) => s.purchaseId)).toEqual(['cp_1']);
+  });
+
+  it('a failure does not retry in the same run', () => {
+    const failed = decideTopUp(input({ state: withIntent(), report: sent(purchase('failed')) }));
+    expect(failed.action.kind).toBe('none');
+    expect(decideTopUp(input({ state: failed.state, now: at(0.1) })).action.kind).toBe('send');
+  });
+
+  it('needs action: announced once, followed', () => {
+    const first = decideTopUp(
+      input({ state: withIntent(), report: sent(purchase('actionRequired')) }),
+    );
+    expect(first.notifications.map((n) => n.kind)).toEqual([
+      'top-up-started',
+      'top-up-action-required',
+    ]);
+    const next = decideTopUp(input({ state: first.state, now: at(1) }));
+    expect(next.action).toEqual({ kind: 'read', purchaseId: 'cp_1' });
+    expect(next.status).toContain('confirmed at app.ngrok.ai');
+  });
+
+  it('a purchase pending over an hour gets one notice', () => {
+    const state = withIntent({ phase: 'pending', purchaseId: 'cp_1', told: { started: true } });
+    const read = (now: Date, s: TopUpState) =>
+      decideTopUp(
+        input({
+          state: s,
+          now,
+          report: { kind: 'read', purchaseId: 'cp_1', result: purchase('pending') },
+        }),
+      );
+    expect(read(new Date(NOW.getTime() + PENDING_NOTICE_MS - 1), state).notifications).toEqual([]);
+    const long = read(new Date(NOW.getTime() + PENDING_NOTICE_MS), state);
+    expect(long.notifications.map((n) => n.kind)).toEqual(['top-up-pending-long']);
+    expect(read(at(3), long.state).notifications).toEqual([]);
+  });
+
+  it.each([
+    ['a timeout', { kind: 'unavailable', message: 'timed out' }],
+    ['a 429 after an attempt that may have landed', { kind: 'rate-limited' }],
+    ['another 4xx', { kind: 'rejected', message: 'HTTP 400' }],
+  ] as const)('%s keeps the intent, counted, and says so once after an hour', (_what, result) => {
+    const first = decideTopUp(input({ state: withIntent(), report: sent(result) }));
+    expect(first.state.intents[0]).toMatchObject({
+      phase: 'open',
+      unansweredSince: NOW.toISOString(),
+    });
+    expect(first.action.kind).toBe('none');
+    const later = decideTopUp(input({ state: first.state, now: at(1), report: sent(result) }));
+    expect(later.notifications.map((n) => n.kind)).toEqual(['top-up-pending-long']);
+    expect(later.notifications[0]?.failureMessage).toContain('counts it as bought meanwhile');
+    expect(
+      decideTopUp(input({ state: later.state, now: at(2), report: sent(result) })).notifications,
+    ).toEqual([]);
+  });
+});
+
+describe('decideTopUp: what ngrok refuses', () => {
+  it('a 409 naming a purchase not ours: wait, watch it, never announce it', () => {
+    const refused = decideTopUp(
+      input({
+        state: withIntent(),
+        report: sent({ kind: 'follow', purchaseId: 'cp_9', reason: 'purchase_in_progress' }),
+      }),
+    );
+    expect(refused.notifications).toEqual([]);
+    expect(refused.state.foreign).toEqual([
+      { purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: 'open' },
+    ]);
+    expect(refused.state.intents[0]).toMatchObject({ phase: 'open', blocked: true });
+    expect(refused.action).toEqual({ kind: 'read', purchaseId: 'cp_9' });
+    expect(refused.status).toContain(
+      "a purchase is in progress at ngrok (not one of auto top-up's)",
+    );
+    const watched = decideTopUp(
+      input({
+        state: refused.state,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_9',
+          result: {
+            kind: 'purchase',
+            purchase: { id: 'cp_9', status: 'failed', amountCents: 500 },
+          },
+        },
+      }),
+    );
+    expect(watched.notifications).toEqual([]);
+    expect(watched.state.failures).toBe(0);
+    expect(watched.state.foreign).toEqual([]);
+  });
+
+  it('a refused intent is sent again only if it would be decided now', () => {
+    const blocked = withIntent({ blocked: true });
+    expect(decideTopUp(input({ state: blocked })).action).toMatchObject({
+      kind: 'send',
+      key: 'ngrok-balance-alert-e1-1',
+    });
+    expect(decideTopUp(input({ state: blocked, balanceCents: 5000 })).action.kind).toBe('none');
+    const full = { readable: true as const, purchases: [grant(3001)] };
+    expect(decideTopUp(input({ state: blocked, ledger: full })).action.kind).toBe('none');
+    // a watched purchase by hand that succeeded counts against the cap
+    const watched = {
+      ...blocked,
+      foreign: [
+        {
+          purchaseId: 'cp_9',
+          seenAt: NOW.toISOString(),
+          phase: 'succeeded' as const,
+          amountCents: 3001,
+          succeededAt: NOW.toISOString(),
+        },
+      ],
+    };
+    expect(decideTopUp(input({ state: watched })).action.kind).toBe('none');
+  });
+
+  it('a 409 key reuse names this intent’s own purchase: follow it', () => {
+    const reuse = decideTopUp(
+      input({
+        state: withIntent(),
+        report: sent({ kind: 'follow', purchaseId: 'cp_1', reason: 'idempotency_key_reuse' }),
+      }),
+    );
+    expect(reuse.state.intents[0]).toMatchObject({ purchaseId: 'cp_1', phase: 'pending' });
+    expect(reuse.action).toEqual({ kind: 'read', purchaseId: 'cp_1' });
+  });
+
+  it('a 400 that no retry fixes stops buying, once, until the settings change', () => {
+    const refused = decideTopUp(
+      input({
+        state: withIntent(),
+        report: sent({ kind: 'refused', reason: 'no_default_payment_method' }),
+      }),
+    );
+    expect(refused.notifications.map((n) => n.kind)).toEqual(['top-up-stopped']);
+    expect(refused.state.stopped?.reason).toBe('no_default_payment_method');
+    expect(decideTopUp(input({ state: refused.state, now: at(1) })).action.kind).toBe('none');
+    const changed = decideTopUp(
+      input({ state: refused.state, settings: { ...SETTINGS, amountCents: 2500 } }),
+    );
+    expect(changed.state.stopped).toBeUndefined();
+    expect(changed.action).toMatchObject({ kind: 'send', amountCents: 2000 });
+  });
+
+  it('a stop lifts after a purchase by hand the ledger lists since', () => {
+    const stopped = {
+      ...STATE,
+      stopped: {
+        reason: 'failures' as const,
+        config: configFingerprint(SETTINGS),
+        at: NOW.toISOString(),
+      },
+      failures: 3,
+    };
+    const before = { readable: true as const, purchases: [grant(500, NOW.toISOString())] };
+    expect(
+      decideTopUp(input({ state: stopped, ledger: before, now: at(1) })).state.stopped,
+    ).toBeDefined();
+    const after = { readable: true as const, purchases: [grant(500, at(0.5).toISOString())] };
+    const lifted = decideTopUp(input({ state: stopped, ledger: after, now: at(1) }));
+    expect(lifted.state.stopped).toBeUndefined();
+    expect(lifted.state.failures).toBe(0);
+  });
+
+  it('an answer about an intent the record lost is recorded again: the purchase is ours', () => {
+    const recovered = decideTopUp(input({ report: sent(purchase('pending')) }));
+    expect(recovered.state.intents).toMatchObject([
+      { key: 'ngrok-balance-alert-e1-1', purchaseId: 'cp_1', phase: 'pending' },
+    ]);
+    const known = {
+      ...STATE,
+      settled: [{ id: 'e1-1', purchaseId: 'cp_1', at: NOW.toISOString() }],
+    };
+    const late = decideTopUp(input({ state: known, report: sent(purchase('failed')) }));
+    expect(late.state.intents.some((i) => i.purchaseId === 'cp_1')).toBe(false);
+    expect(late.notifications).toEqual([]);
+  });
+});
+
+describe('readTopUpState: every field of a stored purchase is checked', () => {
+  const good = intent({ phase: 'pending', purchaseId: 'cp_1', ngrokCreatedAt: NOW.toISOString() });
+  const foreign = { purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: 'open' };
+  const settled = { id: 'e0-1', purchaseId: 'cp_0', at: NOW.toISOString() };
+  const stored = (fields: Record<string, unknown>, part: 'intent' | 'foreign' | 'settled') => ({
+    ...STATE,
+    seq: 1,
+    intents: [part === 'intent' ? { ...good, ...fields } : good],
+    foreign: [part === 'foreign' ? { ...foreign, ...fields } : foreign],
+    settled: [part === 'settled' ? { ...settled, ...fields } : settled],
+  });
+
+  it('accepts the well-formed record', () => {
+    expect(readTopUpState(stored({}, 'intent'))).toBeDefined();
+    expect(
+      readTopUpState({
+        ...stored({}, 'intent'),
+        holdUntil: NOW.toISOString(),
+        cappedMonth: '2026-12',
+        dryRunNoticed: true,
+      }),
+    ).toBeDefined();
+  });
+
+  it.each([
+    ['intent', { id: 7 }],
+    ['intent', { id: 'x'.repeat(81) }],
+    ['intent', { key: '' }],
+    ['intent', { key: 'k'.repeat(256) }],
+    ['intent', { amountCents: 0 }],
+    ['intent', { amountCents: 1.5 }],
+    ['intent', { by: 1 }],
+    ['intent', { balanceBeforeCents: 0.5 }],
+    ['intent', { phase: 7 }],
+    ['intent', { purchaseId: '' }],
+    ['intent', { purchaseId: 5 }],
+    ['intent', { ngrokCreatedAt: 'x' }],
+    ['intent', { succeededAt: 'x' }],
+    ['intent', { unansweredSince: 'x' }],
+    ['intent', { blocked: 'yes' }],
+    ['intent', { told: null }],
+    ['intent', { told: [] }],
+    ['foreign', { purchaseId: 9 }],
+    ['foreign', { phase: 'x' }],
+    ['foreign', { phase: 1 }],
+    ['foreign', { amountCents: -1 }],
+    ['foreign', { createdAt: 'x' }],
+    ['foreign', { succeededAt: 'x' }],
+    ['settled', { id: 1 }],
+    ['settled', { purchaseId: 1 }],
+    ['settled', { at: 'x' }],
+  ] as const)('a %s with %j is unreadable', (part, fields) => {
+    expect(readTopUpState(stored(fields, part))).toBeUndefined();
+  });
+
+  it.each([
+    ['foreign', 'x'],
+    ['settled', 'x'],
+    ['intent', 'x'],
+    ['dryRunNoticed', 'yes'],
+    ['cappedMonth', 7],
+    ['stopped', 'x'],
+    ['stopped', { reason: 'failures', config: 1, at: NOW.toISOString() }],
+    ['stopped', { reason: 'failures', config: '', at: 'x' }],
+    ['stopped', { reason: 5, config: '', at: NOW.toISOString() }],
+  ])('a record whose %s is %j is unreadable', (field, value) => {
+    const record = {
+      ...STATE,
+      [field === 'intent' ? 'intents' : field]:
+        field === 'foreign' || field === 'settled' || field === 'intent' ? [value] : value,
+    };
+    expect(readTopUpState(record)).toBeUndefined();
+  });
+
+  it('an intent of another epoch may carry any number; one of this epoch not past the sequence', () => {
+    expect(
+      readTopUpState({ ...STATE, seq: 0, intents: [intent({ id: 'other-9' })] }),
+    ).toBeDefined();
+    expect(readTopUpState({ ...STATE, seq: 1, intents: [intent({ id: 'e1-1' })] })).toBeDefined();
+    expect(readTopUpState({ ...STATE, seq: 1, intents: [intent({ id: 'e1-2' })] })).toBeUndefined();
+  });
+});
+
+describe('decideTopUp: purchases by hand that ngrok named', () => {
+  const watched = (fields: Record<string, unknown>): TopUpState => ({
+    ...STATE,
+    foreign: [{ purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: 'open', ...fields }],
+  });
+  const read = (
+    state: TopUpState,
+    p: Partial<{
+      status: 'pending' | 'succeeded' | 'failed';
+      amountCents: number;
+      createdAt: string;
+      id: string;
+    }>,
+    now = NOW,
+  ) =>
+    decideTopUp(
       input({
         state,
-        observation: { ok: true, balanceCents: 5000 },
-        now: new Date('2027-01-01T00:00:00Z'),
+        now,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_9',
+          result: {
+            kind: 'purchase',
+            purchase: { id: 'cp_9', status: 'pending', amountCents: 3001, ...p },
+          },
+        },
       }),
     );
-    expect(nextMonth.state.inFlight).toBeUndefined();
-    expect(nextMonth.action.kind).toBe('none');
-  });
 
-  it('a run that lost its state derives the same key and replays the purchase', () => {
-    const lost = decideTopUp(input({ state: undefined, now: at(0.5) }));
-    expect(lost.action).toMatchObject({ idempotencyKey: KEY1 });
-  });
-});
-
-describe('decideTopUp: lost state never lifts the cap', () => {
-  // The month has $40.00 by hand in the ledger; a purchase of ours may be unseen.
-  const month = ledger(grant(2000), grant(2000));
-
-  it('holds one purchase back for a day while the ledger has purchases this month', () => {
-    // Act
-    const lost = decideTopUp(input({ state: undefined, ledger: month }));
-    // Assess
-    expect(lost.action).toEqual({ kind: 'none' });
-    expect(lost.notifications).toEqual([]);
-    expect(lost.state.stateLostAt).toBe(T0.toISOString());
-    expect(lost.status).toBe(
-      'auto top-up: waiting until 2026-12-11T12:00Z: the saved state was lost, so $20.00 of ' +
-        'the monthly cap is held back for a purchase that may still be in flight',
-    );
-    const later = decideTopUp(input({ state: lost.state, ledger: month, now: at(23.9) }));
-    expect(later.action.kind).toBe('none');
-  });
-
-  it('buys once the day is over, and forgets when the state was lost', () => {
-    const lost = decideTopUp(input({ state: undefined, ledger: month }));
-    const dayLater = decideTopUp(input({ state: lost.state, ledger: month, now: at(24) }));
-    expect(dayLater.action).toMatchObject({ kind: 'buy', amountCents: 2000 });
-    expect(dayLater.state.stateLostAt).toBeUndefined();
-  });
-
-  it('does not hold back when the cap has room for both, or the month has no purchase yet', () => {
-    const roomy = { ...SETTINGS, monthlyCapCents: 8000 };
-    expect(
-      decideTopUp(input({ state: undefined, ledger: month, settings: roomy })).action.kind,
-    ).toBe('buy');
-    // With no purchase this month the count cannot have moved: the key replays ours.
-    const first = decideTopUp(input({ state: undefined }));
-    expect(first.action).toMatchObject({ kind: 'buy', idempotencyKey: KEY1 });
-    expect(first.state.stateLostAt).toBe(T0.toISOString());
-  });
-
-  it('notes lost state on a test run too, so a test run cannot clear the hold', () => {
-    const test = decideTopUp(input({ state: undefined, ledger: month, test: true }));
-    expect(test.state).toEqual({ failures: 0, stateLostAt: T0.toISOString() });
-    const next = decideTopUp(input({ state: test.state, ledger: month, now: at(1) }));
-    expect(next.action.kind).toBe('none');
-  });
-
-  it('still refuses for the cap itself, once, beside the hold', () => {
-    const full = ledger(grant(2000), grant(2000), grant(2000));
-    const lost = decideTopUp(input({ state: undefined, ledger: full }));
-    expect(lost.notifications.map((n) => n.kind)).toEqual(['top-up-capped']);
-  });
-});
-
-describe('decideTopUp: dry run', () => {
-  const dry = { ...SETTINGS, dryRun: true };
-
-  it('announces what it would buy once per low spell, and never buys', () => {
-    const first = decideTopUp(input({ settings: dry }));
-    expect(first.action).toEqual({ kind: 'none' });
-    expect(first.status).toBe('auto top-up dry run: would buy $20.00');
-    expect(first.notifications).toEqual([
+  it('keeps its amount, start and success time, and does not move back', () => {
+    const created = '2026-12-10T11:00:00.000Z';
+    const pending = read(watched({}), { createdAt: created });
+    expect(pending.state.foreign).toEqual([
       {
-        kind: 'top-up-dry-run',
-        account: 'prod',
-        amountCents: 2000,
-        capCents: 6000,
-        balanceCents: 500,
-        monthTotalCents: 0,
-        at: T0.toISOString(),
+        purchaseId: 'cp_9',
+        seenAt: NOW.toISOString(),
+        phase: 'pending',
+        amountCents: 3001,
+        createdAt: created,
       },
     ]);
-    const again = decideTopUp(input({ settings: dry, state: first.state, now: at(1) }));
-    expect(again.notifications).toEqual([]);
-    expect(again.status).toBe(first.status);
-    const recovered = decideTopUp(
-      input({ settings: dry, state: again.state, observation: { ok: true, balanceCents: 2000 } }),
+    expect(pending.action.kind).toBe('none');
+    const done = read(pending.state, { status: 'succeeded', createdAt: created }, at(1));
+    expect(done.state.foreign[0]).toMatchObject({
+      phase: 'succeeded',
+      succeededAt: at(1).toISOString(),
+    });
+    const again = read(done.state, { status: 'succeeded' }, at(2));
+    expect(again.state.foreign[0]?.succeededAt).toBe(at(1).toISOString());
+    expect(read(done.state, { status: 'pending' }, at(2)).state.foreign[0]?.phase).toBe(
+      'succeeded',
     );
-    const lowAgain = decideTopUp(input({ settings: dry, state: recovered.state, now: at(3) }));
-    expect(lowAgain.notifications.map((n) => n.kind)).toEqual(['top-up-dry-run']);
   });
 
-  it('reports the cap instead when the cap would stop it', () => {
-    const decision = decideTopUp(input({ settings: dry, ledger: ledger(grant(5000)) }));
-    expect(decision.notifications.map((n) => n.kind)).toEqual(['top-up-capped']);
+  it('counts a success until ngrok had the time to list it, then forgets it', () => {
+    const done = watched({
+      phase: 'succeeded',
+      amountCents: 3001,
+      createdAt: NOW.toISOString(),
+      succeededAt: NOW.toISOString(),
+    });
+    expect(decideTopUp(input({ state: done, now: at(1) })).status).toContain(
+      'blocked by the monthly cap ($30.01',
+    );
+    const later = decideTopUp(input({ state: done, now: new Date(NOW.getTime() + HOLD_MS) }));
+    expect(later.state.foreign).toEqual([]);
+    expect(later.action.kind).toBe('send');
+    // one that failed is forgotten at once, one whose amount is unknown counts nothing yet
+    expect(
+      decideTopUp(input({ state: watched({ phase: 'failed', amountCents: 3001 }) })).state.foreign,
+    ).toEqual([]);
+  });
+
+  it('counts a pending one whose amount it read; a failed read ends the run', () => {
+    const pending = watched({ phase: 'pending', amountCents: 3001 });
+    expect(decideTopUp(input({ state: pending })).action).toEqual({
+      kind: 'read',
+      purchaseId: 'cp_9',
+    });
+    const failedRead = decideTopUp(
+      input({
+        state: pending,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_9',
+          result: { kind: 'unavailable', message: 'down' },
+        },
+      }),
+    );
+    expect(failedRead.action.kind).toBe('none');
+    expect(failedRead.notifications).toEqual([]);
+    const otherId = decideTopUp(
+      input({
+        state: pending,
+        report: { kind: 'read', purchaseId: 'cp_9', result: purchase('succeeded') },
+      }),
+    );
+    expect(otherId.state.foreign[0]?.phase).toBe('pending');
+  });
+
+  it('a month-end purchase by hand counts in both months it could be dated in', () => {
+    const endOfMonth = watched({
+      phase: 'succeeded',
+      amountCents: 3001,
+      createdAt: '2026-11-30T23:58:00.000Z',
+      succeededAt: '2026-12-01T00:01:00.000Z',
+    });
+    const november = { readable: true as const, purchases: [] };
+    expect(
+      decideTopUp(
+        input({ state: endOfMonth, ledger: november, now: new Date('2026-12-01T02:00:00Z') }),
+      ).action.kind,
+    ).toBe('none');
   });
 });
 
-describe('decideTopUp: racing and repeated runs', () => {
-  it('two runs from the same state and ledger derive the same key', () => {
-    const state: TopUpState = { failures: 1, attempts: { month: '2026-12', n: 2, made: 1 } };
-    const facts = ledger(grant(1000));
-    const a = decideTopUp(input({ state, ledger: facts }));
-    const b = decideTopUp(input({ state, ledger: facts, now: at(0.01) }));
-    expect(a.action).toEqual(b.action);
-    expect(a.action).toMatchObject({ idempotencyKey: 'ngrok-balance-alert-2026-12-2-2' });
+describe('decideTopUp: details that keep the money safe', () => {
+  it('a blocked intent is not counted twice when it is decided again', () => {
+    const blocked = withIntent({ blocked: true });
+    const tight = { ...SETTINGS, monthlyCapCents: 4000 };
+    const ledger = { readable: true as const, purchases: [grant(2000)] };
+    expect(decideTopUp(input({ state: blocked, settings: tight, ledger })).action.kind).toBe(
+      'send',
+    );
   });
-});
 
-describe('TopUpState size', () => {
-  it('stays under 1 KB with every field set, so it fits the shared 4 KB state parameter', () => {
-    // Prepare: every optional field, ids as long as ngrok's are likely to be.
-    const id = `cp_${'x'.repeat(60)}`;
-    const state: TopUpState = {
-      inFlight: {
-        ...inFlight({ id }),
-        key: idempotencyKey('2026-12', 100, 99),
-        pendingNoticed: true,
-        actionNoticed: true,
-      },
-      attempts: { month: '2026-12', n: 100, made: 98 },
-      failures: 2,
-      stopped: {
-        reason: 'no_default_payment_method',
-        config: '50000/999999999/999999999/false',
-        at: T0.toISOString(),
-      },
-      lastSuccess: {
-        id,
-        at: T0.toISOString(),
-        amountCents: 50000,
-        month: '2026-12',
-        balanceBeforeCents: -999999,
-        ledgerAfterCents: 999999999,
-      },
-      cappedMonth: '2026-12',
-      dryRunNoticed: true,
+  it('the newest success decides when to buy again', () => {
+    const old = intent({
+      id: 'e1-1',
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      succeededAt: at(-2).toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const recent = intent({
+      id: 'e1-2',
+      key: idempotencyKey('e1', 2),
+      phase: 'succeeded',
+      purchaseId: 'cp_2',
+      succeededAt: at(-0.2).toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const roomy = { ...SETTINGS, monthlyCapCents: 50_000 };
+    for (const intents of [
+      [old, recent],
+      [recent, old],
+    ]) {
+      const state = { ...STATE, seq: 2, intents };
+      expect(decideTopUp(input({ state, settings: roomy })).action.kind).toBe('none');
+    }
+  });
+
+  it('remembers settled purchases for 40 days, then forgets them', () => {
+    const settled = [{ id: 'e1-1', purchaseId: 'cp_1', at: NOW.toISOString() }];
+    const state = { ...STATE, seq: 1, settled };
+    expect(
+      decideTopUp(input({ state, balanceCents: 5000, now: at(24 * 40 - 1) })).state.settled,
+    ).toEqual(settled);
+    expect(
+      decideTopUp(input({ state, balanceCents: 5000, now: at(24 * 40) })).state.settled,
+    ).toEqual([]);
+  });
+
+  it('keeps ngrok’s first start time, and ignores a record about another purchase', () => {
+    const first = '2026-12-10T11:59:00.000Z';
+    const known = withIntent({
+      phase: 'pending',
+      purchaseId: 'cp_1',
+      ngrokCreatedAt: first,
+      told: { started: true },
+    });
+    const read = decideTopUp(
+      input({
+        state: known,
+        report: { kind: 'read', purchaseId: 'cp_1', result: purchase('pending') },
+      }),
+    );
+    expect(read.state.intents[0]?.ngrokCreatedAt).toBe(first);
+    const other = decideTopUp(
+      input({
+        state: known,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_1',
+          result: {
+            kind: 'purchase',
+            purchase: { id: 'cp_2', status: 'failed', amountCents: 2000 },
+          },
+        },
+      }),
+    );
+    expect(other.state.intents[0]?.phase).toBe('pending');
+    expect(other.notifications).toEqual([]);
+  });
+
+  it('a stop is not lifted by a grant that can be auto top-up’s own, only by one bought by hand', () => {
+    const stoppedAt = NOW.toISOString();
+    const mine = intent({
+      phase: 'succeeded',
+      purchaseId: 'cp_1',
+      createdAt: at(0.5).toISOString(),
+      succeededAt: at(1).toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const state = {
+      ...STATE,
+      seq: 1,
+      intents: [mine],
+      failures: 3,
+      stopped: { reason: 'failures' as const, config: configFingerprint(SETTINGS), at: stoppedAt },
     };
-    // Act
-    const bytes = Buffer.byteLength(JSON.stringify(state));
-    // Assess
-    expect(bytes).toBeLessThan(1024);
+    const ours = { readable: true as const, purchases: [grant(2000, at(1).toISOString())] };
+    expect(decideTopUp(input({ state, ledger: ours, now: at(2) })).state.stopped).toBeDefined();
+    for (const byHand of [
+      grant(2500, at(1).toISOString()),
+      grant(2000, at(3).toISOString()),
+      grant(2000, at(0.2).toISOString()),
+    ]) {
+      const ledger = { readable: true as const, purchases: [byHand] };
+      expect(decideTopUp(input({ state, ledger, now: at(4) })).state.stopped).toBeUndefined();
+    }
+  });
+
+  it('an intent the record lost is counted again at the larger of the two amounts', () => {
+    const bigger = decideTopUp(
+      input({
+        report: {
+          ...sent({
+            kind: 'purchase',
+            purchase: { id: 'cp_1', status: 'pending', amountCents: 2500 },
+          }),
+          amountCents: 2000,
+        },
+      }),
+    );
+    expect(bigger.state.intents[0]).toMatchObject({
+      id: 'e1-r1',
+      amountCents: 2500,
+      phase: 'pending',
+    });
+    expect(bigger.state.seq).toBe(1);
+    const refused = decideTopUp(input({ report: sent({ kind: 'unavailable', message: 'x' }) }));
+    expect(refused.state.intents.map((i) => i.id)).toEqual(['e1-1']);
+  });
+});
+
+describe('mutation survivors, second round', () => {
+  it('accepts amounts from 1 cent to ngrok’s 50,000 and ids up to 80 characters', () => {
+    for (const amountCents of [1, 50_000]) {
+      expect(readTopUpState(withIntent({ amountCents }))).toBeDefined();
+    }
+    expect(
+      readTopUpState({ ...STATE, seq: 1, intents: [intent({ id: `x${'1'.repeat(79)}` })] }),
+    ).toBeDefined();
+  });
+
+  it.each([
+    ['a key that is a number', { key: 7 }],
+    ['a phase in a list', { phase: ['open'] }],
+    ['a start time that is a number', { createdAt: 0 }],
+  ])('reads an intent with %s as lost', (_what, fields) => {
+    expect(readTopUpState(withIntent(fields as unknown as Partial<Intent>))).toBeUndefined();
+  });
+
+  it('reads a watched purchase with a phase in a list, or a stop reason in a list, as lost', () => {
+    expect(
+      readTopUpState({
+        ...STATE,
+        foreign: [{ purchaseId: 'cp_9', seenAt: NOW.toISOString(), phase: ['open'] }],
+      }),
+    ).toBeUndefined();
+    expect(
+      readTopUpState({
+        ...STATE,
+        stopped: { reason: ['failures'], config: '', at: NOW.toISOString() },
+      }),
+    ).toBeUndefined();
+  });
+
+  it('tells settings apart that would read alike run together', () => {
+    expect(configFingerprint({ ...SETTINGS, amountCents: 2000, monthlyCapCents: 15_000 })).not.toBe(
+      configFingerprint({ ...SETTINGS, amountCents: 20_001, monthlyCapCents: 5000 }),
+    );
+  });
+
+  it('a record read well is not restarted', () => {
+    expect(decideTopUp(input()).restarted).toBe(false);
+    expect(decideTopUp(input({ state: undefined })).restarted).toBe(true);
+  });
+
+  it('an answer changes only the intent it is about', () => {
+    const old = intent({
+      phase: 'succeeded',
+      purchaseId: 'cp_0',
+      succeededAt: NOW.toISOString(),
+      told: { started: true, succeeded: true },
+    });
+    const open = intent({ id: 'e1-2', key: idempotencyKey('e1', 2) });
+    const state = { ...STATE, seq: 2, intents: [old, open] };
+    const report = {
+      kind: 'sent' as const,
+      intentId: 'e1-2',
+      key: idempotencyKey('e1', 2),
+      amountCents: 2000,
+      result: purchase('pending'),
+    };
+    const decision = decideTopUp(input({ state, report }));
+    expect(decision.state.intents[0]).toEqual(old);
+    expect(decision.state.intents[1]).toMatchObject({ id: 'e1-2', purchaseId: 'cp_1' });
+    // an answer naming the right id with another key is not this intent's
+    const wrongKey = decideTopUp(input({ state, report: { ...report, key: 'other' } }));
+    expect(wrongKey.state.intents[1]?.purchaseId).toBeUndefined();
   });
 });

@@ -5,13 +5,18 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, test } from 'vitest';
-import { NgrokApiError, type NgrokClientOptions } from '../../lambda/ngrok/ngrok-client.ts';
+import {
+  NgrokApiError,
+  type NgrokClientOptions,
+  parseJson,
+} from '../../lambda/ngrok/ngrok-client.ts';
 import {
   type CreditGrant,
   createCreditPurchase,
   fetchCreditGrants,
   getCreditPurchase,
   ledgerFacts,
+  parseGrants,
 } from '../../lambda/ngrok/ngrok-credits.ts';
 import { startHttpServer, type TestHttpServer } from '../support/http-server.ts';
 import { CreditsStandIn, creditsHandler } from '../support/ngrok-credits-stand-in.ts';
@@ -72,7 +77,12 @@ describe('createCreditPurchase', () => {
     // Assess
     expect(report).toEqual({
       kind: 'purchase',
-      purchase: { id: 'cp_1', status: 'pending', amountCents: 2000 },
+      purchase: {
+        id: 'cp_1',
+        status: 'pending',
+        amountCents: 2000,
+        createdAt: ngrok.purchases[0]?.createdAt,
+      },
     });
     expect(server.requests).toHaveLength(1);
     const [sent] = server.requests;
@@ -150,7 +160,11 @@ describe('createCreditPurchase', () => {
       budget(),
       options,
     );
-    expect(report).toEqual({ kind: 'follow', purchaseId: 'cp_1' });
+    expect(report).toEqual({
+      kind: 'follow',
+      purchaseId: 'cp_1',
+      reason: 'idempotency_key_reuse',
+    });
   });
 
   test('a 409 purchase_in_progress names the unresolved purchase', async () => {
@@ -162,7 +176,7 @@ describe('createCreditPurchase', () => {
       budget(),
       options,
     );
-    expect(report).toEqual({ kind: 'follow', purchaseId: 'cp_1' });
+    expect(report).toEqual({ kind: 'follow', purchaseId: 'cp_1', reason: 'purchase_in_progress' });
   });
 
   test('a 409 without a purchase id is unavailable: it may have landed', async () => {
@@ -260,6 +274,7 @@ describe('getCreditPurchase', () => {
         id: 'cp_1',
         status: 'failed',
         amountCents: 2000,
+        createdAt: ngrok.purchases[0]?.createdAt,
         failureCode: 'insufficient_funds',
         failureMessage: 'Your card was declined.',
       },
@@ -309,6 +324,31 @@ describe('getCreditPurchase', () => {
 
 describe('fetchCreditGrants and ledgerFacts', () => {
   const NOW = new Date('2026-12-10T00:00:00Z');
+
+  test('skips a refund row (a negative amount): the rest of the list stays readable', () => {
+    const body = parseJson(
+      JSON.stringify({
+        items: [
+          { type: 'credits', amountCents: -2000, createdAt: '2026-12-03T00:00:00Z' },
+          {
+            type: 'credits',
+            category: 'purchase',
+            amountCents: 2000,
+            createdAt: '2026-12-02T00:00:00Z',
+          },
+        ],
+      }),
+      '/credits/transactions',
+    );
+    expect(parseGrants(body)).toEqual([
+      {
+        amountCents: 2000,
+        createdAt: '2026-12-02T00:00:00.000Z',
+        category: 'purchase',
+        expiresAt: null,
+      },
+    ]);
+  });
 
   test('reads the grants, skipping invoices', async () => {
     const { ngrok, options } = await standIn((req, res) => {
@@ -382,11 +422,6 @@ describe('fetchCreditGrants and ledgerFacts', () => {
       'amountCents 1.5, which is not an integer in item 0',
     ],
     [
-      'a negative grant',
-      { items: [{ type: 'credits', category: 'purchase', amountCents: -1, createdAt: 'x' }] },
-      'a negative amountCents in item 0',
-    ],
-    [
       'an unknown category',
       { items: [{ type: 'credits', category: 'gift', amountCents: 1, createdAt: 'x' }] },
       'item 0 with category "gift"',
@@ -445,10 +480,13 @@ describe('fetchCreditGrants and ledgerFacts', () => {
       ),
     ).toEqual({
       readable: true,
-      purchases: [{ amountCents: 500, createdAt: '2026-12-05T00:00:00.000Z' }],
+      purchases: [
+        { amountCents: 500, createdAt: '2026-12-05T00:00:00.000Z', category: 'purchase' },
+      ],
     });
     const cutInMonth = Array.from({ length: 100 }, () => grant('2026-12-01T00:00:00.000Z'));
     expect(ledgerFacts(cutInMonth, NOW)).toEqual({ readable: false });
+    // The cap looks back as far as the clock skew allowed: the list must reach before that.
     const cutBefore = [...cutInMonth.slice(1), grant('2026-11-30T23:59:59.999Z')];
     expect(ledgerFacts(cutBefore, NOW).readable).toBe(true);
     expect(ledgerFacts(cutInMonth.slice(1), NOW).readable).toBe(true);

@@ -1,10 +1,16 @@
 /**
- * Auto top-up as a watch. Its effect is the purchase loop (run.ts); the decision adds what
- * auto top-up is doing to every balance notification of the run.
+ * Auto top-up as a watch. Its one effect is the purchase loop (run.ts), which commits every
+ * decision (purchase intents, and the notices that go with them) to the account's record
+ * with its own conditional writes before it calls ngrok; the run's commit then starts from
+ * the record those writes left. The decision adds what auto top-up is doing to every balance
+ * notification of the run.
  */
-import type { Notification } from '../../common/types.ts';
-import { type Step, type WatchInput, watch } from '../watch.ts';
-import type { TopUpNotification, TopUpState } from './decide.ts';
+import type { Notification, NotificationKind } from '../../common/types.ts';
+import { claimedBy } from '../../store/outbox.ts';
+import { decide } from '../alert-policy.ts';
+import { policyInput } from '../balance.ts';
+import { type WatchInput, watch } from '../watch.ts';
+import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from './decide.ts';
 import { runTopUp } from './run.ts';
 import { topUpSettingsFor } from './settings.ts';
 
@@ -13,66 +19,72 @@ export const TOP_UP_BUDGET_MS = 20_000;
 
 export interface TopUpEffect {
   readonly status: string;
-  readonly state: TopUpState;
-  readonly notifications: readonly TopUpNotification[];
-  /** The top-up state the effect started from. */
-  readonly from?: TopUpState;
+  /** The top-up kinds this run committed to the outbox (the week's tally counts them). */
+  readonly announced: readonly NotificationKind[];
 }
+
+const TOP_UP_KINDS: ReadonlySet<string> = new Set(TOP_UP_NOTIFICATION_KINDS);
 
 export const topUpWatch = watch<TopUpEffect | undefined>({
   name: 'top-up',
-  async effect(input, _previous, context) {
+  async effect(input, previous, context) {
     const settings = topUpSettingsFor(input.account, input.thresholds.thresholdCents);
     const { observation } = input.observed;
     // Auto top-up acts only on a successful read.
     if (!settings || !observation.ok || input.apiKey === undefined) return undefined;
-    const from = context.latest().value?.topUp;
-    const result = await runTopUp({
-      account: input.account.name,
-      settings,
-      balanceCents: observation.balanceCents,
-      apiKey: input.apiKey,
-      state: from,
-      now: input.now,
-      deadline: Math.min(context.clock() + TOP_UP_BUDGET_MS, context.runDeadline),
-      ngrok: context.ngrok,
-    });
-    return result && { ...result, ...(from && { from }) };
+    // Its notices show the level this run's balance decision will reach (a pure pre-decision).
+    const fresh = { level: 'ok', reason: 'balance', since: input.now.toISOString(), failures: 0 };
+    const { state } = decide(
+      policyInput(input, { previous, state: previous ?? (fresh as typeof state) }),
+    );
+    const { record, status } = await runTopUp(
+      {
+        account: input.account.name,
+        settings,
+        balanceCents: observation.balanceCents,
+        apiKey: input.apiKey,
+        now: input.now,
+        deadline: Math.min(context.clock() + TOP_UP_BUDGET_MS, context.runDeadline),
+        ...(context.ngrok && { ngrok: context.ngrok }),
+        runId: context.runId,
+        toNotification: (t) => topUpNotification(t, input, state),
+      },
+      { store: context.store, key: context.key, start: context.latest() },
+    );
+    context.wrote(record);
+    const announced = claimedBy(record.value?.outbox ?? [], context.runId)
+      .map((e) => e.notification.kind)
+      .filter((kind) => TOP_UP_KINDS.has(kind));
+    return { status, announced };
   },
   decide(input, step, effect) {
     const settings = topUpSettingsFor(input.account, input.thresholds.thresholdCents);
     if (!settings) return step;
     const topUpStatus = effect?.status ?? 'auto top-up: not buying, the balance could not be read';
-    const withStatus = step.notifications.map((n) =>
-      n.kind.startsWith('balance-') ? { ...n, topUpStatus } : n,
-    );
-    // A racing run committed first and changed the top-up state this effect started from: it
-    // acted on the same state and ledger (a purchase's key derives from that state, so ngrok
-    // replayed any purchase to both runs), and its notices are in the record already.
-    if (effect && JSON.stringify(step.record.topUp) !== JSON.stringify(effect.from)) {
-      return { ...step, notifications: withStatus };
-    }
     return {
       ...step,
-      record: effect ? { ...step.record, topUp: effect.state } : step.record,
-      notifications: [
-        ...withStatus,
-        ...(effect?.notifications ?? []).map((t) => topUpNotification(t, input, step)),
-      ],
+      notifications: step.notifications.map((n) =>
+        n.kind.startsWith('balance-') ? { ...n, topUpStatus } : n,
+      ),
+      announced: [...step.announced, ...(effect?.announced ?? [])],
     };
   },
 });
 
-/** A top-up event as a notification of the account, at the level this run decided. */
-function topUpNotification(t: TopUpNotification, input: WatchInput, step: Step): Notification {
+/** A top-up event as a notification of the account, at the level this run decides. */
+function topUpNotification(
+  t: TopUpNotification,
+  input: WatchInput,
+  level: Pick<Notification, 'level' | 'reason'>,
+): Notification {
   const { kind, account, at, ...topUp } = t;
   const { observation } = input.observed;
   return {
     kind,
     account,
     at,
-    level: step.state.level,
-    reason: step.state.reason,
+    level: level.level,
+    reason: level.reason,
     thresholds: input.thresholds,
     thresholdParameterName: input.account.thresholdParameterName,
     balanceCents: t.balanceCents ?? (observation.ok ? observation.balanceCents : undefined),

@@ -1,0 +1,3 @@
+import { moneyShard } from './shard.ts';
+
+moneyShard(0);
