@@ -139,7 +139,8 @@ describe('runMonitor with auto top-up', () => {
 
   it('holds the first purchase for a day when it finds no purchase records, and says why', async () => {
     await runMonitor(CONFIG, deps(), { eventId: 'e1' });
-    expect(creditCalls()).toEqual([]);
+    // No ledger, no purchase: only the checkout page a person may use meanwhile.
+    expect(creditCalls()).toEqual(['POST /credits/checkout-session']);
     expect((await savedTopUp())?.holdUntil).toBe(new Date(NOW.getTime() + HOLD_MS).toISOString());
     now = new Date(NOW.getTime() + HOLD_MS);
     await runMonitor(CONFIG, deps(), { eventId: 'e2' });

@@ -178,7 +178,6 @@ describe('checkoutAmountCents', () => {
             tokenParameterName: '/k',
             thresholdCents: 1000,
             thresholdParameterName: '/t',
-            stateParameterName: '/s',
             checkoutAmountCents,
           },
         ],

@@ -109,14 +109,15 @@ async function deployed(
   synth: SynthResult,
   body: (d: Deployment) => Promise<void>,
   prepare: (credits: CreditsStandIn) => void = () => {},
-  state: AccountRecord | undefined = ESTABLISHED,
+  /** The record to start from; null for none (a first deployment, or a lost record). */
+  state: AccountRecord | null = ESTABLISHED,
 ): Promise<void> {
   const standIns = await startStandIns();
   const credits = new CreditsStandIn();
   prepare(credits);
   standIns.ssm.put(PARAMS.apiKey, API_KEY, 'SecureString');
   standIns.ssm.put(PARAMS.threshold, '1000');
-  if (state !== undefined) await standIns.state.write(STATE_KEY, 0, state);
+  if (state !== null) await standIns.state.write(STATE_KEY, 0, state);
   const setBalance = (balanceCents: number) =>
     standIns.ngrok.setAccount(API_KEY, { balanceCents, credits });
   setBalance(LOW_BALANCE);
@@ -165,10 +166,11 @@ describe('auto top-up, deployed with autoTopUpCents=2000 and autoTopUpMonthlyCap
       expect(d.credits.purchases[0]).toMatchObject({ amountCents: 2000, status: 'pending' });
       expect(d.credits.purchases[0]?.key).toBe('ngrok-balance-alert-artifact-1');
       const notified = d.published();
-      expect(notified.map((n) => n.kind)).toEqual(['balance-alert', 'top-up-started']);
-      expect(notified[0]?.text).toContain('Auto top-up: $20.00 started, waiting for it');
-      expect(notified[1]?.subject).toBe('ngrok auto top-up started (main): $20.00');
-      expect(notified[1]?.text).toContain('Auto top-up started a purchase of $20.00');
+      // The purchase's notice is committed with its intent, before the run's alert.
+      expect(notified.map((n) => n.kind)).toEqual(['top-up-started', 'balance-alert']);
+      expect(notified[1]?.text).toContain('Auto top-up: $20.00 started, waiting for it');
+      expect(notified[0]?.subject).toBe('ngrok auto top-up started (main): $20.00');
+      expect(notified[0]?.text).toContain('Auto top-up started a purchase of $20.00');
       const saved = await d.saved();
       expect(saved?.topUp?.intents).toMatchObject([{ purchaseId: 'cp_1', amountCents: 2000 }]);
       expect(saved?.outbox).toEqual([]);
@@ -272,7 +274,7 @@ describe('auto top-up, deployed without purchase records', () => {
         expect(alert?.text).toContain('its purchase records were started afresh');
       },
       () => {},
-      undefined,
+      null,
     );
   });
 });
