@@ -38,7 +38,7 @@ import {
   writeRunner,
 } from '../test/support/stand-ins/index.ts';
 import { synthesize as synthesizeInProcess } from '../test/support/synth.ts';
-import { printRuns } from './runs.ts';
+import { printRuns, printValidationImport } from './runs.ts';
 
 const COLD_IMPORT_RUNS = 25;
 const RSS_RUNS = 5;
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   await printPeakRss(project.bundle, baseline);
   await printScale(project);
   await printRuns();
+  await printValidationImport(work);
   printCosts();
   console.log(`\ntotal ${ms(performance.now() - started)}`);
 }

@@ -105,3 +105,51 @@ async function measure(count: number, kind: 'quiet' | 'alerting'): Promise<Row> 
   times.sort((a, b) => a - b);
   return { ...row, medianMs: times[Math.floor(times.length / 2)] ?? 0 };
 }
+
+/**
+ * The cold-import cost of validating saved state: the schemas (valibot) bundled alone,
+ * against an empty module bundled the same way, each imported in fresh node processes.
+ */
+export async function printValidationImport(workDir: string): Promise<void> {
+  const { build } = await import('esbuild');
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const schemas = path.join(workDir, 'schemas.mjs');
+  const empty = path.join(workDir, 'empty.mjs');
+  await build({
+    entryPoints: [path.resolve(import.meta.dirname, '../lambda/store/state-schema.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    minify: true,
+    outfile: schemas,
+  });
+  writeFileSync(empty, 'export {};\n');
+  const time = (file: string) => {
+    const out = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`,
+      ],
+      { encoding: 'utf8' },
+    );
+    return Number(out.stdout.trim());
+  };
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    a.push(time(schemas));
+    b.push(time(empty));
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+  console.log(
+    '\nState validation (valibot schemas) cold import, 15 fresh processes each, alternating',
+  );
+  console.log(
+    `  schemas ${median(a).toFixed(2)} ms, empty module ${median(b).toFixed(2)} ms: ` +
+      `${(median(a) - median(b)).toFixed(2)} ms added to a cold start (medians)`,
+  );
+}
