@@ -34,7 +34,13 @@ import { type AlertState, stateChanged } from '../store/state.ts';
 import { type RecordStore, update, type Versioned } from '../store/store.ts';
 import type { CheckStatus } from '../watches/alert-policy.ts';
 import { WATCHES } from '../watches/index.ts';
-import type { AnyWatch, EffectContext, Step, WatchInput } from '../watches/watch.ts';
+import {
+  type AnyWatch,
+  type EffectContext,
+  firstStep,
+  type Step,
+  type WatchInput,
+} from '../watches/watch.ts';
 import { runDigest } from './digest.ts';
 import { ACCOUNT_CHECKED_MESSAGE, accountValues, emfDocument } from './metrics.ts';
 import { flushOutbox, type Publish, snsPublisher } from './publish.ts';
@@ -360,21 +366,7 @@ function decideAll(
   record: AccountRecord,
   effects: ReadonlyMap<AnyWatch, unknown>,
 ): Step {
-  const previous = record.alert as AlertState | undefined;
-  let step: Step = {
-    previous,
-    state: previous ?? {
-      level: 'ok',
-      reason: 'balance',
-      since: input.now.toISOString(),
-      failures: 0,
-    },
-    notifications: [],
-    status: 'ok',
-    held: [],
-    announced: [],
-    record,
-  };
+  let step = firstStep(input.now, record);
   for (const w of watches) step = w.decide(input, step, effects.get(w));
   return step;
 }

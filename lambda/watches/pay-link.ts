@@ -27,7 +27,14 @@ import { snoozeWatch } from './snooze-hold.ts';
 import { spikeWatch } from './spike.ts';
 import { topUpSettingsFor } from './top-up/settings.ts';
 import { topUpWatch } from './top-up/watch.ts';
-import { type AnyWatch, type EffectContext, type Step, type WatchInput, watch } from './watch.ts';
+import {
+  type AnyWatch,
+  type EffectContext,
+  firstStep,
+  type Step,
+  type WatchInput,
+  watch,
+} from './watch.ts';
 
 /** What the effect did: made a page, or tried and failed (the alert goes without one). */
 export type PayLinkEffect = { readonly made: SavedLink } | { readonly failed: string } | undefined;
@@ -116,20 +123,10 @@ function preDecide(
   previous: AlertState | undefined,
   context: EffectContext,
 ): Step {
-  let step: Step = {
-    previous,
-    state: previous ?? {
-      level: 'ok',
-      reason: 'balance',
-      since: input.now.toISOString(),
-      failures: 0,
-    },
-    notifications: [],
-    status: 'ok',
-    held: [],
-    announced: [],
-    record: context.latest().value ?? { outbox: [] },
-  };
+  let step = firstStep(input.now, {
+    ...(context.latest().value ?? { outbox: [] }),
+    alert: previous,
+  });
   for (const w of BEFORE) step = w.decide(input, step, context.earlier(w));
   return snoozeWatch.decide(input, step, undefined);
 }

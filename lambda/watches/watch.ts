@@ -107,3 +107,22 @@ export function watch<E>(w: Watch<E>): Watch<E> {
 /** A watch in the list, whatever its effect's type: each `decide` gets only its own effect's result. */
 // biome-ignore lint/suspicious/noExplicitAny: the list is heterogeneous by design (see above)
 export type AnyWatch = Watch<any>;
+
+/** A first run's state: no alert, no failures. */
+export function freshState(now: Date): AlertState {
+  return { level: 'ok', reason: 'balance', since: now.toISOString(), failures: 0 };
+}
+
+/** The step every run's decisions start from: the record's saved state, or a first run's. */
+export function firstStep(now: Date, record: AccountRecord): Step {
+  const previous = record.alert as AlertState | undefined;
+  return {
+    previous,
+    state: previous ?? freshState(now),
+    notifications: [],
+    status: 'ok',
+    held: [],
+    announced: [],
+    record,
+  };
+}

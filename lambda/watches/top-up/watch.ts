@@ -9,7 +9,7 @@ import type { Notification, NotificationKind } from '../../common/types.ts';
 import { claimedBy } from '../../store/outbox.ts';
 import { decide } from '../alert-policy.ts';
 import { policyInput } from '../balance.ts';
-import { type WatchInput, watch } from '../watch.ts';
+import { freshState, type WatchInput, watch } from '../watch.ts';
 import { TOP_UP_NOTIFICATION_KINDS, type TopUpNotification } from './decide.ts';
 import { runTopUp } from './run.ts';
 import { topUpSettingsFor } from './settings.ts';
@@ -33,9 +33,8 @@ export const topUpWatch = watch<TopUpEffect | undefined>({
     // Auto top-up acts only on a successful read.
     if (!settings || !observation.ok || input.apiKey === undefined) return undefined;
     // Its notices show the level this run's balance decision will reach (a pure pre-decision).
-    const fresh = { level: 'ok', reason: 'balance', since: input.now.toISOString(), failures: 0 };
     const { state } = decide(
-      policyInput(input, { previous, state: previous ?? (fresh as typeof state) }),
+      policyInput(input, { previous, state: previous ?? freshState(input.now) }),
     );
     const { record, status } = await runTopUp(
       {
