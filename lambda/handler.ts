@@ -12,7 +12,16 @@ import type { MonitorConfig } from './common/types.ts';
 import { checkedApiUrl } from './config/api-url.ts';
 import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './config/monitor-config.ts';
 import { DEFAULT_NGROK_API_URL } from './ngrok/ngrok-client.ts';
-import { type RunSummary, runMonitor } from './run/monitor.ts';
+import {
+  accountCommandOf,
+  buyingNotAvailable,
+  type CheckCommandResult,
+  expandSnooze,
+  runCheckCommand,
+  runTopUpCommand,
+  type TopUpCommandResult,
+} from './run/commands.ts';
+import { type MonitorDeps, type RunSummary, runMonitor } from './run/monitor.ts';
 import { runSnoozeCommand, type SnoozeCommandResult } from './run/snooze-command.ts';
 import { DynamoStore } from './store/dynamo-store.ts';
 import { isSnoozeEvent } from './watches/snooze.ts';
@@ -27,14 +36,18 @@ let store: DynamoStore | undefined;
 let ngrokBaseUrl: string | undefined;
 
 /**
- * An EventBridge scheduled event, or from `aws lambda invoke`: `{"test": true}`, or
- * `{"snooze": {"account": ..., "until": ..., "note": ...}}`.
+ * An EventBridge scheduled event, or from `aws lambda invoke` or an Amazon Q button:
+ * `{"test": true}`, `{"snooze": {"account": ..., "until" or "for": ..., "note": ...}}`,
+ * `{"check": {"account": ...}}` or `{"topUp": {"account": ...}}`; the last three also take the
+ * account name alone (run/commands.ts).
  */
 export interface MonitorEvent {
   readonly id?: string;
   readonly 'detail-type'?: string;
   readonly test?: boolean;
   readonly snooze?: unknown;
+  readonly check?: unknown;
+  readonly topUp?: unknown;
 }
 
 /** The part of the Lambda context the monitor uses. */
@@ -45,14 +58,14 @@ export interface LambdaContext {
 export async function handler(
   event: MonitorEvent,
   context: LambdaContext,
-): Promise<RunSummary | SnoozeCommandResult> {
+): Promise<RunSummary | SnoozeCommandResult | CheckCommandResult | TopUpCommandResult> {
   config ??= parseMonitorConfig(readConfigFile());
   store ??= new DynamoStore(dynamodb, requiredEnv('STATE_TABLE_NAME'));
   // Lambda always sets these; messages name them in every command.
   const region = process.env.AWS_REGION;
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
   if (isSnoozeEvent(event)) {
-    return runSnoozeCommand(event.snooze, config, {
+    return runSnoozeCommand(expandSnooze(event.snooze), config, {
       ssm,
       sns,
       topicArn: requiredEnv('TOPIC_ARN'),
@@ -63,25 +76,34 @@ export async function handler(
       functionName,
     });
   }
-  const test = event?.test === true;
+  const command = accountCommandOf(event);
+  if (command === 'topUp') {
+    return runTopUpCommand(event.topUp, config, { buy: buyingNotAvailable, log });
+  }
   // Checked before any request: the API key must never go to a plain-http host.
   ngrokBaseUrl ??= checkedApiUrl(process.env.NGROK_API_URL, DEFAULT_NGROK_API_URL);
-  return runMonitor(
-    config,
-    {
-      ssm,
-      sns,
-      topicArn: requiredEnv('TOPIC_ARN'),
+  const deps: MonitorDeps = {
+    ssm,
+    sns,
+    topicArn: requiredEnv('TOPIC_ARN'),
+    store,
+    log,
+    now: () => new Date(),
+    remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    ngrok: { baseUrl: ngrokBaseUrl },
+    region,
+    functionName,
+  };
+  const monitorConfig = config;
+  if (command === 'check') {
+    return runCheckCommand(event.check, monitorConfig, {
+      run: (request) => runMonitor(monitorConfig, deps, request),
       store,
       log,
-      now: () => new Date(),
-      remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      ngrok: { baseUrl: ngrokBaseUrl },
-      region,
-      functionName,
-    },
-    { eventId: test ? undefined : event?.id, test },
-  );
+    });
+  }
+  const test = event?.test === true;
+  return runMonitor(config, deps, { eventId: test ? undefined : event?.id, test });
 }
 
 /** The construct writes the configuration next to the bundle (see monitor-config.ts). */

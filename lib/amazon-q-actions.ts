@@ -1,4 +1,5 @@
-import { Names } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Annotations, Names, Stack, Token } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -24,18 +25,68 @@ export interface AmazonQActionsProps {
   readonly monitor: lambda.IFunction;
   /** The accounts the monitor watches. */
   readonly accounts: readonly AmazonQActionAccount[];
+  /**
+   * The name the monitor function was given (`functionName`), when it was given one: the
+   * commands are checked against COMMAND_TEXT_MAX with it at synthesis.
+   *
+   * @default - the function's name is not known until deployment: a warning says so
+   */
+  readonly monitorFunctionName?: string;
 }
 
 /**
  * The payloads the actions send to the monitor function; `$account` is the custom action
  * variable Amazon Q fills in (from the notification for a button, from the command line for
- * an alias: `@Amazon Q run ngrok-snooze main`).
+ * an alias: `@Amazon Q run ngrok-snooze main`). The short forms the monitor accepts
+ * (lambda/run/commands.ts): the account name alone, which for a snooze means one day, the
+ * same as `{"snooze":{"account":"$account","for":"24h"}}`. Short, so the command fits.
  */
 export const ACTION_PAYLOADS = {
-  snooze: '{"snooze":{"account":"$account","for":"24h"}}',
-  check: '{"check":{"account":"$account"}}',
-  topUp: '{"topUp":{"account":"$account"}}',
+  snooze: '{"snooze":"$account"}',
+  check: '{"check":"$account"}',
+  topUp: '{"topUp":"$account"}',
 } as const;
+
+/**
+ * The longest `CustomActionDefinition.CommandText` Amazon Q's API takes (its API reference;
+ * CloudFormation's resource schema says 5000, but the resource handler calls the API).
+ * Checked on the command as stored, with `$account` unfilled: Amazon Q fills it in when a
+ * person runs the action.
+ */
+export const COMMAND_TEXT_MAX = 100;
+const COMMAND_HEAD = 'lambda invoke --function-name ';
+const PAYLOAD_FLAG = ' --payload ';
+
+/** The command an action runs: the AWS CLI without `aws`, as Amazon Q takes it. */
+export function actionCommand(functionName: string, payload: string): string {
+  return `${COMMAND_HEAD}${functionName}${PAYLOAD_FLAG}${payload}`;
+}
+
+/** The longest monitor function name with which every action's command fits (38). */
+export const MONITOR_NAME_MAX =
+  COMMAND_TEXT_MAX -
+  COMMAND_HEAD.length -
+  PAYLOAD_FLAG.length -
+  Math.max(...Object.values(ACTION_PAYLOADS).map((p) => p.length));
+
+/** Characters of the hash that keeps a cut stack name unique. */
+const NAME_HASH_LENGTH = 8;
+
+/**
+ * The monitor function's name when the Amazon Q actions are on: a name CloudFormation
+ * generates is up to 64 characters and unknown until deployment, too long for the commands.
+ * The stack name cut to fit, then a hash of the stack name and the construct's path (so two
+ * stacks, or two monitors in one stack, never share a name): at most MONITOR_NAME_MAX.
+ */
+export function monitorFunctionName(scope: Construct): string {
+  const stackName = Stack.of(scope).stackName;
+  const hash = createHash('sha256')
+    .update(`${Token.isUnresolved(stackName) ? '' : stackName}/${scope.node.path}`)
+    .digest('hex')
+    .slice(0, NAME_HASH_LENGTH);
+  const head = Token.isUnresolved(stackName) ? 'ngrok-balance-alert' : stackName;
+  return `${head.slice(0, MONITOR_NAME_MAX - NAME_HASH_LENGTH - 1)}-${hash}`;
+}
 
 /** What a person types after `@Amazon Q run`. At most 30 characters (the API's limit). */
 export const ACTION_ALIASES = {
@@ -112,8 +163,8 @@ export class AmazonQActions extends Construct {
       statements: [invokeMonitor()],
     });
 
-    const command = (payload: string) =>
-      `lambda invoke --function-name ${props.monitor.functionName} --payload ${payload}`;
+    const command = (payload: string) => actionCommand(props.monitor.functionName, payload);
+    this.checkCommandLength(props.monitorFunctionName ?? props.monitor.functionName);
     const actions = [
       this.action(
         'Snooze',
@@ -140,6 +191,34 @@ export class AmazonQActions extends Construct {
       );
     }
     this.actions = actions;
+  }
+
+  /**
+   * Fails synthesis when a command would pass COMMAND_TEXT_MAX; warns when the function's
+   * name is not known until deployment (give the function a name of at most MONITOR_NAME_MAX
+   * characters: monitorFunctionName, as NgrokBalanceAlert does).
+   */
+  private checkCommandLength(functionName: string): void {
+    if (Token.isUnresolved(functionName)) {
+      Annotations.of(this).addWarningV2(
+        'ngrok-balance-alert:amazon-q-command-length',
+        `The monitor function's name is not known until deployment: a generated name longer ` +
+          `than ${MONITOR_NAME_MAX} characters makes the custom actions' commands longer than ` +
+          `the ${COMMAND_TEXT_MAX} characters Amazon Q takes. Give it a name (monitorFunctionName).`,
+      );
+      return;
+    }
+    this.node.addValidation({
+      validate: () =>
+        Object.values(ACTION_PAYLOADS)
+          .map((payload) => actionCommand(functionName, payload))
+          .filter((c) => c.length > COMMAND_TEXT_MAX)
+          .map(
+            (c) =>
+              `The Amazon Q command "${c}" is ${c.length} characters; Amazon Q takes at most ` +
+              `${COMMAND_TEXT_MAX}. Use a monitor function name of at most ${MONITOR_NAME_MAX} characters.`,
+          ),
+    });
   }
 
   /** The actions' ARNs, for the channel configuration's CustomizationResourceArns. */

@@ -20,6 +20,8 @@ export interface BundledFunctionProps {
   readonly files?: Record<string, string>;
   /** @default - no reservation */
   readonly reservedConcurrentExecutions?: number;
+  /** @default - a name CloudFormation generates */
+  readonly functionName?: string;
 }
 
 /**
@@ -61,6 +63,7 @@ export function createBundledFunction(scope: Construct, id: string, props: Bundl
     reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     environment: props.environment,
     description: props.description,
+    ...(props.functionName !== undefined && { functionName: props.functionName }),
   });
   return { fn, role, logGroup };
 }

@@ -33,6 +33,7 @@ import {
   resolveSettings,
 } from '../lambda/config/validate.ts';
 import type { ChannelName } from '../lambda/notify/channels/channels.ts';
+import { monitorFunctionName } from './amazon-q-actions.ts';
 import { parameterArn } from './arns.ts';
 import { createBundledFunction } from './bundled-function.ts';
 import { addChannelSubscriber } from './channel-subscriber.ts';
@@ -227,6 +228,10 @@ export class NgrokBalanceAlert extends Construct {
     } as unknown as MonitorConfig;
 
     const schedulePeriod = Duration.minutes(config.schedulePeriodMinutes);
+    const monitorName =
+      config.slackWorkspaceId !== undefined && config.slackChannelId !== undefined
+        ? monitorFunctionName(this)
+        : undefined;
     const { fn, role, logGroup } = createBundledFunction(this, 'Monitor', {
       entry: 'handler',
       description: 'Checks ngrok AI Gateway credit balances and publishes alerts',
@@ -241,6 +246,9 @@ export class NgrokBalanceAlert extends Construct {
       // The account list travels in a file next to the code rather than in an environment
       // variable, which Lambda caps at 4 KB in total: 100 accounts do not fit there.
       files: { [MONITOR_CONFIG_FILE]: JSON.stringify(monitorConfig) },
+      // With the Amazon Q channel, its custom actions name the function in commands of at
+      // most 100 characters: a short name of our own instead of a generated one.
+      ...(monitorName !== undefined && { functionName: monitorName }),
     });
     this.monitor = fn;
     this.monitorFunction = fn;
@@ -328,6 +336,7 @@ export class NgrokBalanceAlert extends Construct {
       secretsKmsKeyArn: config.secretsKmsKeyArn,
       actions: {
         monitor: this.monitor,
+        ...(monitorName !== undefined && { monitorFunctionName: monitorName }),
         accounts: config.accounts.map((a) => ({
           name: a.name,
           ...(a.autoTopUpCents !== undefined && { autoTopUpCents: a.autoTopUpCents }),

@@ -14,10 +14,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { MonitorConfig } from '../lambda/common/types.ts';
+import { expandSnooze, parseAccountCommand } from '../lambda/run/commands.ts';
 import {
   ACTION_ALIASES,
   ACTION_PAYLOADS,
   type AmazonQActionAccount,
+  COMMAND_TEXT_MAX,
+  MONITOR_NAME_MAX,
+  monitorFunctionName,
 } from '../lib/amazon-q-actions.ts';
 import { SlackNotifications } from '../lib/slack-notifications.ts';
 import { synthesize, type TemplateJson } from './support/synth.ts';
@@ -41,7 +46,8 @@ type Resources = TemplateJson['Resources'];
 
 /**
  * A property value as CloudFormation would pass it to the resource: Ref, GetAtt and Join
- * resolved to plausible values (a function name of Lambda's longest, 64 characters).
+ * resolved to plausible values (a function's own name when it was given one, else one of
+ * Lambda's longest, 64 characters).
  */
 function resolve(value: unknown, resources: Resources): unknown {
   if (Array.isArray(value)) return value.map((v) => resolve(v, resources));
@@ -53,7 +59,10 @@ function resolve(value: unknown, resources: Resources): unknown {
     if (ref === 'AWS::Region') return ENV.region;
     if (ref === 'AWS::AccountId') return ENV.account;
     const type = resources[ref]?.Type;
-    if (type === 'AWS::Lambda::Function') return `NgrokBalanceAlert-${'M'.repeat(46)}`;
+    if (type === 'AWS::Lambda::Function') {
+      const given = resources[ref]?.Properties?.FunctionName;
+      return typeof given === 'string' ? given : `NgrokBalanceAlert-${'M'.repeat(46)}`;
+    }
     if (type === 'AWS::IAM::ManagedPolicy') return `arn:aws:iam::${ENV.account}:policy/${ref}`;
     if (type === 'AWS::SNS::Topic') return `arn:aws:sns:${ENV.region}:${ENV.account}:${ref}`;
     return ref;
@@ -140,13 +149,13 @@ describe('Amazon Q custom actions, one account with auto top-up', () => {
     expect(Object.keys(actions).sort()).toEqual(['ngrok-buy', 'ngrok-check', 'ngrok-snooze']);
     const fn = `NgrokBalanceAlert-${'M'.repeat(46)}`;
     expect(actions[ACTION_ALIASES.snooze]?.Definition.CommandText).toBe(
-      `lambda invoke --function-name ${fn} --payload {"snooze":{"account":"$account","for":"24h"}}`,
+      `lambda invoke --function-name ${fn} --payload {"snooze":"$account"}`,
     );
     expect(actions[ACTION_ALIASES.check]?.Definition.CommandText).toBe(
       `lambda invoke --function-name ${fn} --payload ${ACTION_PAYLOADS.check}`,
     );
     expect(actions[ACTION_ALIASES.topUp]?.Definition.CommandText).toBe(
-      `lambda invoke --function-name ${fn} --payload {"topUp":{"account":"$account"}}`,
+      `lambda invoke --function-name ${fn} --payload {"topUp":"$account"}`,
     );
     expect(new Set(actions[ACTION_ALIASES.snooze]?.Attachments.map((a) => a.ButtonText))).toEqual(
       new Set(['Snooze 1 day']),
@@ -302,5 +311,88 @@ describe('the synthesized app with an Amazon Q channel and auto top-up', () => {
     expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
     const resource = JSON.stringify((statements[0] as { Resource: unknown }).Resource);
     expect(resource).toMatch(/^\{"Fn::GetAtt":\["[A-Za-z0-9]*Monitor[A-Za-z0-9]*","Arn"\]\}$/);
+  });
+});
+
+describe('the 100 characters of a command', () => {
+  // The longest names the configuration allows: a 128-character stack name (lib/config.ts)
+  // and a 48-character account name (lambda/config/contract.ts).
+  const stackName = `S${'a'.repeat(127)}`;
+  const accountName = `a${'b'.repeat(47)}`;
+  let json: TemplateJson;
+  beforeAll(() => {
+    json = synthesize({
+      stackName,
+      accountName,
+      emails: 'ci@example.com',
+      slackWorkspaceId: SLACK.workspaceId,
+      slackChannelId: SLACK.channelId,
+      autoTopUpCents: '2000',
+      autoTopUpMonthlyCapCents: '6000',
+    }).json;
+  });
+
+  it('names the monitor function from the stack name, cut, with a hash: at most 38 characters', () => {
+    expect(MONITOR_NAME_MAX).toBe(38);
+    const [, monitor] = ofType(json, 'AWS::Lambda::Function').find(([id]) =>
+      /Monitor/.test(id),
+    ) ?? [undefined, undefined];
+    const name = monitor?.Properties?.FunctionName as string;
+    expect(name).toMatch(/^Saaaa[a]*-[0-9a-f]{8}$/);
+    expect(name.length).toBe(MONITOR_NAME_MAX);
+  });
+
+  it('keeps every command, as stored, within 100 characters', () => {
+    const commands = Object.values(actionsOf(json)).map((a) => a.Definition.CommandText);
+    expect(commands).toHaveLength(3);
+    for (const command of commands) {
+      // The real name, not the test's stand-in for a generated one.
+      expect(command).toMatch(/--function-name Saaaa[a]*-[0-9a-f]{8} --payload /);
+      expect(command.length).toBeLessThanOrEqual(COMMAND_TEXT_MAX);
+    }
+    // The account name is not in the command: Amazon Q fills in $account when it runs.
+    expect(commands.join('\n')).not.toContain(accountName);
+    expect(Math.max(...commands.map((c) => c.length))).toBe(COMMAND_TEXT_MAX);
+  });
+
+  it('gives two stacks, or two monitors, different names even when the cut names agree', () => {
+    const a = monitorFunctionName(new Stack(new App(), `${stackName}1`));
+    const b = monitorFunctionName(new Stack(new App(), `${stackName}2`));
+    expect(a.slice(0, 29)).toBe(b.slice(0, 29));
+    expect(a).not.toBe(b);
+  });
+
+  it('fails synthesis for a named monitor whose commands would be too long', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Alerts', { env: ENV });
+    const topic = new sns.Topic(stack, 'AlertTopic', { enforceSSL: true });
+    const name = 'm'.repeat(MONITOR_NAME_MAX + 1);
+    const monitor = new lambda.Function(stack, 'Monitor', {
+      functionName: name,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({});'),
+    });
+    new SlackNotifications(stack, 'Slack', {
+      topic,
+      slack: SLACK,
+      actions: { monitor, monitorFunctionName: name, accounts: [{ name: 'main' }] },
+    });
+    expect(() => app.synth()).toThrow(/Amazon Q takes at most 100/);
+  });
+
+  it('the short payloads read as the long ones', () => {
+    const config = { accounts: [{ name: 'main' }] } as unknown as MonitorConfig;
+    const fill = (payload: string) => JSON.parse(payload.replace('$account', 'main'));
+    expect(expandSnooze(fill(ACTION_PAYLOADS.snooze).snooze)).toEqual({
+      account: 'main',
+      for: '24h',
+    });
+    expect(parseAccountCommand('check', fill(ACTION_PAYLOADS.check).check, config)).toEqual({
+      account: { name: 'main' },
+    });
+    expect(parseAccountCommand('topUp', fill(ACTION_PAYLOADS.topUp).topUp, config)).toEqual({
+      account: { name: 'main' },
+    });
   });
 });

@@ -415,6 +415,38 @@ describe('the bundled handler against local stand-ins', () => {
     });
   });
 
+  it('a check payload runs the account once and says what it found; topUp is refused with a reason', async () => {
+    await withStandIns(499, async (standIns) => {
+      // Act: the check in both forms (the second finds the alert already sent), then the rest.
+      const check = await coldInvoke(standIns, { check: { account: 'main' } });
+      const again = await coldInvoke(standIns, { check: 'main' });
+      const unknown = await coldInvoke(standIns, { check: { account: 'mian' } });
+      const topUp = await coldInvoke(standIns, { topUp: 'main' });
+
+      // Assess
+      expectSucceeded(check);
+      expect(check.report.result).toEqual({
+        check: 'done',
+        account: 'main',
+        status: 'alerting',
+        balanceCents: 499,
+        level: 'low',
+        sent: ['balance-alert'],
+        summary: 'main: balance $4.99, level low; sent balance-alert.',
+      });
+      expectSucceeded(again);
+      expect(again.report.result).toMatchObject({ check: 'done', level: 'low', sent: [] });
+      // Refused in the result, not a function error, and nothing ran.
+      expectSucceeded(unknown);
+      expect(unknown.report.result).toMatchObject({ check: 'refused', field: 'check.account' });
+      expectSucceeded(topUp);
+      expect(topUp.report.result).toMatchObject({ topUp: 'refused', field: 'topUp.account' });
+      expect(standIns.sns.publishes.map((p) => structured(p.message).kind)).toEqual([
+        'balance-alert',
+      ]);
+    });
+  });
+
   it('the first run of a new week publishes one weekly digest as information; a redelivery does not', async () => {
     await withStandIns(5000, async (standIns) => {
       // Prepare: the state a run in an earlier week left.

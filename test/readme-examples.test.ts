@@ -15,14 +15,17 @@
  *   CommonJS;
  * - the webhook signature check (JavaScript): run against signatures the webhook channel makes;
  * - the snooze command's results (JSON): the snooze command run on the README's payload;
+ * - the check and topUp results (JSON): the commands run on the README's payloads (the check
+ *   against an in-process run); the Amazon Q guardrail (JSON): the synthesized policy;
  * - the example notification (JSON): valid against schemas/notification-v2.schema.json and
  *   exactly what the renderer writes for the notification it describes.
  *
  * Shape-checked only (they need an AWS account, a terminal or a real ngrok key):
  * - `aws ssm put-parameter`: one region for the whole README, the parameter names the stack
  *   reads, the threshold command as the stack's `SetThresholdCommand` output prints it;
- * - `aws lambda invoke`: the payload parses (`{"test":true}` as the handler reads it, snooze
- *   payloads accepted by the snooze command now), the command as the stack outputs print it;
+ * - `aws lambda invoke`: the payload parses (`{"test":true}` as the handler reads it, snooze,
+ *   check and topUp payloads accepted by their commands now), the command as the stack
+ *   outputs print it;
  * - `npm install`: the tarball `npm pack` writes, the peer dependencies and the CDK CLI;
  *   `npm ci`, `npm test`, `npm run ...`: scripts that exist; `git clone`, `read`, `printf`:
  *   the directory and variable names;
@@ -53,7 +56,15 @@ import { DEFAULTS } from '../lambda/config/contract.ts';
 import { accountParameterNames } from '../lambda/config/parameter-names.ts';
 import { signatureFor } from '../lambda/notify/channels/webhook.ts';
 import { renderNotification } from '../lambda/notify/render.ts';
+import {
+  buyingNotAvailable,
+  expandSnooze,
+  parseAccountCommand,
+  runCheckCommand,
+  runTopUpCommand,
+} from '../lambda/run/commands.ts';
 import { ACCOUNT_CHECKED_MESSAGE } from '../lambda/run/metrics.ts';
+import { runMonitor } from '../lambda/run/monitor.ts';
 import { runSnoozeCommand } from '../lambda/run/snooze-command.ts';
 import { MemoryStore } from '../lambda/store/store.ts';
 import { parseSnoozeRequest } from '../lambda/watches/snooze.ts';
@@ -61,6 +72,7 @@ import { serveParameters } from './support/aws-mocks.ts';
 import { type ConsumerApp, makeConsumerApp } from './support/consumer-app.ts';
 import { startHttpServer } from './support/http-server.ts';
 import { validateNotificationV2 } from './support/notification-schema.ts';
+import { accountConfig, monitorConfig, NOW, World } from './support/run-harness.ts';
 import { REPO_ROOT } from './support/stand-ins/server.ts';
 import { type Synthesized, synthesize, text } from './support/synth.ts';
 
@@ -239,6 +251,14 @@ const BLOCK_CHECKS: { name: string; matches: (b: Block) => boolean }[] = [
   { name: 'the signature check', matches: (b) => b.info === 'js' && b.text.includes('createHmac') },
   { name: 'the TypeScript example', matches: (b) => b.info === 'ts' },
   { name: 'a snooze result', matches: (b) => b.info === 'json' && /^\{"snooze":/.test(b.text) },
+  {
+    name: 'a check or topUp result',
+    matches: (b) => b.info === 'json' && /^\{"(check|topUp)":/.test(b.text),
+  },
+  {
+    name: 'the Amazon Q guardrail policy',
+    matches: (b) => b.info === 'json' && b.text.includes('"InvokeMonitorOnly"'),
+  },
   { name: 'a notification (JSON v2)', matches: (b) => b.info === 'json' && isNotification(b) },
   { name: 'cdk.json', matches: (b) => b.info === 'json' && b.text.includes('"context"') },
   {
@@ -554,6 +574,93 @@ describe('what the README shows the function reading and answering', () => {
     // Assess
     expect(validateNotificationV2(shown), JSON.stringify(validateNotificationV2.errors)).toBe(true);
     expect(shown).toEqual(JSON.parse(JSON.stringify(written)));
+  });
+
+  it('shows only invoke payloads the function accepts', () => {
+    const invokes = commands.filter(isAws('lambda', 'invoke'));
+    const kinds = new Set<string>();
+    for (const { words } of invokes) {
+      const payload = JSON.parse(option(words, '--payload') ?? 'null') as Record<string, unknown>;
+      const [kind] = Object.keys(payload);
+      kinds.add(kind ?? '');
+      if (kind === 'snooze') {
+        expect(() =>
+          parseSnoozeRequest(expandSnooze(payload.snooze), ['main'], new Date()),
+        ).not.toThrow();
+      } else if (kind === 'check' || kind === 'topUp') {
+        expect(parseAccountCommand(kind, payload[kind], config)).toHaveProperty('account');
+      } else {
+        expect(payload).toEqual({ test: true });
+      }
+    }
+    expect([...kinds].sort()).toEqual(['check', 'snooze', 'test', 'topUp']);
+  });
+
+  it('answers the check payload with the result the README shows', async () => {
+    const shown = blocks.find((b) => b.info === 'json' && b.text.startsWith('{"check":"done"'));
+    const invoke = commands.find(
+      (c) => isAws('lambda', 'invoke')(c) && c.words.join(' ').includes('"check"'),
+    );
+    const payload = JSON.parse(option(invoke?.words ?? [], '--payload') ?? 'null');
+    // The README's result is for a balance of $4.99 under a $5.00 threshold.
+    const main = accountConfig('main');
+    const world = new World();
+    world.seed(main, 499);
+    const checkConfig = monitorConfig([main]);
+    const result = await runCheckCommand(payload.check, checkConfig, {
+      run: (request) => runMonitor(checkConfig, world.deps(NOW), request),
+      store: world.store,
+      log: createLogger(() => {}),
+    });
+    expect(result).toEqual(JSON.parse(shown?.text ?? 'null'));
+  });
+
+  it('answers the topUp payload with the refusal the README shows', async () => {
+    const shown = blocks.find((b) => b.info === 'json' && b.text.startsWith('{"topUp":'));
+    const invoke = commands.find(
+      (c) => isAws('lambda', 'invoke')(c) && c.words.join(' ').includes('"topUp"'),
+    );
+    const payload = JSON.parse(option(invoke?.words ?? [], '--payload') ?? 'null');
+    const buyer = {
+      accounts: [{ ...config.accounts[0], autoTopUpCents: 2000 }],
+    } as unknown as MonitorConfig;
+    const result = await runTopUpCommand(payload.topUp, buyer, {
+      buy: buyingNotAvailable,
+      log: createLogger(() => {}),
+    });
+    expect(result).toEqual(JSON.parse(shown?.text ?? 'null'));
+  });
+
+  it("shows the channel guardrail the stack gives the Amazon Q channel's role", () => {
+    const shown = JSON.parse(
+      blocks.find((b) => b.info === 'json' && b.text.includes('"InvokeMonitorOnly"'))?.text ??
+        'null',
+    );
+    const { json } = synthesize({
+      emails: 'you@example.com',
+      slackWorkspaceId: 'T0123456789',
+      slackChannelId: 'C0123456789',
+    });
+    const guardrails = Object.values(json.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::ManagedPolicy' &&
+        String(r.Properties?.Description).includes('guardrail'),
+    );
+    expect(guardrails).toHaveLength(1);
+    const document = guardrails[0]?.Properties?.PolicyDocument as {
+      Statement: { Resource: unknown }[];
+    };
+    expect(JSON.stringify(document.Statement[0]?.Resource)).toMatch(
+      /^\{"Fn::GetAtt":\["[A-Za-z0-9]*Monitor[A-Za-z0-9]*","Arn"\]\}$/,
+    );
+    const named = {
+      ...document,
+      Statement: document.Statement.map((st) => ({
+        ...st,
+        Resource: "<the monitor function's ARN>",
+      })),
+    };
+    expect(named).toEqual(shown);
   });
 
   it('sends a test alert for {"test":true}, as the handler reads it', () => {

@@ -43,7 +43,7 @@ import {
   truncate,
   wholeCents,
 } from './format.ts';
-import { type UntrustedText, untrusted } from './inert.ts';
+import { httpsLink, type UntrustedText, untrusted } from './inert.ts';
 import { formatAmount, formatMinutes, formatRunwayHours, formatRunwayText } from './runway-text.ts';
 
 /** Text on one line as it shows: invisible and bidirectional characters removed. */
@@ -117,6 +117,22 @@ export interface Link {
   readonly url: string;
 }
 
+/**
+ * The "Buy $X now" checkout page of an alert (Notification.payLink), after its URL passed
+ * `httpsLink`: every channel shows it in its own form, beside the credits page link.
+ */
+export interface PayLinkContent {
+  /** "Buy $25 now". */
+  readonly label: UntrustedText;
+  /** https, checked by `httpsLink` (inert.ts). */
+  readonly url: string;
+  readonly amountCents: number;
+  /** ISO 8601: when the page stops working. */
+  readonly expiresAt: string;
+  /** What opening it does and until when it works, for the formats with room for a sentence. */
+  readonly note: UntrustedText;
+}
+
 /** The content of one notification, for every channel. Plain data: it travels as JSON. */
 export interface Content {
   readonly kind: NotificationKind;
@@ -164,6 +180,8 @@ export interface Content {
     readonly first: boolean;
   };
   readonly links: readonly Link[];
+  /** The checkout page to buy from, on the alerts that carry one and whose URL is https. */
+  readonly payLink?: PayLinkContent;
   /** The closing line of the long formats. */
   readonly footer: UntrustedText;
 }
@@ -404,8 +422,37 @@ export function buildContent(n: Notification, options: ContentOptions): Content 
         ? [{ label: 'Create an API key', url: API_KEYS_URL }]
         : []),
     ],
+    ...payLinkOf(n),
     footer: untrusted(`Sent by the ngrok balance alert monitor for ${v.label}.`),
   };
+}
+
+/**
+ * The pay link as content, when the notification carries one whose URL may be placed;
+ * nothing otherwise (the credits page link is then the way to buy, as without one).
+ */
+function payLinkOf(n: Notification): { payLink?: PayLinkContent } {
+  const link = n.payLink;
+  const url = httpsLink(link?.url);
+  if (!link || url === undefined || !isAmount(link.amountCents) || link.amountCents <= 0) {
+    return {};
+  }
+  return {
+    payLink: {
+      label: untrusted(payLinkLabel(link.amountCents)),
+      url,
+      amountCents: link.amountCents,
+      expiresAt: link.expiresAt,
+      note: untrusted(
+        `A checkout page for this account: opening it charges nothing, you pay there. It works until ${formatTime(link.expiresAt)}.`,
+      ),
+    },
+  };
+}
+
+/** "Buy $25 now"; cents shown only when the amount has some. */
+export function payLinkLabel(amountCents: number): string {
+  return `Buy ${formatCents(amountCents).replace(/\.00$/, '')} now`;
 }
 
 /**

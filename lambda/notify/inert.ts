@@ -176,6 +176,45 @@ export function trimMarkup<T extends Markdown | Mrkdwn>(text: T): T {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Links from outside
+
+/** The longest link placed (the JSON contract's limit for the pay link). */
+export const LINK_URL_MAX = 2_048;
+
+/**
+ * A URL from outside (the checkout page ngrok returned) as it may be placed in any format, or
+ * undefined when it may not: https only, parsed as a URL with a host and no user name or
+ * password, at most LINK_URL_MAX characters, and made only of characters that end no link in
+ * any format (no space, quote, bracket, parenthesis, `<`, `>`, `|`, `*` or backtick). A URL
+ * that fails is dropped, never repaired: the caller shows the credits page instead.
+ */
+export function httpsLink(url: unknown): string | undefined {
+  if (typeof url !== 'string' || url.length > LINK_URL_MAX) return undefined;
+  if (!/^https:\/\/[A-Za-z0-9\-._~:/?#@!$&+,;=%]+$/.test(url)) return undefined;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' || parsed.hostname === '') return undefined;
+    if (parsed.username !== '' || parsed.password !== '') return undefined;
+  } catch {
+    return undefined;
+  }
+  return url;
+}
+
+/**
+ * A Markdown link `[label](url)` (Discord, Teams, Amazon Q): the label escaped as text, the URL
+ * only when `httpsLink` accepts it (none of its characters can end the link); undefined else.
+ */
+export function markdownLink(
+  label: string,
+  url: unknown,
+  text = markdownText,
+): Markdown | undefined {
+  const href = httpsLink(url);
+  return href === undefined ? undefined : (`[${text(label)}](${href})` as Markdown);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Plain text (email, subjects, PagerDuty, JSON)
 
 /** Plain text keeps its line breaks; only what does not show is removed. */

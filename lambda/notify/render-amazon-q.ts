@@ -16,6 +16,7 @@ import {
   joinMarkdown,
   type Markdown,
   markdownCodeSpan,
+  markdownLink,
   md,
 } from './inert.ts';
 
@@ -63,9 +64,19 @@ export function renderAmazonQ(c: Content, subject: string): AmazonQCustomNotific
     for (const p of c.problems.items) problems.push(md`- ${chat(p, CHAT_FREE_TEXT_MAX)}`);
     if (c.problems.hidden > 0) problems.push(md`- and ${chatText(String(c.problems.hidden))} more`);
   }
-  const headline = chat(c.headline, CHAT_HEADLINE_MAX);
-  const facts = factLines(c, CHAT_DESCRIPTION_MAX - headline.length - sizeOf(problems) - 8);
-  const description = [headline];
+  // The checkout page as a Markdown link under the headline (its URL checked again, since a
+  // custom notification has no button of its own). Never cut: the facts make room for it.
+  const payLink = c.payLink && markdownLink('Open the checkout page', c.payLink.url, chatText);
+  const pay = c.payLink && payLink ? [md`*${chatText(c.payLink.label)}:* ${payLink}`] : [];
+  const headline = chat(
+    c.headline,
+    Math.min(CHAT_HEADLINE_MAX, CHAT_DESCRIPTION_MAX - sizeOf(pay) - CHAT_MORE_RESERVE),
+  );
+  const facts = factLines(
+    c,
+    CHAT_DESCRIPTION_MAX - headline.length - sizeOf(problems) - sizeOf(pay) - 8,
+  );
+  const description = [headline, ...pay];
   if (c.problems?.first) description.push(md``, ...problems, md``, ...facts);
   else description.push(md``, ...facts, ...(problems.length > 0 ? [md``, ...problems] : []));
   const nextSteps = c.steps.map((s) => {

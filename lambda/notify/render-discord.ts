@@ -13,6 +13,7 @@ import {
   type Markdown,
   markdownCodeBlock,
   markdownLines,
+  markdownLink,
   markdownText,
   md,
 } from './inert.ts';
@@ -178,12 +179,31 @@ function notificationMessage(
   const L = DISCORD_LIMITS;
   const title = fitTitle(markdownText(`${c.title.before}${c.label}${c.title.after}`));
   const footer = cutMarkdown(markdownText(c.footer), L.footer);
-  const description = cutMarkdown(notificationDescription(c), L.description);
+  // Webhook embeds have no buttons: the checkout page is a link in the first field, kept
+  // before any fact, or at the head of the description when it is too long for a field (its
+  // URL checked again here, since the content arrives as JSON).
+  const payLink = c.payLink && markdownLink('Open the checkout page', c.payLink.url);
+  const payLabel = c.payLink && cutMarkdown(markdownText(c.payLink.label), L.fieldName);
+  const payField: DiscordField | undefined =
+    payLink && payLabel && payLink.length <= L.fieldValue
+      ? { name: payLabel, value: payLink, inline: false }
+      : undefined;
+  const payLine = payLink && payLabel && !payField ? md`**${payLabel}:** ${payLink}` : undefined;
+  const description = cutMarkdown(
+    payLine
+      ? joinMarkdown([payLine, notificationDescription(c)], '\n\n')
+      : notificationDescription(c),
+    L.description,
+  );
   // The digest's facts are its accounts, any of which may be called "Account".
   const facts = c.factsAre ? c.facts : c.facts.filter((f) => f.label !== 'Account');
   let room =
-    L.total - title.length - footer.length - Math.min(description.length, DESCRIPTION_RESERVE);
-  const fields: DiscordField[] = [];
+    L.total -
+    title.length -
+    footer.length -
+    Math.min(description.length, DESCRIPTION_RESERVE) -
+    (payField ? payField.name.length + payField.value.length : 0);
+  const fields: DiscordField[] = payField ? [payField] : [];
   for (const [i, f] of facts.entries()) {
     const field = {
       name: cutMarkdown(markdownText(f.label), L.fieldName) || md`(none)`,

@@ -21,6 +21,9 @@ function emailLines(content: Content): string {
   lines.push('', ...content.facts.map((f) => `${f.label}: ${f.value}`));
   const more = moreFacts(content, content.facts.length);
   if (more) lines.push(`(${more})`);
+  // The URL passed httpsLink (inert.ts) when the content was built.
+  const pay = content.payLink;
+  if (pay) lines.push('', `${pay.label}: ${pay.url}`, indent(pay.note, '    '));
   lines.push('', `${content.stepsTitle}:`);
   for (const step of content.steps) {
     lines.push(`- ${step.text}`);

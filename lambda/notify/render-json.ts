@@ -15,6 +15,7 @@ import type {
   LevelReason,
   Notification,
   NotificationKind,
+  PayLink,
   SpikeReport,
 } from '../common/types.ts';
 import type { StopReason } from '../watches/top-up/decide.ts';
@@ -98,6 +99,8 @@ export interface NotificationV2 {
   readonly content: Content;
   /** When auto top-up is on: what it is doing, and on the top-up kinds, the purchase. */
   readonly autoTopUp?: AutoTopUpV2;
+  /** The checkout page of an alert that carries one (https checked; see content.ts). */
+  readonly payLink?: PayLink;
   /** ISO 8601 time of the run that produced it. */
   readonly at: string;
 }
@@ -178,6 +181,13 @@ export function renderJson(
     content,
     ...((n.topUp !== undefined || n.topUpStatus !== undefined) && {
       autoTopUp: autoTopUpOf(n, cap),
+    }),
+    ...(content.payLink && {
+      payLink: {
+        url: content.payLink.url,
+        amountCents: content.payLink.amountCents,
+        expiresAt: content.payLink.expiresAt,
+      },
     }),
     at: n.at,
   };

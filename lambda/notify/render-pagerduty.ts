@@ -13,9 +13,10 @@
  */
 import { oneLine, visible } from '../common/text.ts';
 import type { NotificationKind } from '../common/types.ts';
-import { moreFacts, type Severity } from './content.ts';
+import { type Content, moreFacts, type Severity } from './content.ts';
 import { truncate, utf8Bytes } from './format.ts';
 import type { Incoming } from './incoming.ts';
+import { httpsLink } from './inert.ts';
 import type { NotificationV2 } from './render-json.ts';
 
 /** PagerDuty cuts a longer summary; cutting it here keeps the end marker ours. */
@@ -171,7 +172,7 @@ function trigger(n: NotificationV2, key: string): PagerDutyEvent {
           ...(c.problems && { 'Settings not used': c.problems.items.map((p) => visible(p)) }),
         },
       },
-      links: c.links.map((l) => ({ href: l.url, text: l.label })),
+      links: [...payLinks(c), ...c.links].map((l) => ({ href: l.url, text: l.label })),
       client: CLIENT,
     };
   };
@@ -183,6 +184,12 @@ function trigger(n: NotificationV2, key: string): PagerDutyEvent {
     e = event(shown);
   }
   return e;
+}
+
+/** "Buy $X now" first when the alert has a checkout page whose URL is still https. */
+function payLinks(c: Content): Content['links'] {
+  const url = httpsLink(c.payLink?.url);
+  return c.payLink && url !== undefined ? [{ label: visible(c.payLink.label), url }] : [];
 }
 
 function summary(text: string): string {

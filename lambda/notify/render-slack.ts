@@ -13,6 +13,7 @@ import { cutAt, oneLine, visible } from '../common/text.ts';
 import { type Content, moreFacts } from './content.ts';
 import { TONE_EMOJI } from './emoji.ts';
 import {
+  httpsLink,
   joinMrkdwn,
   type Mrkdwn,
   mrkdwn,
@@ -61,7 +62,22 @@ export type SlackBlock =
   | { readonly type: 'header'; readonly text: PlainTextObject }
   | { readonly type: 'section'; readonly text: MrkdwnTextObject }
   | { readonly type: 'context'; readonly elements: readonly MrkdwnTextObject[] }
-  | { readonly type: 'divider' };
+  | { readonly type: 'divider' }
+  | { readonly type: 'actions'; readonly elements: readonly SlackLinkButton[] };
+
+/** A Block Kit button that opens a URL. */
+export interface SlackLinkButton {
+  readonly type: 'button';
+  readonly text: PlainTextObject;
+  readonly url: string;
+  readonly action_id: string;
+  readonly style?: 'primary';
+}
+
+/** Slack rejects a button whose text is longer than this. */
+export const BUTTON_TEXT_MAX = 75;
+/** Slack rejects a button whose URL is longer than this. */
+export const BUTTON_URL_MAX = 3_000;
 
 /** The JSON body of an incoming-webhook POST. */
 export interface SlackMessage {
@@ -168,6 +184,8 @@ export function renderNotificationMessage(n: NotificationV2): SlackMessage {
     return joinMrkdwn(body.filter(Boolean), '\n\n');
   };
   blocks.push(...bodySections(bodyWith(factsThatFit(facts.length, bodyWith))));
+  const pay = payButton(c);
+  if (pay) blocks.push({ type: 'actions', elements: [pay] });
   const link = linkTo(c.links[0]?.url, 'Top up credits');
   if (link) blocks.push(section(mrkdwn`:moneybag: ${link}`));
   blocks.push(
@@ -250,6 +268,28 @@ function linkTo(url: string | undefined, label: string): Mrkdwn | undefined {
   // incoming-webhook app has no endpoint to acknowledge it, so Slack marks the button as failed.
   // The URL was checked above: no character in it can end the link early.
   return mrkdwn`<${mrkdwnText(url)}|${mrkdwnText(label)}>`;
+}
+
+/**
+ * "Buy $X now" as a link button, when the alert has a checkout page whose URL is https (checked
+ * again here: the content arrives as JSON). Unlike the credits link this one is a button, for
+ * the one thing to do at 3 a.m.; the cost is that Slack may mark it with a warning after the
+ * click, since an incoming-webhook app acknowledges no interaction. The page opens all the same.
+ */
+function payButton(c: Content): SlackLinkButton | undefined {
+  const url = httpsLink(c.payLink?.url);
+  if (!c.payLink || url === undefined || url.length > BUTTON_URL_MAX) return undefined;
+  return {
+    type: 'button',
+    text: {
+      type: 'plain_text',
+      text: truncatePlain(oneLine(visible(c.payLink.label)), BUTTON_TEXT_MAX) || 'Buy now',
+      emoji: true,
+    },
+    url,
+    action_id: 'ngrok-balance-alert-pay-link',
+    style: 'primary',
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -5,10 +5,11 @@
  * become a link or a heading. The card stays under Teams' size limit; facts that do not fit
  * are counted ("and 75 more accounts: see the email or the JSON"). Pure.
  */
+import { visible } from '../common/text.ts';
 import { type Content, moreFacts, type Tone } from './content.ts';
 import { utf8Bytes } from './format.ts';
 import type { Incoming } from './incoming.ts';
-import { cutMarkdown, type Markdown, markdownLines, markdownText, md } from './inert.ts';
+import { cutMarkdown, httpsLink, type Markdown, markdownLines, markdownText, md } from './inert.ts';
 
 /**
  * Teams drops a card over about 28 KB without a word (the flow has already answered 202):
@@ -126,7 +127,7 @@ export function renderTeams(incoming: Incoming): TeamsMessage {
  * counted in a last fact. Found by bisection: the card grows with each fact shown.
  */
 function notificationMessage(c: Content): TeamsMessage {
-  const withFacts = (shown: number) => envelope(notificationBody(c, shown), c.links);
+  const withFacts = (shown: number) => envelope(notificationBody(c, shown), actionsOf(c));
   const full = withFacts(c.facts.length);
   if (utf8Bytes(JSON.stringify(full)) <= TEAMS_MAX_BYTES) return full;
   let fits = 0;
@@ -174,6 +175,16 @@ function problemBlocks(p: NonNullable<Content['problems']>): CardElement[] {
     ...p.items.map((item) => text(md`- ${markdownText(item)}`)),
     ...(p.hidden > 0 ? [text(md`- and ${markdownText(String(p.hidden))} more`)] : []),
   ];
+}
+
+/**
+ * The card's buttons: "Buy $X now" first when the alert has a checkout page (its URL checked
+ * again here, since the content arrives as JSON), then the links every notification has.
+ */
+function actionsOf(c: Content): Content['links'] {
+  const url = httpsLink(c.payLink?.url);
+  const pay = c.payLink && url !== undefined ? [{ label: visible(c.payLink.label), url }] : [];
+  return [...pay, ...c.links];
 }
 
 function envelope(body: CardElement[], links: Content['links']): TeamsMessage {

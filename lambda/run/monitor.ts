@@ -73,6 +73,11 @@ export interface RunRequest {
   readonly eventId?: string;
   /** Send a marked test notification per account and touch no state. */
   readonly test?: boolean;
+  /**
+   * Check this account only (the "check" command): a normal run of its watches; the other
+   * accounts and the weekly digest wait for the schedule.
+   */
+  readonly only?: string;
 }
 
 export interface AccountResult {
@@ -141,7 +146,11 @@ export async function runMonitor(
   const now = deps.now();
   // Deadlines are on the HTTP client's clock; `now` is the decision clock (tests move it).
   const runDeadline = clock(deps)() + deps.remainingTimeMs() - FINISH_RESERVE_MS;
-  const parameters = await readParameters(deps.ssm, parameterNamesFor(config.accounts), {
+  const accounts =
+    request.only === undefined
+      ? config.accounts
+      : config.accounts.filter((a) => a.name === request.only);
+  const parameters = await readParameters(deps.ssm, parameterNamesFor(accounts), {
     // Settings reads may use a third of the invocation; the checks need the rest.
     budgetMs: Math.min(30_000, deps.remainingTimeMs() / 3),
   });
@@ -156,7 +165,7 @@ export async function runMonitor(
     watches: deps.watches ?? WATCHES,
   };
 
-  const outcomes = await mapWithConcurrency(config.accounts, ACCOUNT_CONCURRENCY, (account) =>
+  const outcomes = await mapWithConcurrency(accounts, ACCOUNT_CONCURRENCY, (account) =>
     runAccount(account, config, deps, parameters, run).catch((error: unknown): AccountOutcome => {
       deps.log.log('ERROR', 'account run failed', {
         account: account.name,
@@ -172,25 +181,26 @@ export async function runMonitor(
       };
     }),
   );
-  const digest = request.test
-    ? false
-    : await runDigest(config, deps, {
-        now,
-        runId: run.runId,
-        publish: run.publish,
-        parameters: parameters.values,
-        accounts: outcomes.flatMap((o, i) =>
-          o.state
-            ? [
-                {
-                  account: config.accounts[i] as AccountConfig,
-                  state: o.state,
-                  ...(o.observation?.ok && { observation: o.observation }),
-                },
-              ]
-            : [],
-        ),
-      });
+  const digest =
+    request.test || request.only !== undefined
+      ? false
+      : await runDigest(config, deps, {
+          now,
+          runId: run.runId,
+          publish: run.publish,
+          parameters: parameters.values,
+          accounts: outcomes.flatMap((o, i) =>
+            o.state
+              ? [
+                  {
+                    account: accounts[i] as AccountConfig,
+                    state: o.state,
+                    ...(o.observation?.ok && { observation: o.observation }),
+                  },
+                ]
+              : [],
+          ),
+        });
   const results = outcomes.map((o) => o.result);
   const failures = results.filter((r) => r.status === 'error');
   if (failures.length > 0) throw new MonitorRunError(failures);

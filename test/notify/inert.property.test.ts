@@ -146,6 +146,8 @@ function withOutsideText(n: Notification, text: string): Notification {
       topUp: { ...n.topUp, purchaseId: text, failureCode: text, failureMessage: text },
     }),
     topUpStatus: text,
+    // The checkout page's URL comes from ngrok: placed whole when it is plain https, else dropped.
+    ...(n.payLink && { payLink: { ...n.payLink, url: `${n.payLink.url}${text}` } }),
     ...(n.snooze && { snooze: { ...n.snooze, note: text } }),
     ...(n.digest && {
       digest: {

@@ -3,7 +3,7 @@
  * the renderer tests of every channel.
  */
 
-import type { Forecast, Notification } from '../../lambda/common/types.ts';
+import type { Forecast, Notification, PayLink } from '../../lambda/common/types.ts';
 import type { Runway } from '../../lambda/observe/runway.ts';
 
 /** The stack's region, as Lambda sets AWS_REGION. */
@@ -59,8 +59,16 @@ const spikeRunway: Runway = {
 };
 
 /** One readable case per kind, plus the variants that change the wording. */
+/** A checkout page as ngrok returns one (a Stripe-hosted session). */
+export const PAY_LINK: PayLink = {
+  url: 'https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5#fidkdWxOYHwnPyd1blpxYHZxWjA0',
+  amountCents: 2500,
+  expiresAt: '2025-06-03T09:00:00.000Z',
+};
+
 export const cases: Record<string, Notification> = {
   'balance-alert': base,
+  'balance-alert-pay-link': { ...base, payLink: PAY_LINK },
   'balance-alert-critical': { ...base, level: 'critical', previousLevel: 'low', balanceCents: 150 },
   'balance-alert-empty': {
     ...base,
