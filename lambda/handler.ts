@@ -14,7 +14,7 @@ import { MONITOR_CONFIG_FILE, parseMonitorConfig } from './config/monitor-config
 import { DEFAULT_NGROK_API_URL } from './ngrok/ngrok-client.ts';
 import {
   accountCommandOf,
-  buyingNotAvailable,
+  buyThroughRun,
   type CheckCommandResult,
   expandSnooze,
   runCheckCommand,
@@ -77,9 +77,6 @@ export async function handler(
     });
   }
   const command = accountCommandOf(event);
-  if (command === 'topUp') {
-    return runTopUpCommand(event.topUp, config, { buy: buyingNotAvailable, log });
-  }
   // Checked before any request: the API key must never go to a plain-http host.
   ngrokBaseUrl ??= checkedApiUrl(process.env.NGROK_API_URL, DEFAULT_NGROK_API_URL);
   const deps: MonitorDeps = {
@@ -95,6 +92,12 @@ export async function handler(
     functionName,
   };
   const monitorConfig = config;
+  if (command === 'topUp') {
+    return runTopUpCommand(event.topUp, monitorConfig, {
+      buy: buyThroughRun((request) => runMonitor(monitorConfig, deps, request)),
+      log,
+    });
+  }
   if (command === 'check') {
     return runCheckCommand(event.check, monitorConfig, {
       run: (request) => runMonitor(monitorConfig, deps, request),

@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/common/log.ts';
 import type { AccountConfig, MonitorConfig } from '../lambda/common/types.ts';
+import { buyThroughRun } from '../lambda/run/commands.ts';
 import { type MonitorDeps, runMonitor } from '../lambda/run/monitor.ts';
 import { HOLD_MS } from '../lambda/watches/top-up/decide.ts';
 import { serveParameters, TestStore } from './support/aws-mocks.ts';
@@ -205,6 +206,38 @@ describe('runMonitor with auto top-up', () => {
     expect(credits.purchases).toHaveLength(1);
     expect(kinds().sort()).toEqual(['balance-alert', 'top-up-started']);
     expect((await savedTopUp())?.intents).toMatchObject([{ purchaseId: 'cp_1' }]);
+  });
+
+  it('"Buy now" buys once above the threshold, then refuses while that purchase is in progress', async () => {
+    // Prepare: a healthy balance, where auto top-up would not buy by itself
+    await ranForADay();
+    balance = { cents: 5000 };
+    const buy = buyThroughRun((request) => runMonitor(CONFIG, deps(), request));
+    // Act
+    const first = await buy(PROD);
+    const second = await buy(PROD);
+    // Assess: one purchase through an intent, announced; the second ask waits for it
+    expect(credits.purchases.map((p) => p.amountCents)).toEqual([2000]);
+    expect(first).toMatchObject({ topUp: 'done', account: 'prod' });
+    expect(kinds()).toEqual(['top-up-started']);
+    expect(second).toEqual({
+      topUp: 'refused',
+      error: 'auto top-up: $20.00 started, waiting for it',
+    });
+    expect((await savedTopUp())?.intents).toHaveLength(1);
+  });
+
+  it('"Buy now" refuses past the monthly cap, counting purchases by hand, with the reason', async () => {
+    await ranForADay();
+    balance = { cents: 5000 };
+    for (let i = 0; i < 3; i++) credits.buyByHand(2000);
+    const result = await buyThroughRun((request) => runMonitor(CONFIG, deps(), request))(PROD);
+    expect(credits.purchases).toHaveLength(3);
+    expect(result).toEqual({
+      topUp: 'refused',
+      error: 'auto top-up: blocked by the monthly cap ($60.00 of $60.00 bought)',
+    });
+    expect(kinds()).toEqual(['top-up-capped']);
   });
 
   it('keeps no top-up state for an account without auto top-up', async () => {

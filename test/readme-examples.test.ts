@@ -57,7 +57,7 @@ import { accountParameterNames } from '../lambda/config/parameter-names.ts';
 import { signatureFor } from '../lambda/notify/channels/webhook.ts';
 import { renderNotification } from '../lambda/notify/render.ts';
 import {
-  buyingNotAvailable,
+  buyThroughRun,
   expandSnooze,
   parseAccountCommand,
   runCheckCommand,
@@ -624,8 +624,14 @@ describe('what the README shows the function reading and answering', () => {
     const buyer = {
       accounts: [{ ...config.accounts[0], autoTopUpCents: 2000 }],
     } as unknown as MonitorConfig;
+    // The run's side is tested against a ledger stand-in (monitor.top-up.test.ts): here, a
+    // run that found the cap reached, and what the command answers for it.
+    const capped = 'auto top-up: blocked by the monthly cap ($60.00 of $60.00 bought)';
     const result = await runTopUpCommand(payload.topUp, buyer, {
-      buy: buyingNotAvailable,
+      buy: buyThroughRun(async () => ({
+        accounts: [{ account: 'main', status: 'ok', notifications: [], autoTopUp: capped }],
+        ssmReadCalls: 1,
+      })),
       log: createLogger(() => {}),
     });
     expect(result).toEqual(JSON.parse(shown?.text ?? 'null'));

@@ -178,11 +178,24 @@ export type TopUpCommandResult =
  */
 export type BuyNow = (account: AccountConfig) => Promise<TopUpCommandResult>;
 
-/** Buying from chat until a purchase is wired in: refused with a reason, nothing bought. */
-export const buyingNotAvailable: BuyNow = async () => ({
-  topUp: 'refused',
-  error: 'buying from chat is not available yet',
-});
+/**
+ * One purchase through auto top-up's own path: a run of that account with the purchase asked
+ * for, so the intent, the cap by ngrok's ledger, a purchase in progress, a stop, a hold and
+ * the announcements are exactly an automatic purchase's. Refused, with auto top-up's own
+ * reason, when no purchase started.
+ */
+export function buyThroughRun(run: (request: RunRequest) => Promise<RunSummary>): BuyNow {
+  return async (account) => {
+    const summary = await run({ only: account.name, buyNow: true });
+    const result = summary.accounts.find((a) => a.account === account.name);
+    const sent = result?.notifications ?? [];
+    const reason = result?.autoTopUp ?? 'auto top-up: not buying, the balance could not be read';
+    if (sent.includes('top-up-started') || sent.includes('top-up-succeeded')) {
+      return { topUp: 'done', account: account.name, summary: `${account.name}: ${reason}` };
+    }
+    return { topUp: 'refused', error: reason };
+  };
+}
 
 /** Checks the payload and hands the account to `buy`. Never buys on a refused payload. */
 export async function runTopUpCommand(

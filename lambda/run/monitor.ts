@@ -34,6 +34,7 @@ import { type AlertState, stateChanged } from '../store/state.ts';
 import { type RecordStore, update, type Versioned } from '../store/store.ts';
 import type { CheckStatus } from '../watches/alert-policy.ts';
 import { WATCHES } from '../watches/index.ts';
+import { type TopUpEffect, topUpWatch } from '../watches/top-up/watch.ts';
 import {
   type AnyWatch,
   type EffectContext,
@@ -78,6 +79,8 @@ export interface RunRequest {
    * accounts and the weekly digest wait for the schedule.
    */
   readonly only?: string;
+  /** With `only`: a person asked for one purchase now (the "Buy now" command). */
+  readonly buyNow?: boolean;
 }
 
 export interface AccountResult {
@@ -86,6 +89,8 @@ export interface AccountResult {
   readonly balanceCents?: number;
   /** The kinds this run published for the account, in order. */
   readonly notifications: readonly string[];
+  /** What auto top-up did or why it did not buy, when it is configured and ran. */
+  readonly autoTopUp?: string;
   readonly error?: string;
 }
 
@@ -274,6 +279,7 @@ async function runAccount(
     observed: await observe(account, config, deps, parameters, run, previous, apiKey),
     ...(apiKey !== undefined && { apiKey }),
     stateProblems: problems,
+    ...(run.buyNow && { buyNow: true }),
   };
   const { observation } = input.observed;
   if (input.observed.usageProblem) {
@@ -346,12 +352,14 @@ async function runAccount(
       held: step.held.map((n) => n.kind),
     });
   }
+  const autoTopUp = (effects.get(topUpWatch) as TopUpEffect | undefined)?.status;
   logChecked(account, config, deps, run, {
     status: step?.status ?? 'duplicate',
     state: step?.state,
     observed: input.observed,
     thresholds,
     sent,
+    autoTopUp,
   });
   if (flushed.error !== undefined) throw flushed.error;
   const committedState = readAccountRecord(committed.value, run.now).record.alert as
@@ -363,6 +371,7 @@ async function runAccount(
       status: step?.status ?? 'duplicate',
       balanceCents: observation.ok ? observation.balanceCents : undefined,
       notifications: sent,
+      ...(autoTopUp !== undefined && { autoTopUp }),
     },
     ...(committedState && { state: committedState }),
     observation,
@@ -437,6 +446,7 @@ function logChecked(
     observed: ObserveResult;
     thresholds: Notification['thresholds'];
     sent: readonly string[];
+    autoTopUp: string | undefined;
   },
 ): void {
   const { observation } = c.observed;
@@ -468,6 +478,7 @@ function logChecked(
     forecastNote: observation.ok ? observation.forecastNote : undefined,
     failure: observation.ok ? undefined : observation.failure,
     notifications: c.sent,
+    ...(c.autoTopUp !== undefined && { autoTopUp: c.autoTopUp }),
   });
 }
 

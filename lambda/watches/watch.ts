@@ -42,6 +42,8 @@ export interface WatchInput {
   readonly apiKey?: string;
   /** Parts of the saved record that failed their checks and were treated as lost. */
   readonly stateProblems: readonly string[];
+  /** A person asked for one purchase now (the "Buy now" command). */
+  readonly buyNow?: boolean;
 }
 
 /** The state so far and the notifications so far, passed from watch to watch. */

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lambda/common/log.ts';
 import type { AccountConfig } from '../../lambda/common/types.ts';
 import {
-  buyingNotAvailable,
   expandSnooze,
   parseAccountCommand,
   runCheckCommand,
@@ -85,7 +84,7 @@ describe('the topUp command', () => {
     const result = await runTopUpCommand({ account: 'buyer' }, config, {
       buy: async (account) => {
         asked.push(account.name);
-        return buyingNotAvailable(account);
+        return { topUp: 'refused', error: 'buying from chat is not available yet' };
       },
       log,
     });

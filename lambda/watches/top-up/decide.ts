@@ -247,6 +247,12 @@ export interface TopUpInput {
   /** The run's id: names the intents it writes and seeds a new epoch. */
   readonly runId: string;
   readonly now: Date;
+  /**
+   * A person asked for one purchase now (the "Buy now" command): the balance need not be
+   * below `belowCents`; every other condition (stop, failures, hold, the cap by ngrok's
+   * ledger, a purchase in progress, dry run) applies as to an automatic purchase.
+   */
+  readonly requested?: boolean;
 }
 
 export type TopUpAction =
@@ -898,7 +904,7 @@ class Step {
       this.status = 'auto top-up: not buying, the balance could not be read';
       return false;
     }
-    if (balance >= settings.belowCents) {
+    if (balance >= settings.belowCents && !this.input.requested) {
       if (this.state.dryRunNoticed) this.without('dryRunNoticed');
       this.status = `auto top-up: not needed above ${formatCents(settings.belowCents)}`;
       return false;

@@ -43,6 +43,8 @@ export interface TopUpRunInput {
   readonly runId: string;
   /** How a top-up event becomes a notification of the account. */
   readonly toNotification: (t: TopUpNotification) => Notification;
+  /** A person asked for one purchase now (see TopUpInput.requested). */
+  readonly requested?: boolean;
 }
 
 export interface TopUpRunDeps {
@@ -137,6 +139,7 @@ async function commit(
         report: facts.report,
         runId: input.runId,
         now: input.now,
+        ...(input.requested && { requested: true }),
       });
       const before = current.value;
       const unchanged =

@@ -47,6 +47,7 @@ export const topUpWatch = watch<TopUpEffect | undefined>({
         ...(context.ngrok && { ngrok: context.ngrok }),
         runId: context.runId,
         toNotification: (t) => topUpNotification(t, input, state),
+        ...(input.buyNow && { requested: true }),
       },
       { store: context.store, key: context.key, start: context.latest() },
     );
