@@ -11,7 +11,11 @@
  */
 import type { Notification } from '../common/types.ts';
 
-/** How long a claim holds: longer than an invocation may run (15 minutes at most). */
+/**
+ * How long a claim holds. A run lasts at most the function's 90 s timeout
+ * (MONITOR_TIMEOUT_SECONDS); 16 minutes also covers two runs whose clocks differ by up to ten
+ * minutes, so a live claim never looks lapsed to a racing run.
+ */
 export const CLAIM_MS = 16 * 60_000;
 
 export interface OutboxEntry {
