@@ -292,6 +292,7 @@ async function runAccount(
   // Effects, in the list's order; a redelivered event does nothing new.
   let latest: Versioned<unknown> = loaded;
   const effects = new Map<AnyWatch, unknown>();
+  let effectError: unknown;
   if (!redelivered(previous)) {
     const context: EffectContext = {
       ...(deps.ngrok && { ngrok: deps.ngrok }),
@@ -308,7 +309,19 @@ async function runAccount(
       earlier: (w) => effects.get(w as AnyWatch) as never,
     };
     for (const w of run.watches) {
-      if (w.effect) effects.set(w, await w.effect(input, previous, context));
+      if (!w.effect) continue;
+      try {
+        effects.set(w, await w.effect(input, previous, context));
+      } catch (error) {
+        // One capability's failure never holds back another's alert: its decision runs
+        // without the effect's result, and the run fails once everything is published.
+        effectError ??= error;
+        log.log('ERROR', 'watch effect failed', {
+          account: account.name,
+          watch: w.name,
+          ...errorFields(error),
+        });
+      }
     }
   }
 
@@ -362,6 +375,7 @@ async function runAccount(
     autoTopUp,
   });
   if (flushed.error !== undefined) throw flushed.error;
+  if (effectError !== undefined) throw effectError;
   const committedState = readAccountRecord(committed.value, run.now).record.alert as
     | AlertState
     | undefined;

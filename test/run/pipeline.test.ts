@@ -182,6 +182,23 @@ describe('the run loop over the state store', () => {
     expect(world.published).toEqual([]);
   });
 
+  it("sends the balance alert when another watch's effect fails, then fails the run", async () => {
+    const world = new World();
+    world.seed(prod, 499);
+    const broken = watch<undefined>({
+      name: 'broken',
+      effect: async () => {
+        throw new Error('the ledger read blew up');
+      },
+      decide: (_input, step) => step,
+    });
+    await expect(
+      runMonitor(config, world.deps(NOW, { watches: [broken, ...WATCHES] }), { eventId: 'e1' }),
+    ).rejects.toThrow(/the ledger read blew up/);
+    expect(world.published.map((p) => p.kind)).toEqual(['balance-alert']);
+    expect((await world.record(prod))?.alert?.level).toBe('low');
+  });
+
   it('runs and commits a watch added to the list, with no change to the loop', async () => {
     const world = new World();
     world.seed(prod, 5000);
