@@ -5,15 +5,12 @@
  * caller's mistake, not a failure of the function (no error alarm), and nothing changed.
  */
 import { randomUUID } from 'node:crypto';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { Logger } from '../common/log.ts';
 import type { AccountConfig, MonitorConfig, Notification } from '../common/types.ts';
 import { readParameters, resolveThresholds } from '../config/settings.ts';
 import { accountKey, readAccountRecord } from '../store/account-record.ts';
 import { enqueue } from '../store/outbox.ts';
 import type { AlertState } from '../store/state.ts';
-import { type RecordStore, update } from '../store/store.ts';
+import { update } from '../store/store.ts';
 import {
   ALL_ACCOUNTS,
   applySnoozeCommand,
@@ -21,20 +18,14 @@ import {
   type SnoozeConfirmation,
   SnoozeRequestError,
 } from '../watches/snooze.ts';
+import type { MonitorDeps } from './monitor.ts';
 import { flushOutbox, snsPublisher } from './publish.ts';
 
-export interface SnoozeCommandDeps {
-  readonly ssm: Pick<SSMClient, 'send'>;
-  readonly sns: Pick<SNSClient, 'send'>;
-  readonly topicArn: string;
-  readonly store: RecordStore<unknown>;
-  readonly log: Logger;
-  readonly now: () => Date;
-  readonly region?: string;
-  readonly functionName?: string;
-  /** Claims the confirmation this command publishes (default: a random UUID). */
-  readonly runId?: string;
-}
+/** What the snooze command uses: the run's clients, store and clock. */
+export type SnoozeCommandDeps = Pick<
+  MonitorDeps,
+  'ssm' | 'sns' | 'topicArn' | 'store' | 'log' | 'now' | 'region' | 'functionName' | 'runId'
+>;
 
 /** What the invocation returns: per account, what the command did; or why it was refused. */
 export type SnoozeCommandResult =

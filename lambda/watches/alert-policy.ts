@@ -308,7 +308,8 @@ function lastKnownBalance(state: AlertState): number | undefined {
   return state.lastBalanceCents;
 }
 
-function notificationBase(input: PolicyInput, at: string) {
+/** The fields every notification of one account's run shares. */
+export function notificationBase(input: PolicyInput, at: string) {
   return {
     account: input.account,
     thresholds: input.thresholds,

@@ -13,7 +13,7 @@ import type { AlertState, SnoozeState } from '../store/state.ts';
 
 export type { SnoozeState } from '../store/state.ts';
 
-import type { Decision, PolicyInput } from './alert-policy.ts';
+import { type Decision, notificationBase, type PolicyInput } from './alert-policy.ts';
 
 /** The longest snooze allowed: long enough for a purchase approval, short enough to be noticed. */
 export const MAX_SNOOZE_DAYS = 14;
@@ -451,7 +451,7 @@ function endSnooze(
   if (!input.observation.ok && rest.failureNotifiedAt !== undefined) {
     if (!spoken(['monitor-failing', 'monitor-reminder'])) {
       notifications.push({
-        ...base(input, at),
+        ...notificationBase(input, at),
         kind: 'monitor-reminder',
         level: rest.level,
         reason: rest.reason,
@@ -470,7 +470,7 @@ function endSnooze(
         : { balanceCents: rest.lastBalanceCents, forecast: undefined, forecastNote: undefined };
       const { balanceCents, forecast, forecastNote } = about;
       notifications.push({
-        ...base(input, at),
+        ...notificationBase(input, at),
         kind: 'balance-reminder',
         level: rest.level,
         reason: rest.reason,
@@ -484,17 +484,6 @@ function endSnooze(
     }
   }
   return { state: next, notifications, held: [] };
-}
-
-function base(input: PolicyInput, at: string) {
-  return {
-    account: input.account,
-    thresholds: input.thresholds,
-    thresholdParameterName: input.thresholdParameterName,
-    tokenParameterName: input.tokenParameterName,
-    configProblems: input.configProblems,
-    at,
-  };
 }
 
 const rank = (level: Level) => LEVELS.indexOf(level);
