@@ -18,6 +18,7 @@ export default defineConfig({
       'test/notify/incoming.test.ts',
       'test/http-retry.test.ts',
       'test/top-up/decide.test.ts',
+      'test/top-up/decide.edges.test.ts',
       // The scripted money sequences; the model's random seeds take too long per mutant.
       'test/top-up/money.regressions.test.ts',
       'test/top-up/settings.test.ts',

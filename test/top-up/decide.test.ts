@@ -8,81 +8,28 @@ import {
   CLOCK_SKEW_MS,
   configFingerprint,
   decideTopUp,
-  freshTopUpState,
   HOLD_MS,
   type Intent,
   idempotencyKey,
-  type LedgerFacts,
   monthsBetween,
   monthTotals,
   newEpoch,
   PENDING_NOTICE_MS,
-  type PurchaseReport,
   readTopUpState,
-  type TopUpInput,
-  type TopUpSettings,
   type TopUpState,
 } from '../../lambda/watches/top-up/decide.ts';
-
-const NOW = new Date('2026-12-10T12:00:00.000Z');
-const SETTINGS: TopUpSettings = {
-  amountCents: 2000,
-  monthlyCapCents: 5000,
-  belowCents: 1000,
-  dryRun: false,
-};
-const EMPTY: LedgerFacts = { readable: true, purchases: [] };
-const at = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000);
-const STATE = freshTopUpState('e1');
-
-function input(fields: Partial<TopUpInput> = {}): TopUpInput {
-  return {
-    account: 'prod',
-    settings: SETTINGS,
-    balanceCents: 400,
-    ledger: EMPTY,
-    ledgerRead: true,
-    state: STATE,
-    runId: 'run-1',
-    now: NOW,
-    ...fields,
-  };
-}
-
-const intent = (fields: Partial<Intent> = {}): Intent => ({
-  id: 'e1-1',
-  key: idempotencyKey('e1', 1),
-  amountCents: 2000,
-  by: 'run-0',
-  createdAt: NOW.toISOString(),
-  balanceBeforeCents: 400,
-  phase: 'open',
-  told: {},
-  ...fields,
-});
-const withIntent = (fields: Partial<Intent> = {}): TopUpState => ({
-  ...STATE,
-  seq: 1,
-  intents: [intent(fields)],
-});
-const sent = (result: PurchaseReport) => ({
-  kind: 'sent' as const,
-  intentId: 'e1-1',
-  key: idempotencyKey('e1', 1),
-  amountCents: 2000,
-  result,
-});
-const purchase = (
-  status: 'pending' | 'actionRequired' | 'succeeded' | 'failed',
-): PurchaseReport => ({
-  kind: 'purchase',
-  purchase: { id: 'cp_1', status, amountCents: 2000, createdAt: NOW.toISOString() },
-});
-const grant = (amountCents: number, createdAt = '2026-12-05T00:00:00.000Z') => ({
-  amountCents,
-  createdAt,
-  category: 'purchase' as const,
-});
+import {
+  at,
+  grant,
+  input,
+  intent,
+  NOW,
+  purchase,
+  SETTINGS,
+  STATE,
+  sent,
+  withIntent,
+} from './decide-fixtures.ts';
 
 describe('keys, epochs and months', () => {
   it('makes keys from the epoch and the intent number only, within ngrok’s 255 characters', () => {
@@ -189,7 +136,6 @@ describe('decideTopUp: starting a purchase', () => {
     const decision = decideTopUp(input());
     expect(decision.action).toEqual({
       kind: 'send',
-      intentId: 'e1-1',
       key: 'ngrok-balance-alert-e1-1',
       amountCents: 2000,
     });
@@ -957,7 +903,6 @@ describe('mutation survivors, second round', () => {
     const state = { ...STATE, seq: 2, intents: [old, open] };
     const report = {
       kind: 'sent' as const,
-      intentId: 'e1-2',
       key: idempotencyKey('e1', 2),
       amountCents: 2000,
       result: purchase('pending'),

@@ -110,7 +110,6 @@ export interface Told {
   readonly slow?: true;
   readonly unanswered?: true;
   readonly succeeded?: true;
-  readonly failed?: true;
 }
 
 /** A purchase this monitor decided to make, written before its first POST. */
@@ -225,7 +224,6 @@ export interface TopUpNotification {
 export type TopUpReport =
   | {
       readonly kind: 'sent';
-      readonly intentId: string;
       readonly key: string;
       readonly amountCents: number;
       readonly result: PurchaseReport;
@@ -262,7 +260,6 @@ export type TopUpAction =
   /** POST /credits/purchases with the intent's key and amount. */
   | {
       readonly kind: 'send';
-      readonly intentId: string;
       readonly key: string;
       readonly amountCents: number;
     }
@@ -320,20 +317,12 @@ export function utcMonth(time: Date | number): string {
 
 /** Every UTC month from the one `from` falls in to the one `to` falls in. */
 export function monthsBetween(from: number, to: number): string[] {
-  const months: string[] = [];
-  const d = new Date(from);
-  let y = d.getUTCFullYear();
-  let m = d.getUTCMonth();
+  const start = new Date(from);
   const last = utcMonth(to);
-  for (let i = 0; i < 1200; i++) {
-    const month = utcMonth(Date.UTC(y, m, 1));
-    months.push(month);
-    if (month >= last) break;
-    m++;
-    if (m === 12) {
-      m = 0;
-      y++;
-    }
+  const months = [utcMonth(from)];
+  // Date.UTC carries month 12 into January of the next year.
+  for (let m = start.getUTCMonth() + 1; (months.at(-1) as string) < last; m++) {
+    months.push(utcMonth(Date.UTC(start.getUTCFullYear(), m, 1)));
   }
   return months;
 }
@@ -378,6 +367,21 @@ const STOP_TEXT: Record<StopReason, string> = {
   metronome_not_provisioned: 'this account cannot buy credits by API',
   billing_disabled: 'credit billing is disabled for this account',
 };
+
+/** How an answer that says nothing of the purchase reads in the "not answering" notice. */
+function noAnswerText(result: Exclude<PurchaseReport, { kind: 'purchase' }>): string {
+  switch (result.kind) {
+    case 'rate-limited':
+      return 'ngrok asked to wait';
+    case 'unavailable':
+    case 'rejected':
+      return result.message;
+    case 'refused':
+      return STOP_TEXT[result.reason];
+    case 'follow':
+      return `ngrok named purchase ${result.purchaseId}`;
+  }
+}
 
 const UNRESOLVED: readonly Phase[] = ['open', 'pending', 'actionRequired'];
 const ORDER: Record<Phase, number> = {
@@ -429,14 +433,12 @@ export function readTopUpState(value: unknown): TopUpState | undefined {
         isTime(t.at),
     );
   if (!ok) return undefined;
-  const intents = s.intents as Intent[];
   // An intent numbered past the sequence would have its key made again.
   const epoch = s.epoch as string;
-  const seqs = intents.map(
-    (i) => i.id.startsWith(`${epoch}-`) && Number(i.id.slice(epoch.length + 1)),
+  const pastSeq = (s.intents as Intent[]).some(
+    (i) => i.id.startsWith(`${epoch}-`) && Number(i.id.slice(epoch.length + 1)) > (s.seq as number),
   );
-  if (seqs.some((n) => typeof n === 'number' && n > (s.seq as number))) return undefined;
-  return value as unknown as TopUpState;
+  return pastSeq ? undefined : (value as unknown as TopUpState);
 }
 
 function isIntent(value: unknown): boolean {
@@ -533,11 +535,14 @@ export function monthTotals(
   for (const c of counted) {
     for (const month of monthsBetween(c.from, c.to)) add(month, c.amountCents);
   }
-  for (const g of grants) {
-    if (g.category !== 'promotional' && g.amountCents > 0)
-      add(utcMonth(Date.parse(g.createdAt)), g.amountCents);
-  }
+  for (const g of grants.filter(isPurchaseGrant))
+    add(utcMonth(Date.parse(g.createdAt)), g.amountCents);
   return totals;
+}
+
+/** A grant that was bought: not a promotion, not a refund row. */
+function isPurchaseGrant(g: LedgerPurchase): boolean {
+  return g.category !== 'promotional' && g.amountCents > 0;
 }
 
 /** The mutable working copy of one step's decision. */
@@ -606,7 +611,8 @@ class Step {
 
   applySent(report: Extract<TopUpReport, { kind: 'sent' }>): void {
     const { result } = report;
-    let intent = this.state.intents.find((i) => i.id === report.intentId && i.key === report.key);
+    // The key names the purchase at ngrok, whichever intent holds it now.
+    let intent = this.state.intents.find((i) => i.key === report.key);
     if (!intent) {
       // The record lost the intent (wiped, rolled back, restarted) while its POST was out:
       // a purchase it names is this monitor's and must be counted again.
@@ -614,7 +620,8 @@ class Step {
       intent = {
         id: `${this.state.epoch}-r${this.state.seq + 1}`,
         key: report.key,
-        amountCents: Math.max(report.amountCents, result.purchase.amountCents),
+        // `learn` below raises it to ngrok's amount when that is larger.
+        amountCents: report.amountCents,
         by: this.input.runId,
         createdAt: this.at,
         balanceBeforeCents: this.input.balanceCents ?? 0,
@@ -658,10 +665,7 @@ class Step {
       case 'unavailable':
       case 'rejected':
         // An earlier send may have landed: the intent stays, counted, and is sent again.
-        this.unanswered(
-          intent,
-          result.kind === 'rate-limited' ? 'ngrok asked to wait' : result.message,
-        );
+        this.unanswered(intent, result);
         return;
       default:
         assertNever(result);
@@ -671,11 +675,8 @@ class Step {
   applyRead(purchaseId: string, result: PurchaseReport): void {
     const intent = this.ownerOf(purchaseId);
     if (intent) {
-      if (result.kind === 'purchase' && result.purchase.id === purchaseId) {
-        this.learn(intent, result.purchase);
-      } else if (result.kind !== 'purchase') {
-        this.unanswered(intent, result.kind === 'unavailable' ? result.message : result.kind);
-      }
+      if (result.kind === 'purchase') this.learn(intent, result.purchase);
+      else this.unanswered(intent, result);
       return;
     }
     const foreign = this.foreignOf(purchaseId);
@@ -740,8 +741,8 @@ class Step {
         this.notify('top-up-succeeded', fields);
       }
     }
-    if (next.phase === 'failed' && !told.failed) {
-      told.failed = true;
+    // A failed purchase is settled by this same decision (`tidy`): announced once.
+    if (next.phase === 'failed') {
       this.quiet = true;
       const failures = this.state.failures + 1;
       this.set({ failures });
@@ -758,13 +759,12 @@ class Step {
 
   /** A send refused before anything started: no purchase has its key (see `blocked`). */
   refused(intent: Intent): void {
-    const current = this.state.intents.find((i) => i.id === intent.id) ?? intent;
-    const { unansweredSince: _answered, ...rest } = current;
+    const { unansweredSince: _answered, ...rest } = intent;
     this.replaceIntent({ ...rest, blocked: true });
   }
 
   /** No answer about an intent: after an hour of that, one notice; it is followed on. */
-  unanswered(intent: Intent, message: string): void {
+  unanswered(intent: Intent, result: Exclude<PurchaseReport, { kind: 'purchase' }>): void {
     this.quiet = true;
     const since = intent.unansweredSince ?? this.at;
     let told = intent.told;
@@ -773,7 +773,7 @@ class Step {
       this.notify('top-up-pending-long', {
         amountCents: intent.amountCents,
         purchaseId: intent.purchaseId,
-        failureMessage: `ngrok has not said how this purchase ended since ${since.slice(0, 16)}Z (${message.slice(0, 120)}); auto top-up keeps asking and counts it as bought meanwhile`,
+        failureMessage: `ngrok has not said how this purchase ended since ${since.slice(0, 16)}Z (${noAnswerText(result).slice(0, 120)}); auto top-up keeps asking and counts it as bought meanwhile`,
       });
     }
     // It may have landed: no longer known to be unused.
@@ -811,35 +811,26 @@ class Step {
    * grant ngrok had time to list. Unresolved purchases stay, whatever their age.
    */
   tidy(): void {
-    const done = (i: Intent) =>
-      (i.phase === 'failed' && i.told.failed === true) ||
-      (i.phase === 'succeeded' &&
-        i.told.succeeded === true &&
-        this.now - Date.parse(i.succeededAt ?? this.at) >= HOLD_MS);
-    const settledNow = this.state.intents.filter(done);
+    // A failure is announced in the write that records it; a success counts until ngrok
+    // had the time to list its grant.
+    const done = (p: { phase: Phase; succeededAt?: string }) =>
+      p.phase === 'failed' || (p.phase === 'succeeded' && this.sinceSuccess(p) >= HOLD_MS);
     const keep = (s: Settled) => this.now - Date.parse(s.at) < SETTLED_KEEP_MS;
-    const foreignDone = (f: Foreign) =>
-      f.phase === 'failed' ||
-      (f.phase === 'succeeded' && this.now - Date.parse(f.succeededAt ?? this.at) >= HOLD_MS);
-    if (
-      settledNow.length === 0 &&
-      this.state.settled.every(keep) &&
-      !this.state.foreign.some(foreignDone)
-    ) {
-      return;
-    }
     this.set({
       intents: this.state.intents.filter((i) => !done(i)),
-      foreign: this.state.foreign.filter((f) => !foreignDone(f)),
+      foreign: this.state.foreign.filter((f) => !done(f)),
       settled: [
         ...this.state.settled.filter(keep),
-        ...settledNow.map((i) => ({
-          id: i.id,
-          at: this.at,
-          ...(i.purchaseId !== undefined && { purchaseId: i.purchaseId }),
-        })),
+        ...this.state.intents
+          .filter(done)
+          .map((i) => ({ id: i.id, purchaseId: i.purchaseId, at: this.at })),
       ],
     });
+  }
+
+  /** How long ago a read first showed it succeeded (0 when it has not). */
+  sinceSuccess(p: { succeededAt?: string }): number {
+    return this.now - Date.parse(p.succeededAt ?? this.at);
   }
 
   // ---- What to do next -------------------------------------------------------------------
@@ -880,13 +871,11 @@ class Step {
     };
     this.set({ seq, intents: [...this.state.intents, intent] });
     this.send(intent);
-    this.status = `auto top-up: buying ${formatCents(amountCents)}`;
   }
 
   send(intent: Intent): void {
     this.action = {
       kind: 'send',
-      intentId: intent.id,
       key: intent.key,
       amountCents: intent.amountCents,
     };
@@ -905,7 +894,7 @@ class Step {
       return false;
     }
     if (balance >= settings.belowCents && !this.input.requested) {
-      if (this.state.dryRunNoticed) this.without('dryRunNoticed');
+      this.without('dryRunNoticed');
       this.status = `auto top-up: not needed above ${formatCents(settings.belowCents)}`;
       return false;
     }
@@ -995,7 +984,6 @@ class Step {
     // No answer yet: the same key again replays the purchase if it landed, else starts it.
     this.action = {
       kind: 'send',
-      intentId: intent.id,
       key: intent.key,
       amountCents: intent.amountCents,
     };
@@ -1011,8 +999,7 @@ class Step {
       ledger.readable &&
       ledger.purchases.some(
         (p) =>
-          p.category !== 'promotional' &&
-          p.amountCents > 0 &&
+          isPurchaseGrant(p) &&
           Date.parse(p.createdAt) > Date.parse(stopped.at) + CLOCK_SKEW_MS &&
           !this.couldBeOurs(p),
       );
@@ -1031,35 +1018,39 @@ class Step {
 
   /** Every purchase that may have charged and is not settled, as the cap counts it. */
   counted(except?: Intent): Counted[] {
-    const late = this.now + SLACK_MS;
+    // Failed purchases were settled by `tidy`; a purchase by hand whose amount ngrok has not
+    // said counts nothing yet (while it is unresolved, no purchase starts anyway).
     const own = this.state.intents
-      .filter((i) => i.phase !== 'failed' && i.id !== except?.id)
+      .filter((i) => i.id !== except?.id)
       .map((i) => ({
         amountCents: i.amountCents,
         from:
           Math.min(Date.parse(i.createdAt), Date.parse(i.ngrokCreatedAt ?? i.createdAt)) -
           CLOCK_SKEW_MS,
-        to: i.phase === 'succeeded' ? Date.parse(i.succeededAt ?? this.at) + SLACK_MS : late,
+        to: this.latestGrant(i),
       }));
-    const other = this.state.foreign
-      .filter((f) => f.phase !== 'failed' && f.amountCents !== undefined)
-      .map((f) => ({
-        amountCents: f.amountCents ?? 0,
-        from: Date.parse(f.createdAt ?? f.seenAt) - (f.createdAt ? CLOCK_SKEW_MS : HOLD_MS),
-        to: f.phase === 'succeeded' ? Date.parse(f.succeededAt ?? this.at) + SLACK_MS : late,
-      }));
+    const other = this.state.foreign.map((f) => ({
+      amountCents: f.amountCents ?? 0,
+      from: Date.parse(f.createdAt ?? f.seenAt) - (f.createdAt ? CLOCK_SKEW_MS : HOLD_MS),
+      to: this.latestGrant(f),
+    }));
     return [...own, ...other];
+  }
+
+  /** The latest time ngrok could date the grant of a purchase that is not settled. */
+  latestGrant(p: { phase: Phase; succeededAt?: string }): number {
+    return (p.phase === 'succeeded' ? this.now - this.sinceSuccess(p) : this.now) + SLACK_MS;
   }
 
   lastSuccess(): Intent | undefined {
     return this.state.intents
       .filter((i) => i.phase === 'succeeded')
-      .sort((a, b) => Date.parse(b.succeededAt ?? '') - Date.parse(a.succeededAt ?? ''))[0];
+      .sort((a, b) => this.sinceSuccess(a) - this.sinceSuccess(b))[0];
   }
 
   /** The balance read this run shows the last success's credit (or it is an hour old). */
   creditShows(last: Intent, balance: number): boolean {
-    const since = this.now - Date.parse(last.succeededAt ?? this.at);
+    const since = this.sinceSuccess(last);
     return since >= COOL_DOWN_MS || (since >= CREDIT_SHOWS_MS && balance > last.balanceBeforeCents);
   }
 }

@@ -95,7 +95,6 @@ export async function runTopUp(input: TopUpRunInput, deps: TopUpRunDeps): Promis
       );
       report = {
         kind: 'sent',
-        intentId: action.intentId,
         key: action.key,
         amountCents: action.amountCents,
         result,
