@@ -39,6 +39,11 @@ export interface OracleInput {
    * sent twice (Limits); each is checked to be sent at most twice.
    */
   readonly damaged?: ReadonlySet<string>;
+  /**
+   * What the README lets pass the cap: after a record lost while one of the monitor's
+   * purchases was unresolved at ngrok, that one purchase once ("Lost or unreadable record").
+   */
+  readonly overCapCents?: number;
 }
 
 const month = (iso: string) => iso.slice(0, 7);
@@ -47,7 +52,8 @@ export const isMonitors = (p: StandInPurchase) => p.key?.startsWith(MONITOR_KEY_
 /** Every broken promise, in words; empty when all held. */
 export function topUpViolations(input: OracleInput): string[] {
   const v: string[] = [];
-  const { capCents, purchases, grants } = input;
+  const { purchases, grants } = input;
+  const capCents = input.capCents + (input.overCapCents ?? 0);
   const own = purchases.filter(isMonitors);
   const byHand = purchases.filter((p) => p.key === undefined);
 
