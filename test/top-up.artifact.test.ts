@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountRecord } from '../lambda/store/account-record.ts';
-import { freshTopUpState } from '../lambda/watches/top-up/decide.ts';
 import { CreditsStandIn } from './support/ngrok-credits-stand-in.ts';
 import {
   type BundleRun,
-  FAKE_AWS,
   runBundle,
   type StandIns,
   type SynthResult,
@@ -21,13 +19,16 @@ import {
   synthesize,
   writeRunner,
 } from './support/stand-ins/index.ts';
+import {
+  API_KEY,
+  ESTABLISHED,
+  scheduledEvent as eventWithId,
+  type Notified,
+  notified,
+  PARAMS,
+  STATE_KEY,
+} from './support/top-up-artifact.ts';
 
-const PARAMS = {
-  apiKey: '/ngrok-balance-alert/api-key',
-  threshold: '/ngrok-balance-alert/main/threshold-cents',
-  state: '/ngrok-balance-alert/main/state',
-} as const;
-const API_KEY = 'ngrok-top-up-key-NEVER-LOG-4321';
 /** Below the default $10.00 warning threshold, where auto top-up buys. */
 const LOW_BALANCE = 400;
 const CONTEXT = {
@@ -59,17 +60,7 @@ afterAll(() => {
 });
 
 function scheduledEvent(id = `top-up-event-${++events}`) {
-  return {
-    version: '0',
-    id,
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: FAKE_AWS.accountId,
-    time: new Date().toISOString(),
-    region: FAKE_AWS.region,
-    resources: [`arn:aws:events:${FAKE_AWS.region}:${FAKE_AWS.accountId}:rule/top-up`],
-    detail: {},
-  };
+  return eventWithId(id);
 }
 
 interface Deployment {
@@ -83,27 +74,6 @@ interface Deployment {
   /** The account's record as the function saved it. */
   saved(): Promise<AccountRecord | undefined>;
 }
-
-interface Notified {
-  readonly kind: string;
-  readonly severity: string;
-  readonly event: string;
-  readonly subject: string;
-  readonly text: string;
-}
-
-/**
- * The state a monitor that has run for a day keeps: its purchase records exist, so no hold.
- * (A deployment without them holds its first purchase for a day: see the last test.)
- */
-const ESTABLISHED: AccountRecord = {
-  alert: { level: 'ok', reason: 'balance', since: '2026-01-01T00:00:00.000Z', failures: 0 },
-  topUp: freshTopUpState('artifact'),
-  outbox: [],
-};
-
-/** The account's record in the state table. */
-const STATE_KEY = 'account#main';
 
 async function deployed(
   synth: SynthResult,
@@ -139,11 +109,7 @@ async function deployed(
         expect(run.stdout + run.stderr).not.toContain(API_KEY);
         return run;
       },
-      published: () =>
-        standIns.sns.publishes.map((p) => {
-          const outer = JSON.parse(p.message ?? '{}') as Record<string, string>;
-          return JSON.parse(outer.lambda ?? '{}') as Notified;
-        }),
+      published: () => notified(standIns.sns),
     });
   } finally {
     await standIns.close();

@@ -5,10 +5,14 @@
  *
  * - A key seen before returns the attempt it started, in its current state, and charges
  *   nothing; the same key with another amount is 409 `idempotency_key_reuse`.
- * - A new purchase while another is unresolved (pending or actionRequired) is 409
- *   `purchase_in_progress`, naming the unresolved one.
- * - A purchase charges the card when it becomes `succeeded`; its grant shows in the ledger
- *   at once, or only after `catchUp()` when the ledger lags.
+ * - A new purchase while another is unresolved (pending or actionRequired, by hand too) is
+ *   409 `purchase_in_progress`, naming the unresolved one.
+ * - A purchase charges the card when it becomes `succeeded`; its grant is dated then (ngrok's
+ *   clock, `now`) and listed at once, after the `listAfterMs` given to `settle`, or only
+ *   after `catchUp()` while `ledgerLags`.
+ * - A refund takes the grant off the list and lists a row of the negative amount.
+ * - The balance is what usage left (`setBalance`) plus the credits of succeeded purchases
+ *   since, less refunds.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -16,18 +20,44 @@ export type PurchaseStatus = 'pending' | 'actionRequired' | 'succeeded' | 'faile
 
 export interface StandInPurchase {
   readonly id: string;
+  /** The Idempotency-Key it was started with; undefined for a purchase by hand. */
   readonly key: string | undefined;
   readonly amountCents: number;
   status: PurchaseStatus;
   readonly createdAt: string;
+  /** When it succeeded (ngrok's clock): the date of its grant. */
+  succeededAt?: string;
+  /** When it was refunded (ngrok's clock). */
+  refundedAt?: string;
   failureCode?: string;
   failureMessage?: string;
 }
 
 export interface StandInGrant {
   readonly amountCents: number;
+  /** When it was granted (ngrok's clock): the date the list shows. */
   readonly createdAt: string;
   readonly category: 'purchase' | 'promotional';
+  /** The purchase it grants (the stand-in's bookkeeping: ngrok's list does not say). */
+  readonly purchaseId?: string;
+  /** Epoch ms (ngrok's clock) from which the list shows it; Infinity until `catchUp()`. */
+  listedFrom: number;
+  /** Epoch ms of its refund: from then on the list no longer shows it. */
+  refundedAt?: number;
+}
+
+/** A refund row: listed from its date, with the negative amount. */
+export interface StandInRefund {
+  readonly amountCents: number;
+  readonly createdAt: string;
+  readonly purchaseId: string;
+}
+
+export interface SettleOptions {
+  /** ngrok's decline code when it fails. */
+  readonly failureCode?: string;
+  /** When it succeeds: the list shows its grant this long after the success. */
+  readonly listAfterMs?: number;
 }
 
 export type CreateResult =
@@ -38,18 +68,21 @@ export type CreateResult =
       readonly purchaseId?: string;
     };
 
+const UNRESOLVED: readonly PurchaseStatus[] = ['pending', 'actionRequired'];
+
 export class CreditsStandIn {
   readonly purchases: StandInPurchase[] = [];
-  /** Grants the ledger shows. */
+  /** Every grant of a succeeded purchase, listed or not yet. */
   readonly grants: StandInGrant[] = [];
-  /** Grants of succeeded purchases the ledger does not show yet. */
-  readonly lagging: StandInGrant[] = [];
-  /** When true, a success's grant waits for `catchUp()`. */
+  readonly refunds: StandInRefund[] = [];
+  /** When true, a success's grant is listed only at the next `catchUp()`. */
   ledgerLags = false;
   /** When set, every POST is refused with this 400 reason. */
   refuseWith: string | undefined;
   /** Status a new purchase starts in. */
   initialStatus: PurchaseStatus = 'pending';
+  /** What usage left of the balance; credits and refunds since add to it (see `balance`). */
+  baseCents = 0;
   now: () => Date = () => new Date();
 
   /** POST /credits/purchases. */
@@ -65,76 +98,129 @@ export class CreditsStandIn {
         ? { status: 200, purchase: known }
         : { status: 409, reason: 'idempotency_key_reuse', purchaseId: known.id };
     }
-    const open = this.purchases.find(
-      (p) => p.status === 'pending' || p.status === 'actionRequired',
-    );
+    const open = this.unresolved();
     if (open) return { status: 409, reason: 'purchase_in_progress', purchaseId: open.id };
-    const purchase: StandInPurchase = {
-      id: `cp_${this.purchases.length + 1}`,
-      key: trimmed,
-      amountCents,
-      status: 'pending',
-      createdAt: this.now().toISOString(),
-    };
-    this.purchases.push(purchase);
+    const purchase = this.start(amountCents, trimmed);
     this.settle(purchase.id, this.initialStatus);
     return { status: 200, purchase };
   }
 
-  /** Moves a purchase on; a success charges and grants. Terminal purchases do not move. */
-  settle(id: string, status: PurchaseStatus, failureCode = 'card_declined'): void {
+  /**
+   * Moves a purchase on; a success charges and grants (dated now, listed after
+   * `listAfterMs`). Terminal purchases do not move.
+   */
+  settle(id: string, status: PurchaseStatus, options: SettleOptions = {}): void {
     const purchase = this.purchases.find((p) => p.id === id);
     if (!purchase || purchase.status === 'succeeded' || purchase.status === 'failed') return;
     purchase.status = status;
     if (status === 'failed') {
-      purchase.failureCode = failureCode;
+      purchase.failureCode = options.failureCode ?? 'card_declined';
       purchase.failureMessage = 'Your card was declined.';
     }
     if (status === 'succeeded') {
-      const grant: StandInGrant = {
+      const now = this.now();
+      purchase.succeededAt = now.toISOString();
+      this.grants.push({
         amountCents: purchase.amountCents,
-        createdAt: this.now().toISOString(),
+        createdAt: now.toISOString(),
         category: 'purchase',
-      };
-      (this.ledgerLags ? this.lagging : this.grants).push(grant);
+        purchaseId: purchase.id,
+        listedFrom: this.ledgerLags ? Infinity : now.getTime() + (options.listAfterMs ?? 0),
+      });
     }
   }
 
-  /** A purchase made by hand in the dashboard (no key), succeeded at once. */
-  buyByHand(amountCents: number): void {
-    this.purchases.push({
-      id: `cp_${this.purchases.length + 1}`,
-      key: undefined,
-      amountCents,
-      status: 'succeeded',
-      createdAt: this.now().toISOString(),
-    });
-    this.grants.push({ amountCents, createdAt: this.now().toISOString(), category: 'purchase' });
+  /**
+   * A purchase made by hand in the dashboard (no key): succeeded at once unless `status`
+   * says otherwise (pending, waiting for the card's confirmation, declined). ngrok allows
+   * one unresolved purchase per account: the dashboard cannot start one beside another.
+   */
+  buyByHand(
+    amountCents: number,
+    status: PurchaseStatus = 'succeeded',
+    options: SettleOptions = {},
+  ): StandInPurchase {
+    const open = this.unresolved();
+    if (open) throw new Error(`a purchase by hand while ${open.id} is unresolved at ngrok`);
+    const purchase = this.start(amountCents, undefined);
+    this.settle(purchase.id, status, options);
+    return purchase;
   }
 
-  /** The ledger shows every grant of a succeeded purchase. */
+  /** A succeeded purchase is refunded: its grant leaves the list, a negative row joins it. */
+  refund(id: string): void {
+    const purchase = this.get(id);
+    if (purchase?.status !== 'succeeded' || purchase.refundedAt !== undefined) return;
+    const now = this.now();
+    purchase.refundedAt = now.toISOString();
+    for (const grant of this.grants) if (grant.purchaseId === id) grant.refundedAt = now.getTime();
+    this.refunds.push({
+      amountCents: -purchase.amountCents,
+      createdAt: now.toISOString(),
+      purchaseId: id,
+    });
+  }
+
+  /** The list shows every grant of a succeeded purchase. */
   catchUp(): void {
-    this.grants.push(...this.lagging.splice(0));
+    const now = this.now().getTime();
+    for (const grant of this.grants) if (grant.listedFrom > now) grant.listedFrom = now;
+  }
+
+  /** GET /credits/balance: what usage left, plus the credits bought since, less refunds. */
+  balance(): number {
+    return this.baseCents + this.credited();
+  }
+
+  /** The balance reads `balanceCents` now (usage spent the rest); later credits add to it. */
+  setBalance(balanceCents: number): void {
+    this.baseCents = balanceCents - this.credited();
   }
 
   /** The first purchase that is neither succeeded nor failed. */
   unresolved(): StandInPurchase | undefined {
-    return this.purchases.find((p) => p.status === 'pending' || p.status === 'actionRequired');
+    return this.purchases.find((p) => UNRESOLVED.includes(p.status));
   }
 
   get(id: string): StandInPurchase | undefined {
     return this.purchases.find((p) => p.id === id);
   }
 
-  /** GET /credits/transactions: grants newest first, as ngrok lists them. */
+  /** GET /credits/transactions: the grants listed now and the refund rows, newest first. */
   transactions(): unknown[] {
-    return [...this.grants].reverse().map((g) => ({
-      type: 'credits',
-      category: g.category,
-      amountCents: g.amountCents,
-      createdAt: g.createdAt,
-      expiresAt: null,
-    }));
+    const now = this.now().getTime();
+    const listed = this.grants.filter(
+      (g) => g.listedFrom <= now && (g.refundedAt === undefined || g.refundedAt > now),
+    );
+    const refunds = this.refunds.filter((r) => Date.parse(r.createdAt) <= now);
+    return [...listed, ...refunds]
+      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))
+      .reverse()
+      .map((row) => ({
+        type: 'credits',
+        category: 'category' in row ? row.category : 'purchase',
+        amountCents: row.amountCents,
+        createdAt: row.createdAt,
+        expiresAt: null,
+      }));
+  }
+
+  private start(amountCents: number, key: string | undefined): StandInPurchase {
+    const purchase: StandInPurchase = {
+      id: `cp_${this.purchases.length + 1}`,
+      key,
+      amountCents,
+      status: 'pending',
+      createdAt: this.now().toISOString(),
+    };
+    this.purchases.push(purchase);
+    return purchase;
+  }
+
+  private credited(): number {
+    return this.purchases
+      .filter((p) => p.status === 'succeeded' && p.refundedAt === undefined)
+      .reduce((sum, p) => sum + p.amountCents, 0);
   }
 }
 

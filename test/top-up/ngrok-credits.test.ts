@@ -266,7 +266,7 @@ describe('getCreditPurchase', () => {
   test('reports the purchase with ngrok’s decline reason', async () => {
     const { ngrok, server, options } = await standIn();
     ngrok.create(2000, 'k');
-    ngrok.settle('cp_1', 'failed', 'insufficient_funds');
+    ngrok.settle('cp_1', 'failed', { failureCode: 'insufficient_funds' });
     const report = await getCreditPurchase(KEY, 'cp_1', budget(), options);
     expect(report).toEqual({
       kind: 'purchase',

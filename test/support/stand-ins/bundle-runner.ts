@@ -13,10 +13,24 @@ export const RUNNER_MARKER = '@@bundle-runner@@ ';
  * A tiny ES module that imports a bundle, optionally invokes its handler once, and prints
  * one marker line of JSON: the import time, the result or error, Node's version and the
  * peak resident set size. argv: bundle path, mode (`invoke` | `import`), event JSON,
- * milliseconds the fake Lambda context reports as remaining.
+ * milliseconds the fake Lambda context reports as remaining, and optionally the instant
+ * (epoch milliseconds) the bundle's clock starts at: then its `Date` and `Date.now()`
+ * read that instant plus the real time elapsed since the runner started (timers, timeouts
+ * and `performance.now()` keep real time).
  */
 export const RUNNER_SOURCE = `import { pathToFileURL } from 'node:url';
-const [bundle, mode = 'invoke', eventJson = '{}', remaining = '60000'] = process.argv.slice(2);
+const [bundle, mode = 'invoke', eventJson = '{}', remaining = '60000', startAt] = process.argv.slice(2);
+if (startAt !== undefined && startAt !== '') {
+  const RealDate = Date;
+  const offset = Number(startAt) - RealDate.now();
+  const now = () => RealDate.now() + offset;
+  globalThis.Date = new Proxy(RealDate, {
+    construct: (target, args, newTarget) =>
+      Reflect.construct(target, args.length === 0 ? [now()] : args, newTarget),
+    apply: () => new RealDate(now()).toString(),
+    get: (target, key, receiver) => (key === 'now' ? now : Reflect.get(target, key, receiver)),
+  });
+}
 const report = { node: process.version };
 const t0 = performance.now();
 try {
@@ -79,6 +93,11 @@ export async function runBundle(options: {
   remainingMs?: number;
   home: string;
   timeoutMs?: number;
+  /**
+   * Where the bundle's clock starts (its `Date` and `Date.now()` then advance in real
+   * time from there); the real clock when absent.
+   */
+  startAt?: Date | number;
 }): Promise<BundleRun> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -96,6 +115,7 @@ export async function runBundle(options: {
       options.mode ?? 'invoke',
       JSON.stringify(options.event ?? {}),
       String(options.remainingMs ?? 60_000),
+      ...(options.startAt === undefined ? [] : [String(new Date(options.startAt).getTime())]),
     ],
     { cwd: options.home, env, timeoutMs: options.timeoutMs ?? 60_000 },
   );

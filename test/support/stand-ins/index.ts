@@ -6,6 +6,7 @@
  * them); this one starts them together and re-exports the folder for the tests and the
  * benchmark.
  */
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from '../../../lambda/store/dynamo-store.ts';
 import { type LocalDynamo, startDynalite } from '../dynalite.ts';
 import { FakeNgrokApi } from './ngrok-api.ts';
@@ -32,6 +33,13 @@ export interface StandIns {
   readonly dynamo: LocalDynamo;
   /** The state table, to seed and read records as the function stores them. */
   readonly state: DynamoStore;
+  /** Deletes a record from the state table: the function finds none (a lost record). */
+  wipeState(key: string): Promise<void>;
+  /**
+   * Writes `value` over a record as another writer would, at the next version: an older
+   * copy of it is a rollback.
+   */
+  overwriteState(key: string, value: unknown): Promise<void>;
   /** Sets the injected latency of all four at once. */
   setLatency(ms: number): void;
   /** Environment for the function: endpoints, region, fake credentials, topic, table. */
@@ -50,12 +58,24 @@ export async function startStandIns(
   const sns = await new FakeSns({ ...options, topicArn }).start();
   const dynamo = await startDynalite(options);
   await dynamo.createTable(STATE_TABLE_NAME);
+  const state = new DynamoStore(dynamo.client, STATE_TABLE_NAME);
   return {
     ngrok,
     ssm,
     sns,
     dynamo,
-    state: new DynamoStore(dynamo.client, STATE_TABLE_NAME),
+    state,
+    async wipeState(key) {
+      await dynamo.client.send(
+        new DeleteItemCommand({ TableName: STATE_TABLE_NAME, Key: { pk: { S: key } } }),
+      );
+    },
+    async overwriteState(key, value) {
+      const { version } = await state.read(key);
+      if ((await state.write(key, version, value)) === undefined) {
+        throw new Error(`the record ${key} changed while it was overwritten`);
+      }
+    },
     setLatency(ms) {
       ngrok.latencyMs = ms;
       ssm.latencyMs = ms;

@@ -33,6 +33,8 @@ export interface Reply {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** Close the connection instead of answering (the client sees a network error). */
+  readonly drop?: true;
 }
 
 /** The SigV4 credential scope of a request: which region and service it was signed for. */
@@ -93,8 +95,12 @@ export abstract class StandInServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const reply = this.handle(req, body);
+    const reply = await this.handle(req, body);
     if (this.latencyMs > 0) await sleep(this.latencyMs);
+    if (reply.drop) {
+      req.socket.destroy();
+      return;
+    }
     res.writeHead(reply.status, {
       ...reply.headers,
       'content-length': String(Buffer.byteLength(reply.body)),
@@ -102,5 +108,6 @@ export abstract class StandInServer {
     res.end(reply.body);
   }
 
-  protected abstract handle(req: IncomingMessage, body: string): Reply;
+  /** Answers one request; may wait (a stand-in that holds a request until a test lets it go). */
+  protected abstract handle(req: IncomingMessage, body: string): Reply | Promise<Reply>;
 }
