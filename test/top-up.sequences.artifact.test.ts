@@ -263,26 +263,33 @@ const PURCHASE_STATUS = 'GET /credits/purchases/{id}' as const;
 const BY_HAND = "a purchase is in progress at ngrok (not one of auto top-up's)";
 
 describe('issue 19, sequence 1: month boundary', () => {
-  it('a purchase started at 23:55 and granted after midnight counts in the new month', async () => {
-    await sequence(tight, '2026-12-31T23:55:00Z', async (s) => {
-      // Act: bought at 23:55, succeeds at 00:05 and is listed 20 h later
-      await s.run();
-      s.advance(10 * MIN);
-      s.credits.settle(s.ownAt(0).id, 'succeeded', { listAfterMs: 20 * HOUR });
-      s.advance(5 * MIN);
-      await s.run();
-      s.advance(2 * HOUR);
-      s.lowSpell();
-      const last = await s.run();
+  it.each([
+    ['on ngrok’s time', 0],
+    ['with the monitor’s clock 4 minutes behind', -4 * MIN],
+    ['with the monitor’s clock 4 minutes ahead', 4 * MIN],
+  ])(
+    'a purchase started at 23:55 and granted after midnight counts in the new month, %s',
+    async (_clock, skew) => {
+      await sequence(tight, '2026-12-31T23:55:00Z', async (s) => {
+        // Act: bought at 23:55, succeeds at 00:05 and is listed 20 h later
+        await s.run(skew);
+        s.advance(10 * MIN);
+        s.credits.settle(s.ownAt(0).id, 'succeeded', { listAfterMs: 20 * HOUR });
+        s.advance(5 * MIN);
+        await s.run(skew);
+        s.advance(2 * HOUR);
+        s.lowSpell();
+        const last = await s.run(skew);
 
-      // Assess: January does not buy again past its cap
-      expect(s.ownAt(0).createdAt).toMatch(/^2026-12-31T23:55/);
-      expect(s.credits.grants.map((g) => g.createdAt)).toEqual(['2027-01-01T00:05:00.000Z']);
-      expect(s.own()).toHaveLength(1);
-      expect(last.status).toContain('blocked by the monthly cap ($20.00 of $25.00 bought)');
-      s.check();
-    });
-  });
+        // Assess: January does not buy again past its cap
+        expect(s.ownAt(0).createdAt).toMatch(/^2026-12-31T23:55/);
+        expect(s.credits.grants.map((g) => g.createdAt)).toEqual(['2027-01-01T00:05:00.000Z']);
+        expect(s.own()).toHaveLength(1);
+        expect(last.status).toContain('blocked by the monthly cap ($20.00 of $25.00 bought)');
+        s.check();
+      });
+    },
+  );
 });
 
 describe('issue 19, sequence 2: lost-state hold', () => {
