@@ -642,3 +642,45 @@ describe('a dry run’s notice', () => {
     });
   });
 });
+
+describe('dates from ngrok or the record, however far off', () => {
+  const FAR_AHEAD = '+275760-09-13T00:00:00.000Z';
+  const FAR_BACK = '-271821-04-20T00:00:00.000Z';
+
+  it('a purchase by hand dated at the end of time still counts now', () => {
+    // $35.00 listed: the $20.00 by hand that ngrok says started in year 275760 leaves no room
+    const ledger = { readable: true as const, purchases: [grant(3500)] };
+    const read = decideTopUp(
+      input({
+        state: { ...STATE, foreign: [watched()] },
+        ledger,
+        report: {
+          kind: 'read',
+          purchaseId: 'cp_9',
+          result: {
+            kind: 'purchase',
+            purchase: { id: 'cp_9', status: 'succeeded', amountCents: 2000, createdAt: FAR_AHEAD },
+          },
+        },
+      }),
+    );
+    expect(read.state.foreign[0]?.createdAt).toBe(FAR_AHEAD);
+    expect(decideTopUp(input({ state: read.state, ledger })).status).toContain(
+      'blocked by the monthly cap ($55.00 of $50.00 bought)',
+    );
+  });
+
+  it('a purchase of its own that ngrok dates at the beginning of time is counted, and decided on at once', () => {
+    const state = pending({
+      phase: 'succeeded',
+      ngrokCreatedAt: FAR_BACK,
+      succeededAt: iso(NOW.getTime() - 2 * HOUR),
+      balanceBeforeCents: 0,
+    });
+    expect(readTopUpState(state)).toBeDefined();
+    const ledger = { readable: true as const, purchases: [grant(1500)] };
+    expect(decideTopUp(input({ state, ledger })).status).toBe(
+      'auto top-up: blocked by the monthly cap ($35.00 of $50.00 bought)',
+    );
+  });
+});

@@ -11,7 +11,7 @@ import {
   HOLD_MS,
   type Intent,
   idempotencyKey,
-  monthsBetween,
+  monthIndex,
   monthTotals,
   newEpoch,
   PENDING_NOTICE_MS,
@@ -40,12 +40,15 @@ describe('keys, epochs and months', () => {
     expect(newEpoch('Run-1/A', NOW)).toBe(`${NOW.getTime().toString(36)}run1a`);
   });
 
-  it('lists every month between two times, across a year end', () => {
-    expect(
-      monthsBetween(Date.parse('2026-11-30T23:00:00Z'), Date.parse('2027-01-01T00:00:00Z')),
-    ).toEqual(['2026-11', '2026-12', '2027-01']);
-    expect(monthsBetween(NOW.getTime(), NOW.getTime())).toEqual(['2026-12']);
-    expect(monthsBetween(NOW.getTime(), NOW.getTime() - 1e10)).toEqual(['2026-12']);
+  it('numbers months in order, across a year end', () => {
+    const december = monthIndex(Date.parse('2026-12-31T23:59:59.999Z'));
+    expect(monthIndex(Date.parse('2026-12-01T00:00:00Z'))).toBe(december);
+    expect(monthIndex(Date.parse('2027-01-01T00:00:00Z'))).toBe(december + 1);
+    expect(monthIndex(Date.parse('2026-11-30T23:59:59Z'))).toBe(december - 1);
+    // past the range of dates: the range's last (or first) month, never "no month"
+    expect(monthIndex(8.64e15 + 1)).toBe(monthIndex(8.64e15));
+    expect(monthIndex(-8.64e15 - 1)).toBe(monthIndex(-8.64e15));
+    expect(Number.isNaN(monthIndex(8.64e15))).toBe(false);
   });
 
   it('fingerprints every setting a stop applies to', () => {
@@ -62,6 +65,8 @@ describe('keys, epochs and months', () => {
 });
 
 describe('monthTotals', () => {
+  const month = (m: string) => monthIndex(Date.parse(`${m}-01T00:00:00Z`));
+
   it('adds purchase grants by their month, leaving out promotions and refund rows', () => {
     const totals = monthTotals(
       [
@@ -71,8 +76,9 @@ describe('monthTotals', () => {
         grant(-500),
       ],
       [],
+      [month('2026-11'), month('2026-12'), month('2027-01')],
     );
-    expect(Object.fromEntries(totals)).toEqual({ '2026-12': 500, '2026-11': 700 });
+    expect(totals).toEqual([700, 500, 0]);
   });
 
   it('counts a purchase in every month its grant could be dated in, on top of listed grants', () => {
@@ -85,8 +91,28 @@ describe('monthTotals', () => {
           to: Date.parse('2026-12-01T00:10:00Z'),
         },
       ],
+      [month('2026-10'), month('2026-11'), month('2026-12'), month('2027-01')],
     );
-    expect(Object.fromEntries(totals)).toEqual({ '2026-11': 2000, '2026-12': 4000 });
+    expect(totals).toEqual([0, 2000, 4000, 0]);
+  });
+
+  it('counts a purchase without a date it could be dated by in every month', () => {
+    const undated = { amountCents: 2000, from: Number.NaN, to: NOW.getTime() };
+    expect(monthTotals([], [undated], [month('2026-11'), month('2027-01')])).toEqual([2000, 2000]);
+    expect(
+      monthTotals([], [{ ...undated, from: NOW.getTime(), to: Number.NaN }], [month('2026-11')]),
+    ).toEqual([2000]);
+  });
+
+  it('counts a purchase whose dates are the wrong way round in every month between them', () => {
+    const backwards = {
+      amountCents: 2000,
+      from: NOW.getTime(),
+      to: NOW.getTime() - 100 * 86_400_000,
+    };
+    expect(
+      monthTotals([], [backwards], [month('2026-08'), month('2026-11'), month('2026-12')]),
+    ).toEqual([0, 2000, 2000]);
   });
 });
 

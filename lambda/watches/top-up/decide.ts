@@ -315,16 +315,16 @@ export function utcMonth(time: Date | number): string {
   return new Date(time).toISOString().slice(0, 7);
 }
 
-/** Every UTC month from the one `from` falls in to the one `to` falls in. */
-export function monthsBetween(from: number, to: number): string[] {
-  const start = new Date(from);
-  const last = utcMonth(to);
-  const months = [utcMonth(from)];
-  // Date.UTC carries month 12 into January of the next year.
-  for (let m = start.getUTCMonth() + 1; (months.at(-1) as string) < last; m++) {
-    months.push(utcMonth(Date.UTC(start.getUTCFullYear(), m, 1)));
-  }
-  return months;
+/** The range of a JavaScript date: a time past it is taken at its end. */
+const TIME_LIMIT_MS = 8.64e15;
+
+/**
+ * A UTC calendar month as one number (year × 12 + month), ordered as time is; a time
+ * beyond the range of dates is taken at its end, not as no month.
+ */
+export function monthIndex(time: number): number {
+  const d = new Date(Math.min(Math.max(time, -TIME_LIMIT_MS), TIME_LIMIT_MS));
+  return d.getUTCFullYear() * 12 + d.getUTCMonth();
 }
 
 /** The Idempotency-Key of intent `seq` of `epoch`. */
@@ -517,9 +517,11 @@ interface Counted {
 }
 
 /**
- * The month totals the cap compares against: ngrok's purchase grants, plus every purchase of
- * this monitor (or one ngrok named as in progress) that may have charged, counted in every
- * month from `from` to `to`.
+ * The totals the cap compares against, one per month of `months` (`monthIndex`): ngrok's
+ * purchase grants dated in it, plus every purchase of this monitor (or one ngrok named as in
+ * progress) that may have charged and whose `from`..`to` reaches it (taken the other way
+ * round when `to` is earlier: more careful). Only the months asked for are added up: no
+ * date, however far off, makes a decision loop.
  *
  * A listed grant is never taken as one of these purchases' own: nothing in a grant names
  * its purchase, and a purchase by hand of the same amount, listed while this monitor's own
@@ -529,15 +531,21 @@ interface Counted {
 export function monthTotals(
   grants: readonly LedgerPurchase[],
   counted: readonly Counted[],
-): Map<string, number> {
-  const totals = new Map<string, number>();
-  const add = (month: string, cents: number) => totals.set(month, (totals.get(month) ?? 0) + cents);
-  for (const c of counted) {
-    for (const month of monthsBetween(c.from, c.to)) add(month, c.amountCents);
-  }
-  for (const g of grants.filter(isPurchaseGrant))
-    add(utcMonth(Date.parse(g.createdAt)), g.amountCents);
-  return totals;
+  months: readonly number[],
+): number[] {
+  const sum = (items: readonly { amountCents: number }[]) =>
+    items.reduce((total, i) => total + i.amountCents, 0);
+  return months.map(
+    (m) =>
+      sum(grants.filter((g) => isPurchaseGrant(g) && monthIndex(Date.parse(g.createdAt)) === m)) +
+      sum(
+        counted.filter((c) => {
+          const [a, b] = [monthIndex(c.from), monthIndex(c.to)];
+          // Not a time at all: every month.
+          return Number.isNaN(a + b) || (Math.min(a, b) <= m && m <= Math.max(a, b));
+        }),
+      ),
+  );
 }
 
 /** A grant that was bought: not a promotion, not a refund row. */
@@ -932,10 +940,9 @@ class Step {
       this.status = "auto top-up: not buying, ngrok's purchase history could not be read";
       return false;
     }
-    const totals = monthTotals(ledger.purchases, this.counted(pending));
     // Near a month's end the new purchase's grant may be dated in either month: it must fit both.
-    const months = monthsBetween(this.now - CLOCK_SKEW_MS, this.now + SLACK_MS);
-    const total = Math.max(...months.map((m) => totals.get(m) ?? 0));
+    const months = [monthIndex(this.now - CLOCK_SKEW_MS), monthIndex(this.now + SLACK_MS)];
+    const total = Math.max(...monthTotals(ledger.purchases, this.counted(pending), months));
     if (total + amountCents > settings.monthlyCapCents) {
       this.status = `auto top-up: blocked by the monthly cap (${formatCents(total)} of ${formatCents(settings.monthlyCapCents)} bought)`;
       const month = utcMonth(this.now);
