@@ -77,12 +77,17 @@ export interface Run {
   crashed: boolean;
   balanceReadAt?: number;
   ledgerReadAt?: number;
+  /** The record as this run last read or wrote it: what its decisions start from. */
+  view?: AccountRecord;
   /** Entries published and not yet removed from the outbox. */
   unremoved: number;
   error?: unknown;
 }
 
-/** What was known when an intent was first stored. */
+/**
+ * What was known when an intent was decided: when it was first stored, or when a run
+ * decided again to send one that ngrok had refused before it started (`blocked`).
+ */
 interface IntentInfo {
   readonly amountCents: number;
   readonly cap: number;
@@ -157,6 +162,8 @@ export class World {
   damaged = false;
   /** Own purchases unresolved at ngrok when the record was lost (see `lose`). */
   readonly lostOpen = new Set<string>();
+  /** Keys of the unresolved intents of lost records: a POST of one may still be on its way. */
+  private readonly lostKeys = new Set<string>();
   mayRepeat = false;
   keyReuse = 0;
 
@@ -333,7 +340,9 @@ export class World {
       read: async (key) => {
         await this.park(run, 'store read');
         if (this.faults && this.rng.chance(0.02)) throw new Error('store read failed');
-        return this.mem.read(key);
+        const read = await this.mem.read(key);
+        run.view = read.value;
+        return read;
       },
       write: async (key, version, value) => {
         await this.park(run, 'store write');
@@ -342,7 +351,10 @@ export class World {
           : ('ok' as const);
         if (fault === 'before') throw new Error('store write timed out (not written)');
         const written = await this.mem.write(key, version, value);
-        if (written !== undefined) this.stored(run, value);
+        if (written !== undefined) {
+          run.view = value;
+          this.stored(run, value);
+        }
         if (fault === 'after') throw new Error('store write timed out (written)');
         return written;
       },
@@ -355,13 +367,9 @@ export class World {
     this.history.push(value);
     if (this.history.length > 30) this.history.shift();
     for (const intent of value.topUp?.intents ?? []) {
-      if (this.intents.has(intent.key)) continue;
-      this.intents.set(intent.key, {
-        amountCents: intent.amountCents,
-        cap: run.settings.monthlyCapCents,
-        balanceReadAt: run.balanceReadAt ?? this.t,
-        ledgerReadAt: run.ledgerReadAt ?? this.t,
-      });
+      if (!this.intents.has(intent.key)) {
+        this.intents.set(intent.key, this.decision(run, intent.amountCents));
+      }
     }
     for (const entry of value.outbox ?? []) {
       if (this.decided.has(entry.id)) continue;
@@ -369,6 +377,16 @@ export class World {
         .topUp;
       this.decided.set(entry.id, { id: entry.id, kind: t.kind, purchaseId: t.purchaseId });
     }
+  }
+
+  /** What `run` knew when it decided a purchase of `amountCents`. */
+  private decision(run: Run, amountCents: number): IntentInfo {
+    return {
+      amountCents,
+      cap: run.settings.monthlyCapCents,
+      balanceReadAt: run.balanceReadAt ?? this.t,
+      ledgerReadAt: run.ledgerReadAt ?? this.t,
+    };
   }
 
   // ---- ngrok over HTTP, for the real client ------------------------------------------------
@@ -417,6 +435,9 @@ export class World {
       const key = new Headers(init?.headers).get('idempotency-key') ?? '';
       const amount = (JSON.parse(String(init?.body)) as { amount: number }).amount;
       if (run.settings.dryRun) this.violations.push(`${run.id}: a dry run sent a purchase`);
+      // A refused intent sent again was decided again, on this run's readings and settings.
+      const blocked = run.view?.topUp?.intents.find((i) => i.key === key)?.blocked === true;
+      if (blocked && this.intents.has(key)) this.intents.set(key, this.decision(run, amount));
       const info = this.intents.get(key);
       if (!this.damaged && (!info || info.amountCents !== amount)) {
         this.violations.push(`${run.id}: POST ${key} ${amount} without a stored intent for it`);
@@ -438,8 +459,10 @@ export class World {
       if (fault === 'rateLimited') return error(429, 'rate_limited');
       if (fault === 'unavailable') return error(503);
       const result = this.ngrok.post(key, amount);
-      if (result.status === 200 && result.created)
+      if (result.status === 200 && result.created) {
         this.log(`${run.id} POST creates ${result.purchase.id}`);
+        if (this.lostKeys.has(key)) this.lostOpen.add(result.purchase.id);
+      }
       if (result.status === 409 && result.reason === 'idempotency_key_reuse') this.keyReuse++;
       if (fault === 'landThenTimeout') throw timeout();
       if (fault === 'landThen429') return error(429, 'rate_limited');
@@ -491,12 +514,16 @@ export class World {
 
   /**
    * The bound for a lost record: the purchase of this monitor's that ngrok had unresolved
-   * when the record was lost (one at most) may be bought past, once. Noted here.
+   * when the record was lost, or that a POST already on its way then starts (one at most:
+   * ngrok allows one unresolved purchase), may be bought past, once. Noted here.
    */
   private lose(): void {
     this.damaged = true;
     const open = this.ngrok.unresolved();
     if (open?.key !== undefined) this.lostOpen.add(open.id);
+    for (const intent of this.current?.topUp?.intents ?? []) {
+      if (intent.phase === 'open') this.lostKeys.add(intent.key);
+    }
   }
 
   wipe(): void {
