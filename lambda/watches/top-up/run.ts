@@ -141,7 +141,11 @@ async function commit(
         ...(input.requested && { requested: true }),
       });
       const before = current.value;
+      // A purchase is sent only from the record as it is now: the write that decides a send
+      // is made even when nothing changed, so a run holding an older copy (one where a
+      // refused intent still looks unanswered) loses it and decides again.
       const unchanged =
+        decision.action.kind !== 'send' &&
         decision.notifications.length === 0 &&
         JSON.stringify(before?.topUp) === JSON.stringify(decision.state);
       if (unchanged) return undefined;

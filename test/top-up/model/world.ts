@@ -435,9 +435,6 @@ export class World {
       const key = new Headers(init?.headers).get('idempotency-key') ?? '';
       const amount = (JSON.parse(String(init?.body)) as { amount: number }).amount;
       if (run.settings.dryRun) this.violations.push(`${run.id}: a dry run sent a purchase`);
-      // A refused intent sent again was decided again, on this run's readings and settings.
-      const blocked = run.view?.topUp?.intents.find((i) => i.key === key)?.blocked === true;
-      if (blocked && this.intents.has(key)) this.intents.set(key, this.decision(run, amount));
       const info = this.intents.get(key);
       if (!this.damaged && (!info || info.amountCents !== amount)) {
         this.violations.push(`${run.id}: POST ${key} ${amount} without a stored intent for it`);
@@ -462,6 +459,9 @@ export class World {
       if (result.status === 200 && result.created) {
         this.log(`${run.id} POST creates ${result.purchase.id}`);
         if (this.lostKeys.has(key)) this.lostOpen.add(result.purchase.id);
+        // A refused intent that starts now was decided again, on this run's readings.
+        const mine = run.view?.topUp?.intents.find((i) => i.key === key);
+        if (mine?.blocked === true) this.intents.set(key, this.decision(run, amount));
       }
       if (result.status === 409 && result.reason === 'idempotency_key_reuse') this.keyReuse++;
       if (fault === 'landThenTimeout') throw timeout();
