@@ -8,8 +8,7 @@
  * - A new purchase while another is unresolved (pending or actionRequired, by hand too) is
  *   409 `purchase_in_progress`, naming the unresolved one.
  * - A purchase charges the card when it becomes `succeeded`; its grant is dated then (ngrok's
- *   clock, `now`) and listed at once, after the `listAfterMs` given to `settle`, or only
- *   after `catchUp()` while `ledgerLags`.
+ *   clock, `now`) and listed at once, or after the `listAfterMs` given to `settle`.
  * - A refund takes the grant off the list and lists a row of the negative amount.
  * - The balance is what usage left (`setBalance`) plus the credits of succeeded purchases
  *   since, less refunds.
@@ -40,8 +39,8 @@ export interface StandInGrant {
   readonly category: 'purchase' | 'promotional';
   /** The purchase it grants (the stand-in's bookkeeping: ngrok's list does not say). */
   readonly purchaseId?: string;
-  /** Epoch ms (ngrok's clock) from which the list shows it; Infinity until `catchUp()`. */
-  listedFrom: number;
+  /** Epoch ms (ngrok's clock) from which the list shows it. */
+  readonly listedFrom: number;
   /** Epoch ms of its refund: from then on the list no longer shows it. */
   refundedAt?: number;
 }
@@ -75,8 +74,6 @@ export class CreditsStandIn {
   /** Every grant of a succeeded purchase, listed or not yet. */
   readonly grants: StandInGrant[] = [];
   readonly refunds: StandInRefund[] = [];
-  /** When true, a success's grant is listed only at the next `catchUp()`. */
-  ledgerLags = false;
   /** When set, every POST is refused with this 400 reason. */
   refuseWith: string | undefined;
   /** Status a new purchase starts in. */
@@ -125,7 +122,7 @@ export class CreditsStandIn {
         createdAt: now.toISOString(),
         category: 'purchase',
         purchaseId: purchase.id,
-        listedFrom: this.ledgerLags ? Infinity : now.getTime() + (options.listAfterMs ?? 0),
+        listedFrom: now.getTime() + (options.listAfterMs ?? 0),
       });
     }
   }
@@ -159,12 +156,6 @@ export class CreditsStandIn {
       createdAt: now.toISOString(),
       purchaseId: id,
     });
-  }
-
-  /** The list shows every grant of a succeeded purchase. */
-  catchUp(): void {
-    const now = this.now().getTime();
-    for (const grant of this.grants) if (grant.listedFrom > now) grant.listedFrom = now;
   }
 
   /** GET /credits/balance: what usage left, plus the credits bought since, less refunds. */

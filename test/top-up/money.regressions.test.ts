@@ -225,6 +225,31 @@ describe('issue 19, sequence 5: racing runs', () => {
   });
 });
 
+describe('issue 19, sequence 5: a run holding an older copy of the record', () => {
+  it('decides again, from the record as it is, before it sends', async () => {
+    const w = world('2026-12-10T12:00:00Z', { amountCents: 2000, monthlyCapCents: 4000 });
+    await established(w);
+    balance(w, 300);
+    w.ngrok.byHand(2500, 'pending', 0, 0);
+    const hand = w.ngrok.purchases[0] as ModelPurchase;
+    // a writes its intent and is about to send it; b reads that record (the intent looks
+    // unanswered) and goes on to its next call
+    const a = await w.startRun(0);
+    await stepUntil(w, a, 'POST /credits/purchases');
+    const b = await w.startRun(0);
+    await stepUntil(w, b, 'store read');
+    await w.step(b);
+    // Act: a hears that a purchase by hand is in progress and records it; that purchase
+    // then succeeds, so nothing at ngrok would refuse b's request any more
+    await w.complete(a);
+    w.ngrok.settle(hand, 'succeeded', 0, 0);
+    await w.complete(b);
+    // Assess: $25.00 by hand + $20.00 would pass the $40.00 cap: b bought nothing
+    expect(own(w)).toHaveLength(0);
+    expect(w.check()).toEqual([]);
+  });
+});
+
 describe('issue 19, sequence 6: a resend after the ledger moved', () => {
   it('keeps its own key: one charge, announced, and a lost record does not buy it again', async () => {
     const w = world('2026-12-10T12:00:00Z', { amountCents: 2000, monthlyCapCents: 2500 });
